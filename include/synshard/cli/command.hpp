@@ -1,0 +1,31 @@
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "synshard/mpi/comm.hpp"
+#include "synshard/util/exit_code.hpp"
+
+namespace synshard::cli {
+
+namespace po = boost::program_options;
+
+// One subcommand of `synshard`. Options are declared once and are then settable on the
+// command line and in the job file's [name] section alike.
+struct Command {
+    std::string name;
+    std::string summary;
+    // Shown after "synshard NAME [options]" in the usage line, e.g. "OUT".
+    std::string operands;
+    std::function<void(po::options_description&, po::positional_options_description&)> describe;
+    // Runs on every rank. Validate option values before writing anything: a UsageError
+    // thrown then means exit code 2.
+    std::function<ExitCode(const po::variables_map&, const mpi::Comm&)> execute;
+};
+
+// Every command, in the order --help lists them.
+const std::vector<Command>& commands();
+
+}  // namespace synshard::cli

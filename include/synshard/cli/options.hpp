@@ -1,0 +1,28 @@
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "synshard/cli/command.hpp"
+
+namespace synshard::cli {
+
+// The options every command has: --help, --config, --log-level.
+po::options_description common_options();
+
+// The command's own options followed by the common ones, as --help shows them.
+po::options_description describe_command(const Command& command,
+                                         po::positional_options_description& positional);
+
+// Parses `synshard NAME ARGS...` (args excludes NAME). Values come from the command line
+// first, then from the [NAME] section of --config FILE; defaults last. Throws
+// UsageError naming the problem (unknown option, bad value, unknown key in the job
+// file's section); required options are checked unless --help was given.
+po::variables_map parse_command_line(const Command& command, const std::vector<std::string>& args);
+
+// "Usage: synshard NAME [options] OPERANDS" followed by the option table.
+std::string command_help(const Command& command);
+
+}  // namespace synshard::cli

@@ -1,0 +1,123 @@
+#include "synshard/util/fs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "synshard/util/error.hpp"
+
+namespace synshard {
+
+namespace {
+
+// Owns a POSIX file descriptor; closing in the destructor never throws.
+class FileDescriptor {
+  public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    ~FileDescriptor() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+
+    int get() const { return fd_; }
+    // Closes now, reporting the error that close() can carry (ENOSPC, EIO on NFS).
+    void close_checked(const std::filesystem::path& path) {
+        const int fd = fd_;
+        fd_ = -1;
+        if (::close(fd) != 0) throw_system_error("closing " + path.string(), errno);
+    }
+
+  private:
+    int fd_;
+};
+
+FileDescriptor open_checked(const std::filesystem::path& path, int flags, mode_t mode = 0) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    if (fd < 0) throw_system_error("opening " + path.string(), errno);
+    return FileDescriptor(fd);
+}
+
+void write_all(int fd, const std::uint8_t* data, std::size_t size,
+               const std::filesystem::path& path) {
+    while (size > 0) {
+        const ssize_t written = ::write(fd, data, size);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            throw_system_error("writing " + path.string(), errno);
+        }
+        data += written;
+        size -= static_cast<std::size_t>(written);
+    }
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
+    FileDescriptor fd = open_checked(path, O_RDONLY | O_NONBLOCK);
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) throw_system_error("stat " + path.string(), errno);
+    if (!S_ISREG(info.st_mode)) throw Error("reading " + path.string() + ": not a regular file");
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(info.st_size));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t got = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            throw_system_error("reading " + path.string(), errno);
+        }
+        if (got == 0) break;
+        done += static_cast<std::size_t>(got);
+    }
+    bytes.resize(done);
+    return bytes;
+}
+
+void fsync_directory(const std::filesystem::path& directory) {
+    FileDescriptor fd = open_checked(directory.empty() ? "." : directory, O_RDONLY | O_DIRECTORY);
+    if (::fsync(fd.get()) != 0) throw_system_error("fsync " + directory.string(), errno);
+    fd.close_checked(directory);
+}
+
+void fsync_file(const std::filesystem::path& path) {
+    FileDescriptor fd = open_checked(path, O_RDONLY);
+    if (::fsync(fd.get()) != 0) throw_system_error("fsync " + path.string(), errno);
+    fd.close_checked(path);
+}
+
+std::filesystem::path temporary_path_for(const std::filesystem::path& final_path) {
+    return std::filesystem::path(final_path.string() + ".tmp");
+}
+
+void publish_file(const std::filesystem::path& temporary, const std::filesystem::path& final_path) {
+    fsync_file(temporary);
+    if (::rename(temporary.c_str(), final_path.c_str()) != 0) {
+        throw_system_error("renaming " + temporary.string() + " to " + final_path.string(), errno);
+    }
+    fsync_directory(final_path.parent_path());
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+    const std::filesystem::path temporary = temporary_path_for(path);
+    try {
+        FileDescriptor fd = open_checked(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        write_all(fd.get(), bytes.data(), bytes.size(), temporary);
+        if (::fsync(fd.get()) != 0) throw_system_error("fsync " + temporary.string(), errno);
+        fd.close_checked(temporary);
+        publish_file(temporary, path);
+    } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove(temporary, ignored);
+        throw;
+    }
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
+    write_file_atomically(
+        path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+}  // namespace synshard

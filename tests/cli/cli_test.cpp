@@ -1,0 +1,97 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/test_support.hpp"
+#include "synshard/cli/command.hpp"
+#include "synshard/cli/options.hpp"
+#include "synshard/util/error.hpp"
+
+namespace synshard::cli {
+namespace {
+
+using testing::run_synshard;
+
+TEST(Cli, VersionNamesEveryLibrary) {
+    const auto result = run_synshard({"--version"});
+    EXPECT_EQ(result.exit_code, 0);
+    for (const char* name : {"synshard ", "opencv 4.", "libjpeg-turbo 2.", "hdf5 1.", "mpi "}) {
+        EXPECT_NE(result.output.find(name), std::string::npos) << name << " in\n" << result.output;
+    }
+}
+
+TEST(Cli, HelpListsEveryCommand) {
+    const auto result = run_synshard({"--help"});
+    EXPECT_EQ(result.exit_code, 0);
+    for (const auto& command : commands()) {
+        EXPECT_NE(result.output.find("  " + command.name + " "), std::string::npos) << command.name;
+    }
+}
+
+TEST(Cli, UnknownCommandOrNoCommandIsAUsageError) {
+    EXPECT_EQ(run_synshard({"frobnicate"}).exit_code, 2);
+    EXPECT_EQ(run_synshard({}).exit_code, 2);
+    const auto result = run_synshard({"--frobnicate"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_NE(result.output.find("--frobnicate"), std::string::npos) << result.output;
+}
+
+TEST(Cli, EveryCommandHasHelpAndRejectsUnknownOptions) {
+    for (const auto& command : commands()) {
+        const auto help = run_synshard({command.name, "--help"});
+        EXPECT_EQ(help.exit_code, 0) << command.name << help.output;
+        EXPECT_NE(help.output.find("Usage: synshard " + command.name), std::string::npos);
+        EXPECT_NE(help.output.find("--log-level"), std::string::npos);
+
+        const auto bad = run_synshard({command.name, "--no-such-option"});
+        EXPECT_EQ(bad.exit_code, 2) << command.name << bad.output;
+        EXPECT_NE(bad.output.find("--no-such-option"), std::string::npos) << bad.output;
+        EXPECT_EQ(std::count(bad.output.begin(), bad.output.end(), '\n'), 1) << bad.output;
+    }
+}
+
+Command example_command() {
+    return Command{"example", "an example", "",
+                   [](po::options_description& options, po::positional_options_description&) {
+                       options.add_options()                                          //
+                           ("output", po::value<std::string>()->required(), "where")  //
+                           ("size", po::value<int>()->default_value(256), "how big")  //
+                           ("flag", po::value<bool>()->default_value(false)->implicit_value(true),
+                            "a switch")  //
+                           ("boxes", po::value<std::vector<std::string>>()->composing(),
+                            "repeatable");
+                   },
+                   [](const po::variables_map&, const mpi::Comm&) { return ExitCode::success; }};
+}
+
+TEST(Options, JobFileSectionFillsWhatTheCommandLineLeavesOut) {
+    testing::TempDir dir;
+    const auto job = dir / "job.ini";
+    std::ofstream(job) << "# a job\n[other]\nunrelated = 1\n[example]\noutput = from-file\n"
+                          "size = 128\nflag = true\nboxes = a\nboxes = b\n";
+    const auto values =
+        parse_command_line(example_command(), {"--config", job.string(), "--size", "64"});
+    EXPECT_EQ(values["output"].as<std::string>(), "from-file");
+    EXPECT_EQ(values["size"].as<int>(), 64);  // the command line wins
+    EXPECT_TRUE(values["flag"].as<bool>());
+    EXPECT_EQ(values["boxes"].as<std::vector<std::string>>(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(Options, BadValuesUnknownKeysAndMissingRequiredOptionsAreUsageErrors) {
+    testing::TempDir dir;
+    const auto job = dir / "job.ini";
+    std::ofstream(job) << "[example]\noutput = x\nsizee = 3\n";
+    EXPECT_THROW(parse_command_line(example_command(), {"--config", job.string()}), UsageError);
+    EXPECT_THROW(parse_command_line(example_command(), {"--output", "x", "--size", "big"}),
+                 UsageError);
+    EXPECT_THROW(parse_command_line(example_command(), {}), UsageError);
+    EXPECT_THROW(parse_command_line(example_command(), {"--config", (dir / "absent.ini").string()}),
+                 UsageError);
+    std::ofstream(dir / "global.ini") << "output = x\n";
+    EXPECT_THROW(parse_command_line(example_command(), {"--config", (dir / "global.ini").string()}),
+                 UsageError);
+    EXPECT_NO_THROW(parse_command_line(example_command(), {"--help"}));
+}
+
+}  // namespace
+}  // namespace synshard::cli

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace synshard::testing {
+
+// A fresh directory under the system's temp dir, removed with everything in it when the
+// object dies. In MPI tests every rank gets the root's directory (collective).
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+// What a command printed and returned when run as a separate `synshard` process.
+struct ProcessResult {
+    int exit_code = -1;
+    std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs the built synshard executable with args (no shell involved).
+ProcessResult run_synshard(const std::vector<std::string>& args);
+
+// Runs a command line through /bin/sh and returns its exit code and output.
+ProcessResult run_shell(const std::string& command);
+
+// Where test inputs checked into the repository live (tests/data).
+std::filesystem::path test_data_dir();
+
+}  // namespace synshard::testing

@@ -1,0 +1,69 @@
+#include "synshard/plan/shards.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "synshard/util/error.hpp"
+
+namespace synshard::plan {
+
+std::uint32_t shard_count_for(std::uint64_t num_samples, std::uint64_t shard_size,
+                              std::uint32_t requested) {
+    if (shard_size == 0) throw UsageError("--shard-size must be at least 1");
+    if (num_samples == 0) return 0;
+    if (requested != 0) {
+        if (requested > num_samples) {
+            throw UsageError("asked for " + std::to_string(requested) +
+                             " shards but the split has only " + std::to_string(num_samples) +
+                             " samples");
+        }
+        return requested;
+    }
+    const std::uint64_t count = (num_samples + shard_size - 1) / shard_size;
+    if (count > 99999) throw UsageError("more than 99999 shards: raise --shard-size");
+    return static_cast<std::uint32_t>(count);
+}
+
+std::string shard_relative_path(std::string_view split, std::uint32_t index, std::uint32_t count) {
+    char numbers[32];
+    std::snprintf(numbers, sizeof numbers, "-%05u-of-%05u.h5", index, count);
+    std::string path(split);
+    path += '/';
+    path += split;
+    path += numbers;
+    return path;
+}
+
+DuplicateVerdict resolve_duplicates(std::vector<ContentCopy> copies, bool drop_leaks) {
+    std::sort(copies.begin(), copies.end(),
+              [](const ContentCopy& a, const ContentCopy& b) { return a.key < b.key; });
+    DuplicateVerdict verdict;
+    // (split, class) -> the smallest key, which is kept.
+    std::map<std::pair<bool, std::int32_t>, std::string> kept;
+    std::set<std::int32_t> labels;
+    bool in_train = false;
+    bool in_val = false;
+    std::string first_val_key;
+    for (const auto& copy : copies) {
+        const auto [slot, inserted] = kept.emplace(std::pair(copy.in_val, copy.label), copy.key);
+        if (!inserted) verdict.dropped.push_back({copy.key, slot->second});
+        labels.insert(copy.label);
+        in_train = in_train || !copy.in_val;
+        if (copy.in_val && !in_val) first_val_key = copy.key;
+        in_val = in_val || copy.in_val;
+    }
+    verdict.across_classes = labels.size() > 1;
+    verdict.leak = in_train && in_val;
+    if (verdict.leak && drop_leaks) {
+        for (const auto& [slot, key] : kept) {
+            if (!slot.first) verdict.dropped.push_back({key, first_val_key});
+        }
+        std::sort(verdict.dropped.begin(), verdict.dropped.end(),
+                  [](const auto& a, const auto& b) { return a.key < b.key; });
+    }
+    return verdict;
+}
+
+}  // namespace synshard::plan

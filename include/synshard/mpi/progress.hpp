@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "synshard/mpi/comm.hpp"
+#include "synshard/util/progress.hpp"
+
+namespace synshard::mpi {
+
+// Global progress of one phase, shown on rank 0 without ever stalling the work loop:
+// other ranks send their count to the root at most every `interval` with a non-blocking
+// send on the tool's own progress communicator; the root picks them up when it calls
+// update(). Collective in construction and destruction only: the destructor (also when
+// a rank unwinds from an error) exchanges one final message per rank, so no rank waits
+// for another that failed.
+class PhaseProgress {
+  public:
+    PhaseProgress(const Comm& comm, std::string phase, std::uint64_t global_total,
+                  ProgressDisplay& display,
+                  std::chrono::steady_clock::duration interval = std::chrono::milliseconds(500));
+    ~PhaseProgress();
+    PhaseProgress(const PhaseProgress&) = delete;
+    PhaseProgress& operator=(const PhaseProgress&) = delete;
+
+    // This rank has done `local_done` items so far (monotonic).
+    void update(std::uint64_t local_done);
+
+  private:
+    void send_count();
+    void collect();
+
+    Comm comm_;
+    std::string phase_;
+    std::uint64_t total_;
+    ProgressDisplay& display_;
+    std::chrono::steady_clock::duration interval_;
+    std::chrono::steady_clock::time_point start_;
+    std::chrono::steady_clock::time_point last_send_;
+    std::uint64_t local_done_ = 0;
+    std::uint64_t outgoing_ = 0;
+    MPI_Request pending_ = MPI_REQUEST_NULL;
+    std::vector<std::uint64_t> per_rank_;
+};
+
+}  // namespace synshard::mpi

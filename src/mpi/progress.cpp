@@ -1,0 +1,91 @@
+#include "synshard/mpi/progress.hpp"
+
+#include <numeric>
+
+namespace synshard::mpi {
+namespace {
+
+constexpr int kCountTag = 1;
+constexpr int kFinalTag = 2;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+PhaseProgress::PhaseProgress(const Comm& comm, std::string phase, std::uint64_t global_total,
+                             ProgressDisplay& display, std::chrono::steady_clock::duration interval)
+    : comm_(comm.get()),
+      phase_(std::move(phase)),
+      total_(global_total),
+      display_(display),
+      interval_(interval),
+      start_(std::chrono::steady_clock::now()),
+      last_send_(start_),
+      per_rank_(static_cast<std::size_t>(comm.size()), 0) {}
+
+PhaseProgress::~PhaseProgress() {
+    if (comm_.is_root()) {
+        // Drain every rank's messages up to its final one (messages from one sender
+        // arrive in order), so nothing is left in flight on the communicator.
+        int finals = 1;
+        while (finals < comm_.size()) {
+            std::uint64_t count = 0;
+            MPI_Status status;
+            if (MPI_Recv(&count, 1, MPI_UINT64_T, MPI_ANY_SOURCE, MPI_ANY_TAG, comm_.get(),
+                         &status) != MPI_SUCCESS) {
+                break;
+            }
+            per_rank_[static_cast<std::size_t>(status.MPI_SOURCE)] = count;
+            if (status.MPI_TAG == kFinalTag) ++finals;
+        }
+        per_rank_[0] = local_done_;
+        const auto done = std::accumulate(per_rank_.begin(), per_rank_.end(), std::uint64_t{0});
+        display_.finish(phase_, done, total_, seconds_since(start_));
+    } else {
+        MPI_Wait(&pending_, MPI_STATUS_IGNORE);
+        std::uint64_t final_count = local_done_;
+        MPI_Send(&final_count, 1, MPI_UINT64_T, 0, kFinalTag, comm_.get());
+    }
+}
+
+void PhaseProgress::update(std::uint64_t local_done) {
+    local_done_ = local_done;
+    if (comm_.is_root()) {
+        collect();
+        per_rank_[0] = local_done_;
+        const auto done = std::accumulate(per_rank_.begin(), per_rank_.end(), std::uint64_t{0});
+        display_.show(phase_, done, total_, seconds_since(start_));
+        return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_send_ < interval_) return;
+    int finished = 1;
+    if (pending_ != MPI_REQUEST_NULL) MPI_Test(&pending_, &finished, MPI_STATUS_IGNORE);
+    if (finished == 0) return;
+    last_send_ = now;
+    send_count();
+}
+
+void PhaseProgress::send_count() {
+    outgoing_ = local_done_;
+    check(MPI_Isend(&outgoing_, 1, MPI_UINT64_T, 0, kCountTag, comm_.get(), &pending_),
+          "MPI_Isend");
+}
+
+void PhaseProgress::collect() {
+    for (;;) {
+        int waiting = 0;
+        MPI_Status status;
+        check(MPI_Iprobe(MPI_ANY_SOURCE, kCountTag, comm_.get(), &waiting, &status), "MPI_Iprobe");
+        if (waiting == 0) return;
+        std::uint64_t count = 0;
+        check(MPI_Recv(&count, 1, MPI_UINT64_T, status.MPI_SOURCE, kCountTag, comm_.get(),
+                       MPI_STATUS_IGNORE),
+              "MPI_Recv");
+        per_rank_[static_cast<std::size_t>(status.MPI_SOURCE)] = count;
+    }
+}
+
+}  // namespace synshard::mpi

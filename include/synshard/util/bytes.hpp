@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "synshard/util/error.hpp"
+
+namespace synshard {
+
+// Appends plain values in the machine's byte order (records never leave the job's
+// machines in this form) and length-prefixed strings and byte runs.
+class ByteWriter {
+  public:
+    template <class T>
+    requires std::is_trivially_copyable_v<T>
+    void put(const T& value) {
+        const auto* bytes = reinterpret_cast<const std::uint8_t*>(&value);
+        buffer_.insert(buffer_.end(), bytes, bytes + sizeof(T));
+    }
+    void put_bytes(std::span<const std::uint8_t> bytes) {
+        put<std::uint64_t>(bytes.size());
+        buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+    }
+    void put_string(std::string_view text) {
+        put_bytes(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    }
+    template <class T>
+    requires std::is_trivially_copyable_v<T>
+    void put_vector(const std::vector<T>& values) {
+        put<std::uint64_t>(values.size());
+        const auto* bytes = reinterpret_cast<const std::uint8_t*>(values.data());
+        buffer_.insert(buffer_.end(), bytes, bytes + values.size() * sizeof(T));
+    }
+
+    std::vector<std::uint8_t>& buffer() { return buffer_; }
+
+  private:
+    std::vector<std::uint8_t> buffer_;
+};
+
+// Reads what ByteWriter wrote; throws Error when the bytes run out (a torn record).
+class ByteReader {
+  public:
+    explicit ByteReader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+
+    template <class T>
+    requires std::is_trivially_copyable_v<T> T get() {
+        T value;
+        std::memcpy(&value, take(sizeof(T)).data(), sizeof(T));
+        return value;
+    }
+    std::span<const std::uint8_t> get_bytes() { return take(get<std::uint64_t>()); }
+    std::string get_string() {
+        const auto bytes = get_bytes();
+        return std::string(bytes.begin(), bytes.end());
+    }
+    template <class T>
+    requires std::is_trivially_copyable_v<T> std::vector<T> get_vector() {
+        const auto count = get<std::uint64_t>();
+        if (count > bytes_.size() / sizeof(T)) throw Error("record is truncated");
+        const auto bytes = take(count * sizeof(T));
+        std::vector<T> values(count);
+        std::memcpy(values.data(), bytes.data(), bytes.size());
+        return values;
+    }
+
+    bool at_end() const { return offset_ == bytes_.size(); }
+
+  private:
+    std::span<const std::uint8_t> take(std::size_t size) {
+        if (size > bytes_.size() - offset_) throw Error("record is truncated");
+        const auto part = bytes_.subspan(offset_, size);
+        offset_ += size;
+        return part;
+    }
+
+    std::span<const std::uint8_t> bytes_;
+    std::size_t offset_ = 0;
+};
+
+}  // namespace synshard

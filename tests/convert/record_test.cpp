@@ -1,0 +1,51 @@
+#include "synshard/convert/record.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.hpp"
+#include "synshard/util/error.hpp"
+
+namespace synshard::convert {
+namespace {
+
+ImageRecord sample_record(int seed) {
+    ImageRecord record;
+    record.key = "n01440764/n01440764_" + std::to_string(seed) + ".JPEG";
+    record.synset = "n01440764";
+    record.label = seed;
+    record.val = seed % 2 == 1;
+    record.hash = keyed_hash(7, record.key);
+    record.source_sha256 = sha256(
+        std::span(reinterpret_cast<const std::uint8_t*>(record.key.data()), record.key.size()));
+    record.source_height = 375;
+    record.source_width = 500;
+    record.height = 256;
+    record.width = 341;
+    record.boxes = {{1.5F, 2, 100, 200}, {0, 0, 341, 256}};
+    record.box_labels = {seed, -1};
+    record.data.assign(static_cast<std::size_t>(1000 + seed), static_cast<std::uint8_t>(seed));
+    return record;
+}
+
+TEST(Spool, RecordsComeBackExactlyByEntry) {
+    testing::TempDir dir;
+    Spool spool(dir / "rank-0.spool");
+    std::vector<SpoolEntry> entries;
+    for (int i = 0; i < 5; ++i) entries.push_back(spool.append(sample_record(i)));
+    for (int i = 4; i >= 0; --i)
+        EXPECT_EQ(spool.read(entries[static_cast<std::size_t>(i)]), sample_record(i));
+    EXPECT_EQ(std::filesystem::file_size(spool.path()),
+              entries.back().offset + entries.back().length);
+}
+
+TEST(Record, ATornRecordIsAnErrorNotGarbage) {
+    ByteWriter writer;
+    write_record(writer, sample_record(3));
+    auto bytes = writer.buffer();
+    bytes.resize(bytes.size() - 10);
+    ByteReader reader(bytes);
+    EXPECT_THROW(read_record(reader), Error);
+}
+
+}  // namespace
+}  // namespace synshard::convert

@@ -75,6 +75,9 @@ void write_virtual_dataset(Group& group, const std::string& name, const Datatype
     const std::vector<std::uint8_t> zero(type.size(), 0);
     check_status(H5Pset_fill_value(creation.id(), type.id(), zero.data()),
                  "setting the fill value of " + where);
+    // Set before the mappings (setting it again would drop them); an empty split keeps a
+    // virtual dataset with no mappings.
+    check_status(H5Pset_layout(creation.id(), H5D_VIRTUAL), "making " + where + " virtual");
     const auto shard_count = static_cast<std::int64_t>(split.shard_num_samples.size());
     std::uint64_t first_row = 0;
     for (std::int64_t shard = 0; shard < shard_count; ++shard) {
@@ -93,7 +96,6 @@ void write_virtual_dataset(Group& group, const std::string& name, const Datatype
         first_row += rows;
     }
     check_status(H5Sselect_none(virtual_space.id()), "resetting the selection of " + where);
-    check_status(H5Pset_layout(creation.id(), H5D_VIRTUAL), "making " + where + " virtual");
     group.create_dataset(name, type, virtual_space, creation).close();
 }
 

@@ -232,7 +232,9 @@ PublishedShard ShardWriter::finish() {
     published.relative_path =
         shard_relative_path(s.spec.split, s.spec.shard_index, s.spec.shard_count);
     published.num_samples = s.num_samples();
-    published.bytes = std::filesystem::file_size(s.final_path);
+    std::error_code error;
+    published.bytes = std::filesystem::file_size(s.final_path, error);
+    if (error) throw_system_error("size of " + s.final_path.string(), error.value());
     published.sha256 = sha256_of_file(s.final_path);
     return published;
 }

@@ -97,10 +97,18 @@ TEST(IndexWriter, RejectsInconsistentContents) {
     EXPECT_FALSE(std::filesystem::exists(dir / h5::kIndexFileName));
     EXPECT_FALSE(std::filesystem::exists(dir / "index.h5.tmp"));
     contents.hierarchy = testing::sample_hierarchy();
+    contents.encoding = std::string(h5::kRawEncoding);
+    contents.raw_height = 2;
+    contents.raw_width = 3;
+    contents.splits.push_back(h5::SplitIndex{"val", {0}, {}});  // an empty split
     h5::write_index(dir.path(), contents);
     const IndexReader index(dir / h5::kIndexFileName);
     EXPECT_EQ(index.locate("a"), (Located{"train", 0, 0, "train/train-00000-of-00001.h5"}));
     EXPECT_EQ(index.locate("b"), (Located{"train", 0, 1, "train/train-00000-of-00001.h5"}));
+    EXPECT_EQ(index.num_samples("val"), 0U);
+    const h5::File file = h5::File::open_read_only(dir / h5::kIndexFileName);
+    EXPECT_EQ(file.open_group("splits").open_group("val").open_dataset("images").dims(),
+              (std::vector<hsize_t>{0, 2, 3, 3}));
 }
 
 }  // namespace

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "synshard/h5/format.hpp"
+#include "synshard/image/box.hpp"
+#include "synshard/util/hash.hpp"
+
+namespace synshard::h5 {
+
+// Which shard a writer produces and how its images are stored.
+struct ShardSpec {
+    std::filesystem::path output_dir;  // OUT; the shard goes to OUT/<split>/<file name>
+    std::string split;                 // "train", "val"
+    std::int64_t shard_index = 0;
+    std::int64_t shard_count = 1;
+    // "jpeg", "png", "webp", "source", ... (image_bytes + image_offsets) or kRawEncoding
+    // (images, N x raw_height x raw_width x 3).
+    std::string encoding;
+    std::int32_t raw_height = 0;
+    std::int32_t raw_width = 0;
+    std::string label_scheme;  // recorded as given, e.g. "alphabetical"
+
+    bool is_raw() const { return encoding == kRawEncoding; }
+};
+
+// One sample, as the writer receives it. The spans are only read during add().
+struct ShardSample {
+    std::string key;
+    std::string synset;  // kWnidLength bytes
+    std::int32_t label = 0;
+    // Encoded bytes, or for raw shards raw_height * raw_width * 3 RGB bytes.
+    std::span<const std::uint8_t> image;
+    std::int32_t orig_height = 0;  // source size after orientation
+    std::int32_t orig_width = 0;
+    std::int32_t height = 0;  // stored size (content size inside raw padding)
+    std::int32_t width = 0;
+    Sha256Digest source_sha256{};
+    std::span<const image::Box> boxes;
+    std::span<const std::int32_t> box_labels;  // one per box
+};
+
+// What finish() published.
+struct PublishedShard {
+    std::filesystem::path path;  // OUT/<split>/<file name>
+    std::string relative_path;   // "<split>/<file name>"
+    std::uint64_t num_samples = 0;
+    std::uint64_t bytes = 0;
+    Sha256Digest sha256{};
+};
+
+// Writes one shard file, one sample at a time. The file is created as "<final>.tmp"
+// (replacing any stale one) and only appears under its final name in finish(), complete
+// and synced. Memory: the metadata of one shard plus one image chunk (kImageChunkBytes);
+// image bytes go to the file as soon as a chunk is full.
+//
+// The file's bytes depend only on the spec, the class table and the samples in the
+// order they were added: writing the same inputs again gives a byte-identical file.
+//
+// A writer destroyed before finish() (an exception, an interrupted job) closes and
+// removes its temporary file. Not thread-safe; one writer per file.
+class ShardWriter {
+  public:
+    // Image bytes are written to the file in chunks of this size (Fletcher32 each).
+    static constexpr std::size_t kImageChunkBytes = 64 * 1024;
+
+    // Creates OUT/<split>/ if needed and the temporary file. Throws Error naming the
+    // file on any failure; throws Error if the spec or class table is invalid.
+    ShardWriter(ShardSpec spec, const ClassTable& classes);
+    ~ShardWriter();
+    ShardWriter(const ShardWriter&) = delete;
+    ShardWriter& operator=(const ShardWriter&) = delete;
+
+    // Appends a sample as the next row. Throws Error (naming the key and the file) when
+    // the sample does not fit the spec: label outside the class table, synset not
+    // kWnidLength bytes, raw image of the wrong size, boxes and box labels of different
+    // counts, negative sizes.
+    void add(const ShardSample& sample);
+
+    std::uint64_t num_samples() const;
+
+    // Writes the metadata, closes the file (every return checked: a full disk shows
+    // here), fsyncs, renames it to its final name, fsyncs the directory, and hashes it.
+    // The writer cannot be used afterwards.
+    PublishedShard finish();
+
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace synshard::h5

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "synshard/h5/format.hpp"
+#include "synshard/image/box.hpp"
+#include "synshard/util/hash.hpp"
+
+namespace synshard::reader {
+
+// The root attributes of a shard.
+struct ShardAttributes {
+    std::int64_t format_version = 0;
+    std::string split;
+    std::int64_t shard_index = 0;
+    std::int64_t shard_count = 0;
+    std::uint64_t num_samples = 0;
+    std::string encoding;
+    std::string label_scheme;
+};
+
+// One row of a shard.
+struct Sample {
+    std::string key;
+    std::string synset;
+    std::int32_t label = 0;
+    std::vector<std::uint8_t> image;  // encoded bytes, or raw H x W x 3 RGB
+    std::int32_t orig_height = 0;
+    std::int32_t orig_width = 0;
+    std::int32_t height = 0;
+    std::int32_t width = 0;
+    Sha256Digest source_sha256{};
+    std::vector<image::Box> boxes;
+    std::vector<std::int32_t> box_labels;
+};
+
+// Read access to one shard file. Opening reads every per-sample array except the image
+// data (a shard's metadata is small); read() then reads one sample's image bytes.
+// Throws Error naming the file when it cannot be opened, a dataset is missing, the arrays
+// disagree (lengths, offsets not increasing from 0 to the data size), or HDF5 reports a
+// failure (a Fletcher32 mismatch in a corrupted chunk shows up in read()).
+class ShardReader {
+  public:
+    explicit ShardReader(const std::filesystem::path& path);
+    ~ShardReader();
+    ShardReader(ShardReader&&) noexcept;
+    ShardReader& operator=(ShardReader&&) noexcept;
+
+    const ShardAttributes& attributes() const;
+    std::uint64_t num_samples() const;
+    bool is_raw() const;
+    // For raw shards, the stored geometry (height, width); (0, 0) for encoded shards.
+    std::pair<std::int32_t, std::int32_t> raw_geometry() const;
+
+    // Row `row` (< num_samples(), else Error).
+    Sample read(std::uint64_t row) const;
+    // Only the image data of row `row`.
+    std::vector<std::uint8_t> read_image(std::uint64_t row) const;
+
+    h5::ClassTable read_class_table() const;
+
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace synshard::reader

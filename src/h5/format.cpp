@@ -1,0 +1,39 @@
+#include "synshard/h5/format.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include "synshard/util/error.hpp"
+
+namespace synshard::h5 {
+
+std::string shard_file_name(std::string_view split, std::int64_t shard_index,
+                            std::int64_t shard_count) {
+    char numbers[64];
+    std::snprintf(numbers, sizeof numbers, "-%05lld-of-%05lld.h5",
+                  static_cast<long long>(shard_index), static_cast<long long>(shard_count));
+    return std::string(split) + numbers;
+}
+
+std::string shard_relative_path(std::string_view split, std::int64_t shard_index,
+                                std::int64_t shard_count) {
+    return std::string(split) + "/" + shard_file_name(split, shard_index, shard_count);
+}
+
+Sha256Digest sha256_of_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw_system_error("opening " + path.string(), errno);
+    Sha256 hasher;
+    std::vector<char> block(1 << 20);
+    while (in) {
+        in.read(block.data(), static_cast<std::streamsize>(block.size()));
+        const auto got = static_cast<std::size_t>(in.gcount());
+        hasher.update(std::string_view(block.data(), got));
+    }
+    if (in.bad()) throw_system_error("reading " + path.string(), errno);
+    return hasher.finish();
+}
+
+}  // namespace synshard::h5

@@ -1,0 +1,188 @@
+#include "synshard/h5/index_writer.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <optional>
+#include <system_error>
+
+#include "synshard/h5/class_table_io.hpp"
+#include "synshard/h5/h5.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+
+namespace synshard::h5 {
+
+namespace {
+
+// Key lookups read single rows: chunks of this many rows keep each read small.
+constexpr hsize_t kKeyChunkRows = 16384;
+
+DatasetSettings key_chunks(std::size_t rows) {
+    return DatasetSettings{.chunk = {std::clamp<hsize_t>(rows, 1, kKeyChunkRows)}};
+}
+
+void check_hierarchy(const IndexContents& contents, const std::string& where) {
+    const auto nodes = static_cast<std::int32_t>(contents.hierarchy.nodes.size());
+    const auto in_range = [&](std::int32_t node) { return node >= 0 && node < nodes; };
+    for (const auto& [parent, child] : contents.hierarchy.edges) {
+        if (!in_range(parent) || !in_range(child)) throw Error(where + ": edge out of range");
+    }
+    if (contents.hierarchy.class_nodes.size() != contents.classes.classes.size()) {
+        throw Error(where + ": " + std::to_string(contents.hierarchy.class_nodes.size()) +
+                    " class nodes for " + std::to_string(contents.classes.classes.size()) +
+                    " classes");
+    }
+    for (std::int32_t node : contents.hierarchy.class_nodes) {
+        if (!in_range(node)) throw Error(where + ": class node out of range");
+    }
+}
+
+void write_hierarchy(File& file, const Hierarchy& hierarchy) {
+    Group group = file.create_group("hierarchy");
+    std::vector<std::string> wnids;
+    std::vector<std::string> words;
+    std::vector<std::string> glosses;
+    std::vector<std::int32_t> depths;
+    for (const HierarchyNode& node : hierarchy.nodes) {
+        wnids.push_back(node.wnid);
+        words.push_back(node.words);
+        glosses.push_back(node.gloss);
+        depths.push_back(node.depth);
+    }
+    std::vector<std::int32_t> edges;
+    for (const auto& [parent, child] : hierarchy.edges) edges.insert(edges.end(), {parent, child});
+    group.write_fixed_ascii("wnids", wnids, kWnidLength).close();
+    group.write_strings("words", words).close();
+    group.write_strings("glosses", glosses).close();
+    group.write_vector<std::int32_t>("depths", depths).close();
+    const hsize_t edge_dims[] = {hierarchy.edges.size(), 2};
+    group.write_array<std::int32_t>("edges", edges, edge_dims).close();
+    group.close();
+}
+
+// A virtual dataset over the dataset `source_name` of every non-empty shard of split,
+// stacked along the first dimension. row_shape is the shape of one row.
+void write_virtual_dataset(Group& group, const std::string& name, const Datatype& type,
+                           const SplitIndex& split, const std::string& source_name,
+                           const std::vector<hsize_t>& row_shape) {
+    const std::string where = group.child_context(name);
+    const std::uint64_t total = std::accumulate(split.shard_num_samples.begin(),
+                                                split.shard_num_samples.end(), std::uint64_t{0});
+    std::vector<hsize_t> dims{total};
+    dims.insert(dims.end(), row_shape.begin(), row_shape.end());
+    Dataspace virtual_space = Dataspace::simple(dims);
+    PropertyList creation(H5P_DATASET_CREATE, where);
+    const std::vector<std::uint8_t> zero(type.size(), 0);
+    check_status(H5Pset_fill_value(creation.id(), type.id(), zero.data()),
+                 "setting the fill value of " + where);
+    // Set before the mappings (setting it again would drop them); an empty split keeps a
+    // virtual dataset with no mappings.
+    check_status(H5Pset_layout(creation.id(), H5D_VIRTUAL), "making " + where + " virtual");
+    const auto shard_count = static_cast<std::int64_t>(split.shard_num_samples.size());
+    std::uint64_t first_row = 0;
+    for (std::int64_t shard = 0; shard < shard_count; ++shard) {
+        const std::uint64_t rows = split.shard_num_samples[static_cast<std::size_t>(shard)];
+        if (rows == 0) continue;
+        std::vector<hsize_t> start(dims.size(), 0);
+        std::vector<hsize_t> count = dims;
+        start[0] = first_row;
+        count[0] = rows;
+        virtual_space.select_block(start, count);
+        const Dataspace source_space = Dataspace::simple(count);
+        const std::string source_file = shard_relative_path(split.name, shard, shard_count);
+        check_status(H5Pset_virtual(creation.id(), virtual_space.id(), source_file.c_str(),
+                                    source_name.c_str(), source_space.id()),
+                     "mapping " + source_file + " into " + where);
+        first_row += rows;
+    }
+    check_status(H5Sselect_none(virtual_space.id()), "resetting the selection of " + where);
+    group.create_dataset(name, type, virtual_space, creation).close();
+}
+
+void write_split(Group& splits_group, const SplitIndex& split, const IndexContents& contents) {
+    Group group = splits_group.create_group(split.name);
+    const std::string where = group.context();
+    const auto shard_count = split.shard_num_samples.size();
+    const std::uint64_t total = std::accumulate(split.shard_num_samples.begin(),
+                                                split.shard_num_samples.end(), std::uint64_t{0});
+    if (split.keys.size() != total) {
+        throw Error(where + ": " + std::to_string(split.keys.size()) + " keys for " +
+                    std::to_string(total) + " samples");
+    }
+    std::vector<std::size_t> order(split.keys.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return split.keys[a].key < split.keys[b].key; });
+    std::vector<std::string> keys;
+    std::vector<std::uint32_t> shards;
+    std::vector<std::uint32_t> rows;
+    keys.reserve(order.size());
+    for (std::size_t i : order) {
+        const KeyLocation& location = split.keys[i];
+        if (location.shard >= shard_count ||
+            location.row >= split.shard_num_samples[location.shard]) {
+            throw Error(where + ": key \"" + location.key + "\" at shard " +
+                        std::to_string(location.shard) + " row " + std::to_string(location.row) +
+                        " is out of range");
+        }
+        if (!keys.empty() && keys.back() == location.key) {
+            throw Error(where + ": key \"" + location.key + "\" appears twice");
+        }
+        keys.push_back(location.key);
+        shards.push_back(location.shard);
+        rows.push_back(location.row);
+    }
+    std::vector<std::string> shard_paths;
+    for (std::size_t shard = 0; shard < shard_count; ++shard) {
+        shard_paths.push_back(shard_relative_path(split.name, static_cast<std::int64_t>(shard),
+                                                  static_cast<std::int64_t>(shard_count)));
+    }
+    group.set_attribute("num_samples", static_cast<std::int64_t>(total));
+    group.set_attribute("shard_count", static_cast<std::int64_t>(shard_count));
+    group.write_strings("shard_paths", shard_paths).close();
+    group.write_vector<std::uint64_t>("shard_num_samples", split.shard_num_samples).close();
+    group.write_strings("keys", keys, key_chunks(keys.size())).close();
+    group.write_vector<std::uint32_t>("key_shards", shards, key_chunks(keys.size())).close();
+    group.write_vector<std::uint32_t>("key_rows", rows, key_chunks(keys.size())).close();
+    write_virtual_dataset(group, "labels", Datatype::int32(), split, "labels", {});
+    if (contents.encoding == kRawEncoding) {
+        write_virtual_dataset(group, "images", Datatype::uint8(), split, "images",
+                              {static_cast<hsize_t>(contents.raw_height),
+                               static_cast<hsize_t>(contents.raw_width), 3});
+    }
+    group.close();
+}
+
+}  // namespace
+
+void write_index(const std::filesystem::path& output_dir, const IndexContents& contents) {
+    const std::filesystem::path final_path = output_dir / kIndexFileName;
+    const std::filesystem::path temporary = temporary_path_for(final_path);
+    check_hierarchy(contents, temporary.string());
+    try {
+        std::optional<File> file(File::create(temporary));
+        file->set_attribute("format_version", kFormatVersion);
+        file->set_attribute("encoding", contents.encoding);
+        file->set_attribute("label_scheme", contents.label_scheme);
+        if (contents.encoding == kRawEncoding) {
+            file->set_attribute("raw_height", std::int64_t{contents.raw_height});
+            file->set_attribute("raw_width", std::int64_t{contents.raw_width});
+        }
+        Group classes = file->create_group("classes");
+        write_class_table(classes, contents.classes, ClassTableContent::for_index);
+        classes.write_vector<std::int32_t>("nodes", contents.hierarchy.class_nodes).close();
+        classes.close();
+        write_hierarchy(*file, contents.hierarchy);
+        Group splits = file->create_group("splits");
+        for (const SplitIndex& split : contents.splits) write_split(splits, split, contents);
+        splits.close();
+        file->close();
+        publish_file(temporary, final_path);
+    } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove(temporary, ignored);
+        throw;
+    }
+}
+
+}  // namespace synshard::h5

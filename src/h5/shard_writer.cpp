@@ -1,0 +1,242 @@
+#include "synshard/h5/shard_writer.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <system_error>
+
+#include "synshard/h5/class_table_io.hpp"
+#include "synshard/h5/h5.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+
+namespace synshard::h5 {
+
+struct ShardWriter::State {
+    ShardSpec spec;
+    std::filesystem::path final_path;
+    std::filesystem::path temporary_path;
+    std::int64_t num_classes = 0;
+    std::string context;  // the temporary file, for error messages
+
+    // Destroyed in reverse order: the dataset before the file.
+    std::optional<File> file;
+    std::optional<Dataset> images;
+    std::vector<std::uint8_t> pending;  // encoded bytes not yet written (< one chunk)
+    std::uint64_t bytes_written = 0;
+
+    std::vector<std::uint64_t> image_offsets{0};
+    std::vector<std::int32_t> labels;
+    std::vector<std::string> synsets;
+    std::vector<std::string> keys;
+    std::vector<std::uint8_t> source_sha256;
+    std::vector<std::int32_t> orig_sizes;
+    std::vector<std::int32_t> sizes;
+    std::vector<float> bboxes;
+    std::vector<std::uint64_t> bbox_offsets{0};
+    std::vector<std::int32_t> bbox_labels;
+    bool finished = false;
+
+    ~State() {
+        if (finished) return;
+        images.reset();
+        file.reset();
+        std::error_code ignored;
+        std::filesystem::remove(temporary_path, ignored);
+    }
+
+    std::uint64_t num_samples() const { return labels.size(); }
+
+    void write_chunk(std::span<const std::uint8_t> bytes) {
+        const hsize_t start[] = {bytes_written};
+        const hsize_t count[] = {bytes.size()};
+        const hsize_t extent[] = {bytes_written + bytes.size()};
+        images->set_extent(extent);
+        images->write(bytes, start, count);
+        bytes_written += bytes.size();
+    }
+
+    // Whole chunks only, each written once: with the chunk cache off, chunks land in the
+    // file in write order, whatever HDF5's cache settings are.
+    void append_encoded(std::span<const std::uint8_t> bytes) {
+        while (!bytes.empty()) {
+            const std::size_t take = std::min(bytes.size(), kImageChunkBytes - pending.size());
+            pending.insert(pending.end(), bytes.begin(), bytes.begin() + take);
+            bytes = bytes.subspan(take);
+            if (pending.size() == kImageChunkBytes) {
+                write_chunk(pending);
+                pending.clear();
+            }
+        }
+    }
+
+    void append_raw(std::span<const std::uint8_t> pixels) {
+        const auto row = static_cast<hsize_t>(num_samples());
+        const auto height = static_cast<hsize_t>(spec.raw_height);
+        const auto width = static_cast<hsize_t>(spec.raw_width);
+        const hsize_t extent[] = {row + 1, height, width, 3};
+        const hsize_t start[] = {row, 0, 0, 0};
+        const hsize_t count[] = {1, height, width, 3};
+        images->set_extent(extent);
+        images->write(pixels, start, count);
+    }
+
+    void validate(const ShardSample& sample) const {
+        const auto fail = [&](const std::string& what) {
+            throw Error(context + ": sample \"" + sample.key + "\": " + what);
+        };
+        if (sample.key.find('\0') != std::string::npos) fail("key contains a NUL byte");
+        if (sample.label < 0 || sample.label >= num_classes) {
+            fail("label " + std::to_string(sample.label) + " outside the class table of " +
+                 std::to_string(num_classes));
+        }
+        if (sample.synset.size() != kWnidLength) fail("synset is not a wnid: " + sample.synset);
+        if (sample.boxes.size() != sample.box_labels.size()) {
+            fail(std::to_string(sample.boxes.size()) + " boxes but " +
+                 std::to_string(sample.box_labels.size()) + " box labels");
+        }
+        if (sample.orig_height < 0 || sample.orig_width < 0 || sample.height < 0 ||
+            sample.width < 0) {
+            fail("negative size");
+        }
+        if (spec.is_raw()) {
+            const auto expected = static_cast<std::size_t>(spec.raw_height) *
+                                  static_cast<std::size_t>(spec.raw_width) * 3;
+            if (sample.image.size() != expected) {
+                fail("raw image of " + std::to_string(sample.image.size()) + " bytes, expected " +
+                     std::to_string(expected));
+            }
+        }
+    }
+
+    void write_metadata() {
+        File& out = *file;
+        const auto n = static_cast<hsize_t>(num_samples());
+        const auto m = static_cast<hsize_t>(bbox_labels.size());
+        if (!spec.is_raw()) {
+            out.write_vector<std::uint64_t>("image_offsets", image_offsets).close();
+        }
+        out.write_vector<std::int32_t>("labels", labels).close();
+        out.write_fixed_ascii("synsets", synsets, kWnidLength).close();
+        out.write_strings("keys", keys).close();
+        const hsize_t sha_dims[] = {n, 32};
+        out.write_array<std::uint8_t>("source_sha256", source_sha256, sha_dims).close();
+        const hsize_t size_dims[] = {n, 2};
+        out.write_array<std::int32_t>("orig_sizes", orig_sizes, size_dims).close();
+        out.write_array<std::int32_t>("sizes", sizes, size_dims).close();
+        const hsize_t box_dims[] = {m, 4};
+        out.write_array<float>("bboxes", bboxes, box_dims).close();
+        out.write_vector<std::uint64_t>("bbox_offsets", bbox_offsets).close();
+        out.write_vector<std::int32_t>("bbox_labels", bbox_labels).close();
+        out.set_attribute("num_samples", static_cast<std::int64_t>(n));
+    }
+};
+
+ShardWriter::ShardWriter(ShardSpec spec, const ClassTable& classes)
+    : state_(std::make_unique<State>()) {
+    State& s = *state_;
+    s.spec = std::move(spec);
+    const std::filesystem::path directory = s.spec.output_dir / s.spec.split;
+    s.final_path =
+        directory / shard_file_name(s.spec.split, s.spec.shard_index, s.spec.shard_count);
+    s.temporary_path = temporary_path_for(s.final_path);
+    s.context = s.temporary_path.string();
+    s.num_classes = static_cast<std::int64_t>(classes.classes.size());
+    if (s.spec.split.empty() || s.spec.shard_count < 1 || s.spec.shard_index < 0 ||
+        s.spec.shard_index >= s.spec.shard_count || s.spec.encoding.empty()) {
+        throw Error(s.context + ": invalid shard spec (split \"" + s.spec.split + "\", shard " +
+                    std::to_string(s.spec.shard_index) + " of " +
+                    std::to_string(s.spec.shard_count) + ", encoding \"" + s.spec.encoding + "\")");
+    }
+    if (s.spec.is_raw() && (s.spec.raw_height <= 0 || s.spec.raw_width <= 0)) {
+        throw Error(s.context + ": raw encoding needs a positive height and width");
+    }
+    std::error_code error;
+    std::filesystem::create_directories(directory, error);
+    if (error) throw_system_error("creating " + directory.string(), error.value());
+
+    s.file.emplace(File::create(s.temporary_path));
+    File& out = *s.file;
+    out.set_attribute("format_version", kFormatVersion);
+    out.set_attribute("split", s.spec.split);
+    out.set_attribute("shard_index", s.spec.shard_index);
+    out.set_attribute("shard_count", s.spec.shard_count);
+    out.set_attribute("encoding", s.spec.encoding);
+    out.set_attribute("label_scheme", s.spec.label_scheme);
+    Group class_group = out.create_group("classes");
+    write_class_table(class_group, classes, ClassTableContent::for_shard);
+    class_group.close();
+
+    if (s.spec.is_raw()) {
+        const auto height = static_cast<hsize_t>(s.spec.raw_height);
+        const auto width = static_cast<hsize_t>(s.spec.raw_width);
+        const hsize_t dims[] = {0, height, width, 3};
+        const hsize_t max_dims[] = {kUnlimited, height, width, 3};
+        s.images.emplace(out.create_dataset("images", Datatype::uint8(),
+                                            Dataspace::simple(dims, max_dims),
+                                            DatasetSettings{.chunk = {1, height, width, 3}}));
+    } else {
+        const hsize_t dims[] = {0};
+        const hsize_t max_dims[] = {kUnlimited};
+        s.images.emplace(out.create_dataset("image_bytes", Datatype::uint8(),
+                                            Dataspace::simple(dims, max_dims),
+                                            DatasetSettings{.chunk = {kImageChunkBytes}}));
+        s.pending.reserve(kImageChunkBytes);
+    }
+}
+
+ShardWriter::~ShardWriter() = default;
+
+std::uint64_t ShardWriter::num_samples() const {
+    return state_->num_samples();
+}
+
+void ShardWriter::add(const ShardSample& sample) {
+    State& s = *state_;
+    if (s.finished) throw Error(s.context + ": add() after finish()");
+    s.validate(sample);
+    if (s.spec.is_raw()) {
+        s.append_raw(sample.image);
+    } else {
+        s.append_encoded(sample.image);
+        s.image_offsets.push_back(s.image_offsets.back() + sample.image.size());
+    }
+    s.labels.push_back(sample.label);
+    s.synsets.push_back(sample.synset);
+    s.keys.push_back(sample.key);
+    s.source_sha256.insert(s.source_sha256.end(), sample.source_sha256.begin(),
+                           sample.source_sha256.end());
+    s.orig_sizes.insert(s.orig_sizes.end(), {sample.orig_height, sample.orig_width});
+    s.sizes.insert(s.sizes.end(), {sample.height, sample.width});
+    for (const image::Box& box : sample.boxes) {
+        s.bboxes.insert(s.bboxes.end(), {box.xmin, box.ymin, box.xmax, box.ymax});
+    }
+    s.bbox_labels.insert(s.bbox_labels.end(), sample.box_labels.begin(), sample.box_labels.end());
+    s.bbox_offsets.push_back(s.bbox_labels.size());
+}
+
+PublishedShard ShardWriter::finish() {
+    State& s = *state_;
+    if (s.finished) throw Error(s.context + ": finish() called twice");
+    if (!s.pending.empty()) {
+        s.write_chunk(s.pending);
+        s.pending.clear();
+    }
+    s.images->close();
+    s.write_metadata();
+    s.file->close();
+    publish_file(s.temporary_path, s.final_path);
+    s.finished = true;
+
+    PublishedShard published;
+    published.path = s.final_path;
+    published.relative_path =
+        shard_relative_path(s.spec.split, s.spec.shard_index, s.spec.shard_count);
+    published.num_samples = s.num_samples();
+    std::error_code error;
+    published.bytes = std::filesystem::file_size(s.final_path, error);
+    if (error) throw_system_error("size of " + s.final_path.string(), error.value());
+    published.sha256 = sha256_of_file(s.final_path);
+    return published;
+}
+
+}  // namespace synshard::h5

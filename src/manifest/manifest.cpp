@@ -1,0 +1,190 @@
+#include "synshard/manifest/manifest.hpp"
+
+#include <set>
+
+#include "synshard/h5/format.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
+#include "synshard/util/versions.hpp"
+#include "synshard/version.hpp"
+
+namespace synshard::manifest {
+
+namespace {
+
+Json key_groups_to_json(const std::vector<KeyGroup>& groups) {
+    Json array = Json::array();
+    for (const KeyGroup& group : groups) {
+        array.push_back(Json{{"source_sha256", group.source_sha256}, {"keys", group.keys}});
+    }
+    return array;
+}
+
+std::vector<KeyGroup> key_groups_from_json(const Json& array) {
+    std::vector<KeyGroup> groups;
+    for (const Json& item : array) {
+        groups.push_back(KeyGroup{item.at("source_sha256").get<std::string>(),
+                                  item.at("keys").get<std::vector<std::string>>()});
+    }
+    return groups;
+}
+
+}  // namespace
+
+Manifest make_manifest() {
+    Manifest manifest;
+    manifest.format_version = h5::kFormatVersion;
+    manifest.tool_version = kVersion;
+    manifest.environment = library_versions();
+    manifest.hash = std::string(kKeyedHashName);
+    return manifest;
+}
+
+Json to_json(const Manifest& manifest) {
+    Json environment = Json::object();
+    for (const auto& [name, version] : manifest.environment) environment[name] = version;
+
+    Json splits = Json::object();
+    for (const auto& [name, split] : manifest.splits) {
+        Json shards = Json::array();
+        for (const ShardEntry& shard : split.shards) {
+            shards.push_back(Json{{"path", shard.path},
+                                  {"num_samples", shard.num_samples},
+                                  {"bytes", shard.bytes},
+                                  {"sha256", shard.sha256}});
+        }
+        splits[name] = Json{{"num_samples", split.num_samples}, {"shards", std::move(shards)}};
+    }
+
+    Json classes = Json::array();
+    for (const ClassSummary& summary : manifest.classes) {
+        Json counts = Json::object();
+        for (const auto& [split, count] : summary.counts) counts[split] = count;
+        classes.push_back(Json{{"label", summary.label},
+                               {"synset", summary.synset},
+                               {"words", summary.words},
+                               {"counts", std::move(counts)}});
+    }
+
+    Json rejected = Json::array();
+    for (const Rejection& rejection : manifest.rejected) {
+        rejected.push_back(Json{{"key", rejection.key},
+                                {"reason", std::string(to_string(rejection.reason))},
+                                {"detail", rejection.detail}});
+    }
+
+    Json json;
+    json["format_version"] = manifest.format_version;
+    json["tool_version"] = manifest.tool_version;
+    json["environment"] = std::move(environment);
+    json["options"] = manifest.options;
+    json["input_fingerprint"] = manifest.input_fingerprint;
+    json["seed"] = manifest.seed;
+    json["hash"] = manifest.hash;
+    json["label_scheme"] = manifest.label_scheme;
+    json["splits"] = std::move(splits);
+    json["classes"] = std::move(classes);
+    json["rejected"] = std::move(rejected);
+    json["duplicates"] = key_groups_to_json(manifest.duplicates);
+    json["leaks"] = key_groups_to_json(manifest.leaks);
+    json["stats"] = Json{{"mean", manifest.stats.mean}, {"std", manifest.stats.std}};
+    json["timings"] = manifest.timings;
+    return json;
+}
+
+Manifest from_json(const Json& json, const std::string& context) {
+    try {
+        Manifest manifest;
+        manifest.format_version = json.at("format_version").get<std::int64_t>();
+        manifest.tool_version = json.at("tool_version").get<std::string>();
+        for (const auto& [name, version] : json.at("environment").items()) {
+            manifest.environment.emplace_back(name, version.get<std::string>());
+        }
+        manifest.options = json.at("options");
+        manifest.input_fingerprint = json.at("input_fingerprint").get<std::string>();
+        manifest.seed = json.at("seed").get<std::uint64_t>();
+        manifest.hash = json.at("hash").get<std::string>();
+        manifest.label_scheme = json.at("label_scheme").get<std::string>();
+        for (const auto& [name, split_json] : json.at("splits").items()) {
+            SplitEntry split;
+            split.num_samples = split_json.at("num_samples").get<std::uint64_t>();
+            for (const Json& shard : split_json.at("shards")) {
+                split.shards.push_back(ShardEntry{shard.at("path").get<std::string>(),
+                                                  shard.at("num_samples").get<std::uint64_t>(),
+                                                  shard.at("bytes").get<std::uint64_t>(),
+                                                  shard.at("sha256").get<std::string>()});
+            }
+            manifest.splits.emplace(name, std::move(split));
+        }
+        for (const Json& item : json.at("classes")) {
+            ClassSummary summary;
+            summary.label = item.at("label").get<std::int32_t>();
+            summary.synset = item.at("synset").get<std::string>();
+            summary.words = item.at("words").get<std::string>();
+            summary.counts = item.at("counts").get<std::map<std::string, std::uint64_t>>();
+            manifest.classes.push_back(std::move(summary));
+        }
+        for (const Json& item : json.at("rejected")) {
+            const std::string reason_text = item.at("reason").get<std::string>();
+            const std::optional<Reason> reason = parse_reason(reason_text);
+            if (!reason) throw Error(context + ": unknown reject reason \"" + reason_text + "\"");
+            manifest.rejected.push_back(Rejection{item.at("key").get<std::string>(), *reason,
+                                                  item.at("detail").get<std::string>()});
+        }
+        manifest.duplicates = key_groups_from_json(json.at("duplicates"));
+        manifest.leaks = key_groups_from_json(json.at("leaks"));
+        manifest.stats.mean = json.at("stats").at("mean").get<std::array<double, 3>>();
+        manifest.stats.std = json.at("stats").at("std").get<std::array<double, 3>>();
+        manifest.timings = json.at("timings");
+        return manifest;
+    } catch (const Json::exception& error) {
+        throw Error(context + ": " + error.what());
+    }
+}
+
+void write_manifest(const std::filesystem::path& path, const Manifest& manifest) {
+    write_file_atomically(path, to_json(manifest).dump(2) + "\n");
+}
+
+Manifest read_manifest(const std::filesystem::path& path) {
+    const std::vector<std::uint8_t> bytes = read_file(path);
+    const Json json = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    if (json.is_discarded()) throw Error(path.string() + ": not valid JSON");
+    return from_json(json, path.string());
+}
+
+std::vector<ShardDifference> compare_shards(const Manifest& expected, const Manifest& actual) {
+    const auto shard_hashes = [](const Manifest& manifest) {
+        std::map<std::string, std::string> hashes;
+        for (const auto& [name, split] : manifest.splits) {
+            for (const ShardEntry& shard : split.shards) hashes[shard.path] = shard.sha256;
+        }
+        return hashes;
+    };
+    const std::map<std::string, std::string> expected_hashes = shard_hashes(expected);
+    const std::map<std::string, std::string> actual_hashes = shard_hashes(actual);
+    std::set<std::string> paths;
+    for (const auto& [path, sha] : expected_hashes) paths.insert(path);
+    for (const auto& [path, sha] : actual_hashes) paths.insert(path);
+    std::vector<ShardDifference> differences;
+    for (const std::string& path : paths) {
+        const auto lookup = [&](const std::map<std::string, std::string>& hashes) {
+            const auto found = hashes.find(path);
+            return found == hashes.end() ? std::string() : found->second;
+        };
+        ShardDifference difference{path, lookup(expected_hashes), lookup(actual_hashes)};
+        if (difference.expected_sha256 != difference.actual_sha256) {
+            differences.push_back(std::move(difference));
+        }
+    }
+    return differences;
+}
+
+std::string describe(const ShardDifference& difference) {
+    const auto shown = [](const std::string& sha) { return sha.empty() ? "missing" : sha; };
+    return difference.path + ": expected " + shown(difference.expected_sha256) + " got " +
+           shown(difference.actual_sha256);
+}
+
+}  // namespace synshard::manifest

@@ -1,0 +1,143 @@
+#include "synshard/h5/h5.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "support/test_support.hpp"
+#include "synshard/util/error.hpp"
+
+namespace synshard::h5 {
+namespace {
+
+std::string error_text(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const Error& error) {
+        return error.what();
+    }
+    ADD_FAILURE() << "expected an Error";
+    return {};
+}
+
+TEST(H5Errors, MissingFileNamesPathAndHdf5Stack) {
+    testing::TempDir dir;
+    const auto path = dir / "absent.h5";
+    const std::string text = error_text([&] { File::open_read_only(path); });
+    EXPECT_NE(text.find("opening " + path.string()), std::string::npos) << text;
+    EXPECT_NE(text.find("H5Fopen(): unable to open file"), std::string::npos) << text;
+    EXPECT_NE(text.find("No such file or directory"), std::string::npos) << text;
+}
+
+TEST(H5Errors, MissingDatasetNamesFileAndObject) {
+    testing::TempDir dir;
+    const auto path = dir / "a.h5";
+    File::create(path).close();
+    const File file = File::open_read_only(path);
+    const std::string text = error_text([&] { file.open_dataset("nothing"); });
+    EXPECT_NE(text.find(path.string() + ":/nothing"), std::string::npos) << text;
+    EXPECT_NE(text.find("H5Dopen2()"), std::string::npos) << text;
+}
+
+TEST(H5Handles, DestructorsCloseEverything) {
+    testing::TempDir dir;
+    const auto path = dir / "a.h5";
+    {
+        File file = File::create(path);
+        Group group = file.create_group("g");
+        const std::int32_t values[] = {1, 2, 3};
+        Dataset dataset = group.write_vector<std::int32_t>("v", values);
+        // Handles left open on purpose: their destructors must release them.
+    }
+    EXPECT_EQ(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+    File file = File::open_read_only(path);
+    EXPECT_EQ(file.open_group("g").open_dataset("v").read<std::int32_t>(),
+              (std::vector<std::int32_t>{1, 2, 3}));
+}
+
+TEST(H5Handles, CloseOfFileWithOpenObjectsFailsLoudly) {
+    testing::TempDir dir;
+    File file = File::create(dir / "a.h5");
+    Group group = file.create_group("g");
+    const std::string text = error_text([&] { file.close(); });
+    EXPECT_NE(text.find("closing " + (dir / "a.h5").string()), std::string::npos) << text;
+}
+
+TEST(H5Handles, MovedHandleIsClosedOnce) {
+    Dataspace first = Dataspace::scalar();
+    const hid_t id = first.id();
+    Dataspace second = std::move(first);
+    EXPECT_FALSE(first.valid());
+    EXPECT_EQ(second.id(), id);
+    second.close();
+    EXPECT_FALSE(second.valid());
+    EXPECT_LE(H5Iis_valid(id), 0);
+}
+
+TEST(H5RoundTrip, EveryTypeAndAttribute) {
+    testing::TempDir dir;
+    const auto path = dir / "a.h5";
+    const std::vector<std::uint8_t> bytes = {0, 1, 255, 7, 8, 9};
+    const std::vector<std::int32_t> ints = {-5, 0, 2147483647};
+    const std::vector<std::uint32_t> uints = {4000000000U, 1};
+    const std::vector<std::uint64_t> longs = {0, 1ULL << 40};
+    const std::vector<std::int64_t> signed_longs = {-1, 1LL << 50};
+    const std::vector<float> floats = {0.5f, -1.25f, 3e9f, 1.0f};
+    const std::vector<std::string> fixed = {"n01440764", "ab", ""};
+    const std::vector<std::string> texts = {"caf\xc3\xa9", "", "a longer string with spaces"};
+    {
+        File file = File::create(path);
+        const hsize_t dims[] = {2, 3};
+        file.write_array<std::uint8_t>("u8", bytes, dims).close();
+        file.write_vector<std::int32_t>("i32", ints).close();
+        file.write_vector<std::uint32_t>("u32", uints).close();
+        file.write_vector<std::uint64_t>("u64", longs).close();
+        file.write_vector<std::int64_t>("i64", signed_longs).close();
+        const hsize_t float_dims[] = {2, 2};
+        DatasetSettings deflated;
+        deflated.deflate_level = 4;
+        file.write_array<float>("f32", floats, float_dims, deflated).close();
+        file.write_fixed_ascii("fixed", fixed, 9).close();
+        file.write_strings("texts", texts).close();
+        file.write_vector<std::int32_t>("empty", std::vector<std::int32_t>{}).close();
+        file.set_attribute("name", "shard \xc3\xa9");
+        file.set_attribute("count", std::int64_t{-42});
+        file.close();
+    }
+    const File file = File::open_read_only(path);
+    EXPECT_EQ(file.open_dataset("u8").read<std::uint8_t>(), bytes);
+    EXPECT_EQ(file.open_dataset("u8").dims(), (std::vector<hsize_t>{2, 3}));
+    EXPECT_EQ(file.open_dataset("i32").read<std::int32_t>(), ints);
+    EXPECT_EQ(file.open_dataset("u32").read<std::uint32_t>(), uints);
+    EXPECT_EQ(file.open_dataset("u64").read<std::uint64_t>(), longs);
+    EXPECT_EQ(file.open_dataset("i64").read<std::int64_t>(), signed_longs);
+    EXPECT_EQ(file.open_dataset("f32").read<float>(), floats);
+    EXPECT_EQ(file.open_dataset("fixed").read_strings(), fixed);
+    EXPECT_EQ(file.open_dataset("texts").read_strings(), texts);
+    EXPECT_EQ(file.open_dataset("texts").read_strings(1, 2),
+              (std::vector<std::string>{"", "a longer string with spaces"}));
+    EXPECT_TRUE(file.open_dataset("empty").read<std::int32_t>().empty());
+    EXPECT_EQ(file.string_attribute("name"), "shard \xc3\xa9");
+    EXPECT_EQ(file.int_attribute("count"), -42);
+    EXPECT_TRUE(file.has_attribute("count"));
+    EXPECT_FALSE(file.has_attribute("other"));
+    EXPECT_EQ(file.child_names(), (std::vector<std::string>{"empty", "f32", "fixed", "i32", "i64",
+                                                            "texts", "u32", "u64", "u8"}));
+    const hsize_t start[] = {1, 1};
+    const hsize_t count[] = {1, 2};
+    EXPECT_EQ(file.open_dataset("u8").read<std::uint8_t>(start, count),
+              (std::vector<std::uint8_t>{8, 9}));
+}
+
+TEST(H5RoundTrip, RejectsTooLongFixedStringAndWrongBlockSize) {
+    testing::TempDir dir;
+    File file = File::create(dir / "a.h5");
+    const std::vector<std::string> values = {"n0144076400"};
+    EXPECT_THROW(file.write_fixed_ascii("fixed", values, 9), Error);
+    const std::vector<std::int32_t> three = {1, 2, 3};
+    const hsize_t dims[] = {2};
+    EXPECT_THROW(file.write_array<std::int32_t>("v", three, dims), Error);
+}
+
+}  // namespace
+}  // namespace synshard::h5

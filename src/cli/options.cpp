@@ -1,5 +1,6 @@
 #include "synshard/cli/options.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -88,6 +89,35 @@ po::variables_map parse_command_line(const Command& command, const std::vector<s
         throw UsageError(error.what());
     }
     return values;
+}
+
+nlohmann::ordered_json options_to_json(const po::variables_map& values,
+                                       std::initializer_list<std::string_view> excluded) {
+    nlohmann::ordered_json json = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : values) {
+        if (std::find(excluded.begin(), excluded.end(), name) != excluded.end()) continue;
+        const boost::any& any = value.value();
+        if (const auto* text = boost::any_cast<std::string>(&any)) {
+            json[name] = *text;
+        } else if (const auto* list = boost::any_cast<std::vector<std::string>>(&any)) {
+            json[name] = *list;
+        } else if (const auto* flag = boost::any_cast<bool>(&any)) {
+            json[name] = *flag;
+        } else if (const auto* integer = boost::any_cast<int>(&any)) {
+            json[name] = *integer;
+        } else if (const auto* u32 = boost::any_cast<std::uint32_t>(&any)) {
+            json[name] = *u32;
+        } else if (const auto* u64 = boost::any_cast<std::uint64_t>(&any)) {
+            json[name] = *u64;
+        } else if (const auto* i64 = boost::any_cast<std::int64_t>(&any)) {
+            json[name] = *i64;
+        } else if (const auto* real = boost::any_cast<double>(&any)) {
+            json[name] = *real;
+        } else {
+            throw Error("option --" + name + " has a type options_to_json does not know");
+        }
+    }
+    return json;
 }
 
 std::string command_help(const Command& command) {

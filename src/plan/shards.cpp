@@ -1,7 +1,6 @@
 #include "synshard/plan/shards.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <set>
 
@@ -24,16 +23,6 @@ std::uint32_t shard_count_for(std::uint64_t num_samples, std::uint64_t shard_siz
     const std::uint64_t count = (num_samples + shard_size - 1) / shard_size;
     if (count > 99999) throw UsageError("more than 99999 shards: raise --shard-size");
     return static_cast<std::uint32_t>(count);
-}
-
-std::string shard_relative_path(std::string_view split, std::uint32_t index, std::uint32_t count) {
-    char numbers[32];
-    std::snprintf(numbers, sizeof numbers, "-%05u-of-%05u.h5", index, count);
-    std::string path(split);
-    path += '/';
-    path += split;
-    path += numbers;
-    return path;
 }
 
 DuplicateVerdict resolve_duplicates(std::vector<ContentCopy> copies, bool drop_leaks) {

@@ -22,11 +22,6 @@ TEST(ShardCount, CeilOfSamplesOverShardSizeUnlessRequested) {
     EXPECT_THROW(shard_count_for(3, 0, 0), UsageError);
 }
 
-TEST(ShardPath, IsZeroPaddedAndUnderTheSplitFolder) {
-    EXPECT_EQ(shard_relative_path("train", 3, 10), "train/train-00003-of-00010.h5");
-    EXPECT_EQ(shard_relative_path("val", 0, 1), "val/val-00000-of-00001.h5");
-}
-
 // The documented construction applied to a skewed class distribution: shard sizes
 // differ by at most one, and every class's count in a shard is the floor or ceiling of
 // its share.

@@ -2,6 +2,9 @@
 
 #include <boost/program_options.hpp>
 #include <filesystem>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,11 @@ po::options_description describe_command(const Command& command,
 // UsageError naming the problem (unknown option, bad value, unknown key in the job
 // file's section); required options are checked unless --help was given.
 po::variables_map parse_command_line(const Command& command, const std::vector<std::string>& args);
+
+// The parsed values as JSON (strings, numbers, booleans, lists), sorted by name, without
+// the excluded names: the effective options recorded in outputs.
+nlohmann::ordered_json options_to_json(const po::variables_map& values,
+                                       std::initializer_list<std::string_view> excluded);
 
 // "Usage: synshard NAME [options] OPERANDS" followed by the option table.
 std::string command_help(const Command& command);

@@ -15,9 +15,6 @@ namespace synshard::plan {
 std::uint32_t shard_count_for(std::uint64_t num_samples, std::uint64_t shard_size,
                               std::uint32_t requested);
 
-// "train/train-00003-of-00010.h5": the path of a shard relative to the output directory.
-std::string shard_relative_path(std::string_view split, std::uint32_t index, std::uint32_t count);
-
 // The balanced assignment: within a split, images sorted by (label, H) are numbered
 // j = 0, 1, ...; image j goes to shard j mod S. `position` is j. Shard sizes then differ
 // by at most one and each class's count in a shard is the floor or ceiling of its share.

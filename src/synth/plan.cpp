@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <span>
 
 #include "synshard/util/error.hpp"
 #include "synshard/util/hash.hpp"
@@ -83,6 +84,10 @@ std::string image_name(std::string_view wnid, std::int64_t number) {
     return std::string(wnid) + "_" + std::to_string(number) + ".JPEG";
 }
 
+bool by_name(const TrainFile& a, const TrainFile& b) {
+    return a.name < b.name;
+}
+
 // Real ImageNet numbers are sparse (n01440764_10026.JPEG), so byte order and numeric
 // order of the names differ; the plan keeps that trap.
 ClassPlan plan_class(const Synset& synset, const SynthOptions& options) {
@@ -103,11 +108,8 @@ ClassPlan plan_class(const Synset& synset, const SynthOptions& options) {
         plan.files.push_back(std::move(file));
         number += rng.between(1, 400);
     }
+    std::sort(plan.files.begin(), plan.files.end(), by_name);
     return plan;
-}
-
-bool by_name(const TrainFile& a, const TrainFile& b) {
-    return a.name < b.name;
 }
 
 std::int64_t number_of(std::string_view name) {
@@ -123,7 +125,10 @@ std::int64_t number_of(std::string_view name) {
 // spread over the classes; each new file takes a number above the class's last one.
 class QuirkPlanner {
   public:
-    QuirkPlanner(CorpusPlan& plan, const SynthOptions& options) : plan_(plan), options_(options) {}
+    QuirkPlanner(CorpusPlan& plan, const SynthOptions& options) : plan_(plan), options_(options) {
+        for (const auto& class_plan : plan.classes)
+            regular_counts_.push_back(class_plan.files.size());
+    }
 
     void add_all() {
         add_photo("grayscale", FileKind::grayscale_jpeg, std::nullopt);
@@ -203,14 +208,18 @@ class QuirkPlanner {
         record(class_plan, file, std::move(quirk), reason);
     }
 
-    // The original of a copy: the class's first regular image in byte order.
-    static const TrainFile& original_in(const ClassPlan& class_plan) {
-        return *std::min_element(class_plan.files.begin(), class_plan.files.end(), by_name);
+    // The class's own images, before any quirk file was added (they come first, sorted).
+    std::span<TrainFile> regular_files(ClassPlan& class_plan) {
+        const auto index = static_cast<std::size_t>(&class_plan - plan_.classes.data());
+        return std::span(class_plan.files).first(regular_counts_[index]);
     }
+
+    // The original of a copy: the class's first regular image in byte order.
+    TrainFile original_in(ClassPlan& class_plan) { return regular_files(class_plan).front(); }
 
     void add_duplicate_across_classes() {
         if (plan_.classes.size() < 2) return;  // needs two classes
-        const ClassPlan& source = next_class();
+        ClassPlan& source = next_class();
         ClassPlan& target = plan_.classes[static_cast<std::size_t>(next_) % plan_.classes.size()];
         const TrainFile original = original_in(source);
         TrainFile& copy = add_file(target, FileKind::jpeg, std::nullopt);
@@ -240,12 +249,12 @@ class QuirkPlanner {
     // The first val image of a class becomes a byte copy of that class's first train
     // image (its csv boxes follow), as ImageNet's val set overlaps its train set.
     void add_val_leak() {
-        const ClassPlan& class_plan = next_class();
+        ClassPlan& class_plan = next_class();
         const auto val = std::find_if(plan_.val.begin(), plan_.val.end(), [&](const ValImage& v) {
             return v.wnid == class_plan.synset.wnid;
         });
         if (val == plan_.val.end()) return;  // no val images asked for
-        const TrainFile& original = original_in(class_plan);
+        const TrainFile original = original_in(class_plan);
         val->photo = original.photo;
         plan_.quirks.push_back(
             {"val/" + val->name, "val-train-leak", std::nullopt, train_path(class_plan, original)});
@@ -253,12 +262,11 @@ class QuirkPlanner {
 
     void add_annotation_noise(AnnotationNoise noise) {
         ClassPlan& class_plan = next_class();
-        auto candidate = std::find_if(
-            class_plan.files.begin(), class_plan.files.end(), [](const TrainFile& file) {
-                return file.kind == FileKind::jpeg && file.noise == AnnotationNoise::none &&
-                       file.photo.key == "train/" + file.name;
-            });
-        if (candidate == class_plan.files.end()) return;
+        const auto regular = regular_files(class_plan);
+        const auto candidate =
+            std::find_if(regular.begin(), regular.end(),
+                         [](const TrainFile& file) { return file.noise == AnnotationNoise::none; });
+        if (candidate == regular.end()) return;  // every image already has its noise
         candidate->annotated = true;
         candidate->noise = noise;
         static constexpr std::string_view kNames[] = {"",
@@ -276,6 +284,7 @@ class QuirkPlanner {
 
     CorpusPlan& plan_;
     const SynthOptions& options_;
+    std::vector<std::size_t> regular_counts_;  // per class
     int next_ = 0;
 };
 

@@ -54,7 +54,8 @@ Command synth_command() {
                  "every byte of the corpus follows from it")  //
                 ("quality", po::value<int>()->default_value(90)->value_name("Q"),
                  "JPEG quality 1..100")  //
-                ("large-fraction", po::value<double>()->default_value(0.05)->value_name("F"),
+                ("large-fraction",
+                 po::value<double>()->default_value(0.05, "0.05")->value_name("F"),
                  "share of images from the large tail (long side 800..2000)")  //
                 ("image-size", po::value<std::string>()->value_name("WxH"),
                  "force every regular image to this size (e.g. 48x48 for scale tests)")  //

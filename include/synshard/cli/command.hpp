@@ -28,4 +28,6 @@ struct Command {
 // Every command, in the order --help lists them.
 const std::vector<Command>& commands();
 
+Command synth_command();
+
 }  // namespace synshard::cli

@@ -1,0 +1,140 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "synshard/synth/synsets.hpp"
+#include "synshard/util/reason.hpp"
+
+namespace synshard::synth {
+
+struct ImageSize {
+    int width = 0;
+    int height = 0;
+
+    friend bool operator==(const ImageSize&, const ImageSize&) = default;
+};
+
+// What `synshard synth` is asked to write.
+struct SynthOptions {
+    std::filesystem::path output;
+    int num_classes = 10;
+    // Mean train images per class; each class gets between 0.5x and 1.5x of it.
+    int per_class = 40;
+    int val_per_class = 5;
+    std::uint64_t seed = 0;
+    int quality = 90;
+    // Share of train and val images drawn from the large tail (long side 800..2000).
+    double large_fraction = 0.05;
+    // Forces every regular image to this size (tiny corpora for scale benchmarks).
+    std::optional<ImageSize> image_size;
+    bool quirks = false;
+};
+
+// Throws UsageError naming the first option that cannot be honoured.
+void validate_options(const SynthOptions& options);
+
+// Parses "WxH" (e.g. "48x48"); throws UsageError on anything else or a side outside
+// 1..20000 or more than 12 Mpixels.
+ImageSize parse_image_size(std::string_view text);
+
+// A PASCAL-VOC box: 1-based, inclusive pixel coordinates.
+struct VocBox {
+    int xmin = 0;
+    int ymin = 0;
+    int xmax = 0;
+    int ymax = 0;
+
+    friend bool operator==(const VocBox&, const VocBox&) = default;
+};
+
+// Everything the pixels of one generated photo depend on (with the corpus seed). Two
+// files with equal specs hold identical pixels, which is how duplicates are made.
+struct PhotoSpec {
+    std::string key;   // seeds the pixels
+    std::string wnid;  // the class whose object is drawn in each box
+    ImageSize size;
+    std::vector<VocBox> boxes;  // always inside the image
+};
+
+// How a train or val file's bytes are made from its photo.
+enum class FileKind {
+    jpeg,              // baseline colour JPEG (regular images, duplicates, too-small)
+    grayscale_jpeg,    // one-component JPEG
+    cmyk_jpeg,         // Adobe YCCK JPEG
+    png,               // a PNG under a .JPEG name
+    exif_rotated,      // JPEG with an APP1 Exif segment saying orientation 6
+    progressive_jpeg,  // SOF2
+    truncated_jpeg,    // cut inside the entropy-coded data
+    corrupt_jpeg,      // entropy-coded bytes altered, markers intact
+    huge_header_jpeg,  // a small JPEG whose SOF0 claims 40000x40000
+    empty,             // 0 bytes
+    text,              // not an image at all
+    ds_store,          // macOS folder metadata, a hidden file
+};
+
+// Noise seen in real ImageNet box XMLs, written into a few annotations under --quirks.
+enum class AnnotationNoise {
+    none,
+    box_outside_image,
+    min_greater_than_max,
+    float_coordinates,
+    class_name_instead_of_wnid,
+    filename_placeholder,
+};
+
+enum class XmlStyle { pretty, one_line };
+
+struct TrainFile {
+    std::string name;  // file name inside train/<wnid>/, e.g. "n01440764_1042.JPEG"
+    FileKind kind = FileKind::jpeg;
+    PhotoSpec photo;
+    // Annotated files get Annotation/<wnid>/<stem>.xml and a LOC_train_solution.csv row.
+    bool annotated = false;
+    XmlStyle xml_style = XmlStyle::pretty;
+    AnnotationNoise noise = AnnotationNoise::none;
+};
+
+struct ClassPlan {
+    Synset synset;
+    std::vector<TrainFile> files;  // sorted by name (byte order)
+};
+
+struct ValImage {
+    std::string name;  // "ILSVRC2012_val_00000001.JPEG"
+    std::string wnid;
+    PhotoSpec photo;  // its boxes go to LOC_val_solution.csv
+};
+
+// One entry of quirks.json: a file that is a known trap, and what a converter should do.
+struct QuirkRecord {
+    std::string path;   // relative to the output directory, '/'-separated
+    std::string quirk;  // "grayscale", "cmyk", ...
+    // The reason a converter should reject it with; nullopt: it must be converted.
+    std::optional<Reason> expected_reason;
+    std::string same_as;  // for duplicates and the val leak: the file with equal bytes
+};
+
+struct CorpusPlan {
+    std::vector<ClassPlan> classes;   // alphabetical by wnid (LOC_synset_mapping.txt order)
+    std::vector<ValImage> val;        // by name
+    std::vector<QuirkRecord> quirks;  // by path
+};
+
+// The whole corpus as a pure function of the options (the output path aside): which
+// classes, which files, their sizes, boxes and kinds. Every file's content depends only
+// on the seed and its own key, so generation order does not matter. Classes are the first
+// num_classes entries of embedded_synsets(), whatever the seed. Expects valid options.
+CorpusPlan plan_corpus(const SynthOptions& options);
+
+// "train/<wnid>/<name>"
+std::string train_path(const ClassPlan& plan, const TrainFile& file);
+
+// "n01440764_1042.JPEG" -> "n01440764_1042"; names without a dot are returned whole.
+std::string file_stem(std::string_view name);
+
+}  // namespace synshard::synth

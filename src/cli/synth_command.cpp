@@ -1,0 +1,78 @@
+#include <iomanip>
+#include <sstream>
+
+#include "synshard/cli/command.hpp"
+#include "synshard/mpi/phase.hpp"
+#include "synshard/synth/generator.hpp"
+#include "synshard/util/log.hpp"
+
+namespace synshard::cli {
+namespace {
+
+synth::SynthOptions read_options(const po::variables_map& values) {
+    synth::SynthOptions options;
+    options.output = values["output"].as<std::string>();
+    options.num_classes = values["num-classes"].as<int>();
+    options.per_class = values["per-class"].as<int>();
+    options.val_per_class = values["val-per-class"].as<int>();
+    options.seed = values["seed"].as<std::uint64_t>();
+    options.quality = values["quality"].as<int>();
+    options.large_fraction = values["large-fraction"].as<double>();
+    if (values.count("image-size") != 0) {
+        options.image_size = synth::parse_image_size(values["image-size"].as<std::string>());
+    }
+    options.quirks = values["quirks"].as<bool>();
+    synth::validate_options(options);
+    return options;
+}
+
+std::string summary_line(const synth::SynthSummary& summary, const synth::SynthOptions& options) {
+    std::ostringstream text;
+    text << "synth: " << summary.classes << " classes, " << summary.train_images
+         << " train images, " << summary.val_images << " val images, " << summary.files
+         << " files, " << std::fixed << std::setprecision(1)
+         << static_cast<double>(summary.bytes) / 1e6 << " MB in " << options.output.string();
+    return text.str();
+}
+
+}  // namespace
+
+Command synth_command() {
+    return Command{
+        "synth", "write a deterministic sample corpus in ImageNet's layouts (rank 0 only)", "",
+        [](po::options_description& options, po::positional_options_description&) {
+            options.add_options()  //
+                ("output", po::value<std::string>()->required()->value_name("DIR"),
+                 "corpus directory (created; a previous synth corpus there is replaced)")  //
+                ("num-classes", po::value<int>()->default_value(10)->value_name("N"),
+                 "classes: the first N of the embedded WordNet 3.0 table (fixed order)")  //
+                ("per-class", po::value<int>()->default_value(40)->value_name("N"),
+                 "mean train images per class (each class gets 0.5x..1.5x)")  //
+                ("val-per-class", po::value<int>()->default_value(5)->value_name("N"),
+                 "val images per class")  //
+                ("seed", po::value<std::uint64_t>()->default_value(0)->value_name("S"),
+                 "every byte of the corpus follows from it")  //
+                ("quality", po::value<int>()->default_value(90)->value_name("Q"),
+                 "JPEG quality 1..100")  //
+                ("large-fraction",
+                 po::value<double>()->default_value(0.05, "0.05")->value_name("F"),
+                 "share of images from the large tail (long side 800..2000)")  //
+                ("image-size", po::value<std::string>()->value_name("WxH"),
+                 "force every regular image to this size (e.g. 48x48 for scale tests)")  //
+                ("quirks", po::value<bool>()->default_value(false)->implicit_value(true),
+                 "add the known traps (CMYK, PNG named .JPEG, truncated, duplicates, ...); "
+                 "quirks.json lists them");
+        },
+        [](const po::variables_map& values, const mpi::Comm& comm) {
+            const synth::SynthOptions options = read_options(values);
+            // One corpus, written by rank 0; the others only agree on the outcome (an
+            // unusable --output is a usage error on every rank).
+            mpi::run_phase(comm, "synth", [&] {
+                if (!comm.is_root()) return;
+                log::info(summary_line(synth::generate_corpus(options), options));
+            });
+            return ExitCode::success;
+        }};
+}
+
+}  // namespace synshard::cli

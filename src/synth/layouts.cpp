@@ -1,0 +1,138 @@
+#include "synshard/synth/layouts.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <pugixml.hpp>
+#include <sstream>
+
+#include "synshard/util/error.hpp"
+
+namespace synshard::synth {
+namespace {
+
+std::string coordinate_text(double value) {
+    if (value == std::floor(value)) return std::to_string(static_cast<long long>(value));
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", value);
+    return text;
+}
+
+void add_text(pugi::xml_node parent, const char* name, const std::string& text) {
+    parent.append_child(name).text().set(text.c_str());
+}
+
+}  // namespace
+
+std::string voc_annotation_xml(const VocAnnotation& annotation, XmlStyle style) {
+    pugi::xml_document document;
+    auto root = document.append_child("annotation");
+    add_text(root, "folder", annotation.folder);
+    add_text(root, "filename", annotation.filename);
+    add_text(root.append_child("source"), "database", "ILSVRC_2012");
+    auto size = root.append_child("size");
+    add_text(size, "width", std::to_string(annotation.size.width));
+    add_text(size, "height", std::to_string(annotation.size.height));
+    add_text(size, "depth", "3");
+    add_text(root, "segmented", "0");
+    for (const auto& object : annotation.objects) {
+        auto node = root.append_child("object");
+        add_text(node, "name", object.name);
+        add_text(node, "pose", "Unspecified");
+        add_text(node, "truncated", "0");
+        add_text(node, "difficult", "0");
+        auto box = node.append_child("bndbox");
+        add_text(box, "xmin", coordinate_text(object.xmin));
+        add_text(box, "ymin", coordinate_text(object.ymin));
+        add_text(box, "xmax", coordinate_text(object.xmax));
+        add_text(box, "ymax", coordinate_text(object.ymax));
+    }
+    std::ostringstream text;
+    const unsigned flags = pugi::format_no_declaration |
+                           (style == XmlStyle::pretty ? pugi::format_indent : pugi::format_raw);
+    document.save(text, "\t", flags);
+    if (style == XmlStyle::one_line) text << '\n';
+    return text.str();
+}
+
+std::string loc_solution_csv(std::span<const LocRow> rows) {
+    std::string text = "ImageId,PredictionString\n";
+    for (const auto& row : rows) {
+        text += row.image_id;
+        text += ',';
+        for (const auto& box : row.boxes) {
+            text += row.wnid + ' ' + std::to_string(box.xmin) + ' ' + std::to_string(box.ymin) +
+                    ' ' + std::to_string(box.xmax) + ' ' + std::to_string(box.ymax) + ' ';
+        }
+        text += '\n';
+    }
+    return text;
+}
+
+std::string synset_mapping_text(std::span<const ClassPlan> classes) {
+    std::string text;
+    for (const auto& class_plan : classes) {
+        text += class_plan.synset.wnid;
+        text += ' ';
+        text += class_plan.synset.words;
+        text += '\n';
+    }
+    return text;
+}
+
+TarWriter::TarWriter(const std::filesystem::path& path)
+    : path_(path), archive_(archive_write_new()) {
+    if (archive_ == nullptr) throw Error("libarchive: out of memory creating " + path.string());
+    if (archive_write_set_format_pax_restricted(archive_) != ARCHIVE_OK ||
+        archive_write_add_filter_none(archive_) != ARCHIVE_OK ||
+        archive_write_open_filename(archive_, path.c_str()) != ARCHIVE_OK) {
+        const std::string message =
+            archive_error_string(archive_) ? archive_error_string(archive_) : "unknown error";
+        archive_write_free(archive_);
+        throw Error("creating " + path.string() + ": " + message);
+    }
+}
+
+TarWriter::~TarWriter() {
+    if (archive_ != nullptr) archive_write_free(archive_);
+}
+
+void TarWriter::add(const std::string& name, std::span<const std::uint8_t> bytes) {
+    const std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(),
+                                                                              &archive_entry_free);
+    if (!entry) throw Error("libarchive: out of memory writing " + path_.string());
+    archive_entry_set_pathname(entry.get(), name.c_str());
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_perm(entry.get(), 0644);
+    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(bytes.size()));
+    archive_entry_set_mtime(entry.get(), 0, 0);
+    archive_entry_set_uid(entry.get(), 0);
+    archive_entry_set_gid(entry.get(), 0);
+    const auto fail = [&] {
+        const char* message = archive_error_string(archive_);
+        return Error("writing " + name + " into " + path_.string() + ": " +
+                     (message != nullptr ? message : "unknown error"));
+    };
+    if (archive_write_header(archive_, entry.get()) != ARCHIVE_OK) throw fail();
+    if (!bytes.empty() && archive_write_data(archive_, bytes.data(), bytes.size()) !=
+                              static_cast<la_ssize_t>(bytes.size())) {
+        throw fail();
+    }
+}
+
+void TarWriter::close() {
+    const int status = archive_write_close(archive_);
+    std::string message;
+    if (status != ARCHIVE_OK) {
+        const char* text = archive_error_string(archive_);
+        message = text != nullptr ? text : "unknown error";
+    }
+    archive_write_free(archive_);
+    archive_ = nullptr;
+    if (status != ARCHIVE_OK) throw Error("closing " + path_.string() + ": " + message);
+}
+
+}  // namespace synshard::synth

@@ -82,6 +82,14 @@ std::vector<std::uint8_t> JpegEncoder::encode(std::span<const std::uint8_t> pixe
     }
     std::vector<std::uint8_t> bytes(output, output + size);
     tjFree(output);
+    if (settings.progressive) {
+        // libjpeg-turbo 2.1.5 keeps the progressive scan script in the handle: a baseline
+        // encode after it on the same handle comes out corrupt. A fresh handle forgets it.
+        tjhandle fresh = tjInitCompress();
+        if (fresh == nullptr) throw Error(std::string("TurboJPEG: ") + tjGetErrorStr2(nullptr));
+        tjDestroy(handle_);
+        handle_ = fresh;
+    }
     return bytes;
 }
 

@@ -125,12 +125,6 @@ class FileMaker {
         image::JpegEncodeSettings settings;
         settings.quality = options_.quality;
         settings.progressive = progressive;
-        if (progressive) {
-            // libjpeg-turbo 2.1.5 keeps a handle's progressive scan script: a baseline
-            // encode after a progressive one on the same handle comes out corrupt.
-            image::JpegEncoder once;
-            return once.encode(pixels_of(pixels), pixels.cols, pixels.rows, layout, settings);
-        }
         return encoder_.encode(pixels_of(pixels), pixels.cols, pixels.rows, layout, settings);
     }
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "synshard/cli/command.hpp"

@@ -218,12 +218,20 @@ std::variant<SourceHeader, ImageFailure> read_bmp_header(Bytes bytes) {
         return corrupt("BMP: header declares " + std::to_string(width) + "x" +
                        std::to_string(height));
     }
+    if (bits != 1 && bits != 4 && bits != 8 && bits != 16 && bits != 24 && bits != 32) {
+        return corrupt("BMP: " + std::to_string(bits) + " bits per pixel");
+    }
     constexpr std::uint32_t kUncompressed = 0;
     constexpr std::uint32_t kBitfields = 3;
+    if (compression > kBitfields) {  // embedded JPEG/PNG and other rarities
+        return ImageFailure{Reason::unsupported_format,
+                            "BMP compression " + std::to_string(compression)};
+    }
     if (compression == kUncompressed || compression == kBitfields) {
-        const std::int64_t stride = (width * bits + 31) / 32 * 4;
-        if (little_endian32(bytes.data() + 10) + stride * height >
-            static_cast<std::int64_t>(bytes.size())) {
+        const std::uint64_t stride = (static_cast<std::uint64_t>(width) * bits + 31) / 32 * 4;
+        const std::uint64_t pixel_offset = little_endian32(bytes.data() + 10);
+        if (pixel_offset > bytes.size() ||
+            static_cast<std::uint64_t>(height) > (bytes.size() - pixel_offset) / stride) {
             return truncated("BMP: file ends inside the pixel data");
         }
     }

@@ -144,9 +144,12 @@ inline ByteVector exif_app1(int orientation) {
     unsigned int size = 0;
     exif_data_save_data(exif, &data, &size);  // starts with "Exif\0\0"
     exif_data_unref(exif);
-    ByteVector segment{0xff, 0xe1, static_cast<std::uint8_t>((size + 2) >> 8),
-                       static_cast<std::uint8_t>((size + 2) & 0xff)};
-    segment.insert(segment.end(), data, data + size);
+    ByteVector segment(4 + size);
+    segment[0] = 0xff;
+    segment[1] = 0xe1;  // APP1
+    segment[2] = static_cast<std::uint8_t>((size + 2) >> 8);
+    segment[3] = static_cast<std::uint8_t>((size + 2) & 0xff);
+    std::copy(data, data + size, segment.begin() + 4);
     std::free(data);
     return segment;
 }

@@ -50,6 +50,8 @@ pkg_check_modules(LIBEXIF QUIET IMPORTED_TARGET libexif)
 synshard_require(LIBEXIF_FOUND "libexif" "libexif-dev")
 pkg_check_modules(LIBPNG QUIET IMPORTED_TARGET libpng)
 synshard_require(LIBPNG_FOUND "libpng" "libpng-dev")
+pkg_check_modules(LIBWEBP QUIET IMPORTED_TARGET libwebp)
+synshard_require(LIBWEBP_FOUND "libwebp" "libwebp-dev")
 
 if(SYNSHARD_BUILD_TESTS)
   find_package(GTest QUIET CONFIG)

@@ -3,7 +3,7 @@
 namespace synshard::cli {
 
 const std::vector<Command>& commands() {
-    static const std::vector<Command> all{};
+    static const std::vector<Command> all{plan_command(), hierarchy_command()};
     return all;
 }
 

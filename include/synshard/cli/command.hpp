@@ -25,6 +25,9 @@ struct Command {
     std::function<ExitCode(const po::variables_map&, const mpi::Comm&)> execute;
 };
 
+Command plan_command();
+Command hierarchy_command();
+
 // Every command, in the order --help lists them.
 const std::vector<Command>& commands();
 

@@ -208,3 +208,36 @@ inline void make_two_layouts(const fs::path& root, const std::vector<int>& count
 }
 
 }  // namespace synshard::testing
+
+namespace synshard::testing {
+
+// The two layouts of make_two_layouts (tench 12, goldfish 8, shark 3, tabby 10) plus a
+// flat val folder labelled by LOC_val_solution.csv, boxes, and quirks: a hidden file and
+// a stray file at the train root, val images without a label, with an unselected or
+// unknown class, a label for a missing image, and a box with a class name.
+inline void make_quirky_corpus(const fs::path& root) {
+    make_two_layouts(root, {12, 8, 3, 10});
+    for (const char* layout : {"dirs", "tars"}) {
+        write_bytes(root / layout / ".DS_Store", "x");
+        write_bytes(root / layout / "README.txt", "not a synset");
+    }
+    for (int i = 1; i <= 6; ++i) {
+        const std::string name = "ILSVRC2012_val_0000000" + std::to_string(i) + ".JPEG";
+        write_bytes(root / "val" / name, image_bytes(name, 300));
+    }
+    write_bytes(root / "LOC_val_solution.csv",
+                "ImageId,PredictionString\n"
+                "ILSVRC2012_val_00000001,n01440764 1 1 5 5\n"
+                "ILSVRC2012_val_00000002,n01443537 2 2 10 10 goldfish 3 3 9 9\n"
+                "ILSVRC2012_val_00000003,n09999999 1 1 5 5\n"
+                "ILSVRC2012_val_00000004,n01484850 1 1 5 5\n"
+                "ILSVRC2012_val_00000005,n01440764 1 1 5 5\n"
+                "ILSVRC2012_val_00000007,n01440764 1 1 5 5\n");
+    write_bytes(root / "Annotation" / "n01440764" / "n01440764_1.xml",
+                voc_xml("%s", 100, 80,
+                        {{"n01440764", "0", "5", "120", "50"}, {"tench", "1", "1", "4", "4"}}));
+    write_bytes(root / "Annotation" / "n01440764" / "n01440764_99.xml",
+                voc_xml("n01440764_99", 100, 80, {{"n01440764", "1", "1", "4", "4"}}));
+}
+
+}  // namespace synshard::testing

@@ -51,7 +51,9 @@ TEST(Split, ValPerClassTakesMinOfKAndHalfTheSmallestHashes) {
         return m;
     }();
     for (std::size_t i = 0; i < few.size(); ++i) {
-        if (few[i] == Fate::train) EXPECT_GT(c.hashes[i], largest_val);
+        if (few[i] == Fate::train) {
+            EXPECT_GT(c.hashes[i], largest_val);
+        }
     }
 }
 

@@ -52,14 +52,12 @@ void add_corpus_options(po::options_description& options) {
          "(repeatable)")  //
         ("classes", po::value<std::string>()->value_name("FILE"),
          "keep only these classes: LOC_synset_mapping.txt or one wnid a line")  //
-        (
-            "wordnet", po::value<std::string>()->value_name("DIR"),
-            "WordNet data.noun folder, or words.txt + wordnet.is_a.txt (default "
-            "/usr/share/wordnet)")  //
-        (
-            "devkit", po::value<std::string>()->value_name("DIR"),
-            "ILSVRC-2012 devkit (data/meta.mat) for ground-truth IDs and --label-scheme "
-            "ilsvrc2012-id")  //
+        ("wordnet", po::value<std::string>()->value_name("DIR"),
+         "WordNet data.noun folder, or words.txt + wordnet.is_a.txt (default "
+         "/usr/share/wordnet)")  //
+        ("devkit", po::value<std::string>()->value_name("DIR"),
+         "ILSVRC-2012 devkit (data/meta.mat) for ground-truth IDs and --label-scheme "
+         "ilsvrc2012-id")  //
         ("label-scheme", po::value<std::string>()->default_value("sorted")->value_name("NAME"),
          "sorted (alphabetical wnid), file (--classes order) or ilsvrc2012-id (devkit ID - 1)")  //
         ("seed", po::value<std::uint64_t>()->default_value(0)->value_name("N"),

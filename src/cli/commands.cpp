@@ -3,7 +3,8 @@
 namespace synshard::cli {
 
 const std::vector<Command>& commands() {
-    static const std::vector<Command> all{synth_command()};
+    static const std::vector<Command> all{synth_command(), plan_command(), convert_command(),
+                                          hierarchy_command()};
     return all;
 }
 

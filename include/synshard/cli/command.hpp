@@ -25,9 +25,13 @@ struct Command {
     std::function<ExitCode(const po::variables_map&, const mpi::Comm&)> execute;
 };
 
+// The commands (each defined in src/cli/<name>_command.cpp).
+Command synth_command();
+Command plan_command();
+Command convert_command();
+Command hierarchy_command();
+
 // Every command, in the order --help lists them.
 const std::vector<Command>& commands();
-
-Command synth_command();
 
 }  // namespace synshard::cli

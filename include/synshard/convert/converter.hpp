@@ -1,0 +1,47 @@
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "synshard/corpus/options.hpp"
+#include "synshard/image/pipeline.hpp"
+#include "synshard/mpi/comm.hpp"
+#include "synshard/util/exit_code.hpp"
+
+namespace synshard::convert {
+
+namespace po = boost::program_options;
+
+// Everything `synshard convert` is told.
+struct ConvertOptions {
+    corpus::CorpusOptions corpus;
+    image::PipelineOptions pipeline;
+    std::filesystem::path output;
+    std::filesystem::path scratch;  // default OUT/.scratch
+    std::uint64_t shard_size = 1024;
+    std::uint32_t train_shards = 0;  // 0: ceil(N / shard_size)
+    std::uint32_t val_shards = 0;
+    bool drop_leaks = false;
+    double max_reject_fraction = 0.05;
+    std::optional<std::filesystem::path> expect_manifest;
+    bool quiet = false;
+    // The options that shape the output, as recorded in the manifest.
+    nlohmann::ordered_json effective = nlohmann::ordered_json::object();
+};
+
+// Declares the converter's own options (--output, --scratch, --shard-size, ...).
+void add_convert_options(po::options_description& options);
+
+// Reads and validates every option of `convert` (corpus, pipeline, converter). Throws
+// UsageError naming the option.
+ConvertOptions convert_options_from(const po::variables_map& values);
+
+// Collective: converts the corpus into OUT (see docs/ARCHITECTURE.md for the phases).
+// Returns success, completed_with_rejections or interrupted; throws on failure (a
+// PhaseFailure on every rank).
+ExitCode convert(const ConvertOptions& options, const mpi::Comm& comm);
+
+}  // namespace synshard::convert

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "synshard/image/box.hpp"
+
+namespace synshard::corpus {
+
+// What happened to the annotations read; summed over ranks, so every field is a count.
+struct BoxStats {
+    std::uint64_t files = 0;         // XML documents (or CSV rows) read
+    std::uint64_t unparseable = 0;   // documents or rows that could not be parsed at all
+    std::uint64_t boxes = 0;         // boxes kept
+    std::uint64_t fixed = 0;         // kept after clamping into the image
+    std::uint64_t dropped = 0;       // empty or inverted (after clamping), or not numbers
+    std::uint64_t class_names = 0;   // a class name where a wnid belongs
+    std::uint64_t placeholders = 0;  // <filename> not naming the annotated image
+    std::uint64_t unmatched = 0;     // annotations for images that are not in the plan
+
+    BoxStats& operator+=(const BoxStats& other);
+    friend bool operator==(const BoxStats&, const BoxStats&) = default;
+};
+
+// A box as annotated: its class as written (a wnid, or sometimes a class name).
+struct AnnotatedBox {
+    image::Box box;
+    std::string name;
+
+    friend bool operator==(const AnnotatedBox&, const AnnotatedBox&) = default;
+};
+
+// A PASCAL-VOC box (1-based, inclusive corners, possibly fractional) in the image::Box
+// convention: xmin-1, ymin-1, xmax, ymax; clamped to [0, width] x [0, height] when the
+// size is known (> 0), and to >= 0 otherwise. Returns nullopt, counting it `dropped`, when
+// the result is empty or inverted; counts `fixed` when clamping changed it.
+std::optional<image::Box> voc_box(double xmin, double ymin, double xmax, double ymax, int width,
+                                  int height, BoxStats& stats);
+
+// Parses one VOC XML document (pretty-printed or on one line) and converts its boxes
+// with voc_box. `stem` is the annotated image's name without extension, taken from the
+// annotation's file name because <filename> holds placeholders in real files; a
+// <filename> naming something else counts as a placeholder. Returns nullopt (counted
+// `unparseable`) for a document that is not VOC XML.
+std::optional<std::vector<AnnotatedBox>> parse_voc_xml(std::string_view xml, std::string_view stem,
+                                                       BoxStats& stats);
+
+// Boxes by image: the key is "<prefix>/<image stem>" where prefix is the wnid for train
+// images and "val" for official val images (see box_key).
+using BoxMap = std::unordered_map<std::string, std::vector<AnnotatedBox>>;
+
+// "nXXXXXXXX/nXXXXXXXX_12" for key "nXXXXXXXX/nXXXXXXXX_12.JPEG": the key up to its
+// file name's last '.'.
+std::string box_key(std::string_view item_key);
+
+// Loads the boxes of the images under the given prefixes ("nXXXXXXXX" wnids and/or "val")
+// from each source, detected:
+// - a CSV file (LOC_train_solution.csv / LOC_val_solution.csv: `ImageId,PredictionString`,
+//   rows "id,wnid xmin ymin xmax ymax wnid ..."); an id "nXXXXXXXX_..." belongs to that
+//   wnid, any other id to "val";
+// - a folder: for a wnid, `DIR/<wnid>/*.xml` and `DIR/<wnid>.tar[.gz]` (members `*.xml`
+//   at any depth); for "val", `DIR/*.xml` and `DIR/val/*.xml`.
+// When two sources annotate the same image, the first one (in the given order) wins.
+// Unparseable files are counted, never fatal; an unreadable source is an Error.
+BoxMap load_boxes(const std::vector<std::filesystem::path>& sources,
+                  const std::set<std::string>& prefixes, BoxStats& stats);
+
+}  // namespace synshard::corpus

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "synshard/util/reason.hpp"
+
+namespace synshard::corpus {
+
+// Which split a source's images are given to before any selection.
+enum class Split : std::uint8_t { train = 0, val = 1 };
+std::string_view to_string(Split split);
+
+// One unit of scanning: a synset folder, a synset tar, or the flat val folder.
+struct Source {
+    enum class Kind : std::uint8_t { directory, tar };
+    // "n01440764" (train), "val" (flat val folder) or "val/n01440764" (val in synset
+    // folders). Unique; sources are ordered by name.
+    std::string name;
+    std::filesystem::path path;
+    Kind kind = Kind::directory;
+    Split split = Split::train;
+    // The folder's or tar's synset; empty for the flat val folder (labels come from a file).
+    std::string wnid;
+    // Prepended to a file or member name to make its key: "n01440764/" or "val/".
+    std::string key_prefix;
+
+    friend bool operator==(const Source&, const Source&) = default;
+};
+
+// The sources of a corpus and what was rejected while finding them.
+struct Discovery {
+    std::vector<Source> sources;  // sorted by name
+    std::vector<Rejection> rejected;
+};
+
+// Lists a train root: every `nXXXXXXXX/` folder and `nXXXXXXXX.tar` file (symbolic links
+// followed). Other entries are rejected: dot files `hidden`, anything else `unlabeled`
+// (a file outside a synset folder has no class), dangling links `not-a-file`. Throws
+// UsageError if the root is not a readable folder or a synset is both a folder and a tar.
+Discovery discover_train(const std::filesystem::path& root);
+
+// Lists an official val folder: flat (one source "val"), or in synset folders after
+// `valprep` (one source "val/nXXXXXXXX" per folder), detected by the presence of synset
+// folders. Keys are "val/<file name>" in both. Throws UsageError like discover_train.
+Discovery discover_val(const std::filesystem::path& root);
+
+// One image file or tar member found by listing a source; nothing has been read.
+struct ListedItem {
+    // "<key_prefix><file name>", the same for a folder's file and a tar's member.
+    std::string key;
+    // The file's name in the folder, or the member's path inside the tar.
+    std::string name;
+    // The file's size, or the member's declared size.
+    std::uint64_t size = 0;
+
+    friend bool operator==(const ListedItem&, const ListedItem&) = default;
+};
+
+struct SourceListing {
+    std::vector<ListedItem> items;  // sorted by key, keys unique
+    std::vector<Rejection> rejected;
+};
+
+// Lists one source without reading any image: lstat for folders (FIFOs, sockets,
+// folders, dangling links are `not-a-file`, dot files `hidden`, never opened), headers
+// only for tars. In a tar only regular-file members are kept: `../` and absolute paths are
+// `unsafe-path`; links, devices and members in sub-folders are `not-a-file`; a repeated
+// name keeps its first copy (the others `duplicate`); an unreadable or truncated tar
+// gives one `archive-error` keyed "<name>.tar" after the members listed so far. In both
+// layouts an item larger than max_item_bytes is `too-large`.
+SourceListing list_source(const Source& source, std::uint64_t max_item_bytes);
+
+}  // namespace synshard::corpus

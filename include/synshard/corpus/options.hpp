@@ -1,0 +1,50 @@
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace synshard::corpus {
+
+namespace po = boost::program_options;
+
+// How class labels are numbered (recorded in every output).
+enum class LabelScheme {
+    sorted,         // alphabetical wnid over the selected classes, 0..C-1 (torchvision/TFDS)
+    file,           // the order of the --classes file, 0..C-1 over the classes that remain
+    ilsvrc2012_id,  // the devkit's ILSVRC2012_ID - 1 (needs --devkit)
+};
+std::string_view to_string(LabelScheme scheme);
+
+// What the user brings and how it is selected and split; shared by `plan` and `convert`.
+struct CorpusOptions {
+    std::filesystem::path input;                      // --input: train root
+    std::optional<std::filesystem::path> val_input;   // --val-input
+    std::optional<std::filesystem::path> val_labels;  // --val-labels
+    std::vector<std::filesystem::path> boxes;         // --boxes (repeatable)
+    std::optional<std::filesystem::path> classes;     // --classes
+    std::optional<std::filesystem::path> wordnet;     // --wordnet (default /usr/share/wordnet)
+    std::optional<std::filesystem::path> devkit;      // --devkit
+    LabelScheme label_scheme = LabelScheme::sorted;   // --label-scheme
+    std::uint64_t seed = 0;                           // --seed
+    std::optional<std::uint64_t> val_per_class;       // --val-per-class K
+    std::optional<double> val_fraction;               // --val-fraction F
+    std::uint64_t min_per_class = 1;                  // --min-per-class N
+    std::optional<std::uint64_t> max_per_class;       // --max-per-class M
+    std::uint64_t max_member_bytes = 64ull << 20;     // --max-member-bytes
+};
+
+// Declares the options above (--input required).
+void add_corpus_options(po::options_description& options);
+
+// Reads and validates them. Throws UsageError naming the option for a missing path,
+// --val-per-class together with --val-fraction or --val-input, a fraction outside [0, 1),
+// --label-scheme file without --classes, ilsvrc2012-id without --devkit, --val-labels
+// without --val-input, or a zero --max-per-class / --max-member-bytes.
+CorpusOptions corpus_options_from(const po::variables_map& values);
+
+}  // namespace synshard::corpus

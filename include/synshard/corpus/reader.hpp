@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "synshard/corpus/archive.hpp"
+#include "synshard/corpus/item.hpp"
+#include "synshard/util/reason.hpp"
+
+namespace synshard::corpus {
+
+// One item of a piece as read: its bytes, or why it could not be read.
+struct ReadItem {
+    const Item* item = nullptr;
+    std::vector<std::uint8_t> bytes;     // empty when rejected
+    std::optional<Rejection> rejection;  // set when the item could not be read
+};
+
+// Reads the items of one piece (items of a single source: one folder or one tar), each
+// exactly once, into memory. Plain files are opened O_NONBLOCK after an lstat check, so
+// a FIFO never blocks; tars are read member by member and never extracted. Before any
+// byte is read the size is checked against max_item_bytes. Failures are values:
+// `not-a-file` (no longer a regular file), `too-large`, `unreadable` (cannot open/read),
+// `archive-error` (the tar broke before the member was reached: every item not yet
+// returned gets it, with libarchive's message or "truncated or corrupt archive").
+//
+// Order: key order (the span's order) for folders; archive order for tars, so that a tar
+// is read in one sequential pass. Callers must not depend on the order.
+// The items must outlive the reader.
+class PieceReader {
+  public:
+    PieceReader(std::span<const Item> items, std::uint64_t max_item_bytes);
+    ~PieceReader();
+    PieceReader(const PieceReader&) = delete;
+    PieceReader& operator=(const PieceReader&) = delete;
+
+    // The next item, or nullopt when every item has been returned.
+    std::optional<ReadItem> next();
+
+  private:
+    std::optional<ReadItem> next_from_tar();
+    ReadItem read_file_item(const Item& item) const;
+
+    std::span<const Item> items_;
+    std::uint64_t max_item_bytes_;
+    std::size_t next_index_ = 0;  // folders: the next item; tars: drains `pending_` at the end
+    bool tar_ = false;
+    std::unique_ptr<ArchiveReader> archive_;
+    bool archive_done_ = false;
+    std::string archive_failure_;
+    // Tar members not yet returned, by member path.
+    std::unordered_map<std::string, const Item*> pending_;
+    std::vector<const Item*> leftovers_;
+};
+
+}  // namespace synshard::corpus

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "synshard/corpus/devkit.hpp"
+
+namespace synshard::corpus {
+
+// Labels of the official val images, read from one of three formats, detected by content:
+// - `LOC_val_solution.csv` (header `ImageId,PredictionString`; an image's label is the
+//   first wnid of its row), matched by image stem;
+// - the devkit's `ILSVRC2012_validation_ground_truth.txt` (one ILSVRC2012_ID a line,
+//   resolved through meta.mat: a devkit is required);
+// - one wnid a line.
+// Line i (1-based) of a line format labels the image whose stem ends in the number i
+// (`ILSVRC2012_val_00000001` is image 1).
+class ValLabels {
+  public:
+    enum class Format { loc_csv, devkit_ids, wnid_lines };
+
+    // Throws UsageError if the file is unreadable or of no known format, or if it needs a
+    // devkit and none was given. Lines that cannot be read are kept as problems.
+    static ValLabels read(const std::filesystem::path& file, const Devkit* devkit);
+
+    Format format() const { return format_; }
+
+    // What labels the image with this file stem: a wnid (possibly not a known class),
+    // or, when there is a label that cannot be resolved (an ID missing from meta.mat, a
+    // malformed line), an empty wnid and a problem text; nullopt when nothing labels it.
+    struct Label {
+        std::string wnid;
+        std::string problem;
+    };
+    std::optional<Label> find(std::string_view stem) const;
+
+    // The labels that no image among `stems` uses ("label for a missing image"), named
+    // by stem (CSV) or by line number ("line 7"); sorted.
+    std::vector<std::string> labels_without_image(const std::vector<std::string>& stems) const;
+
+  private:
+    Format format_ = Format::wnid_lines;
+    std::map<std::string, Label, std::less<>> by_stem_;
+    std::map<std::uint64_t, Label> by_number_;
+};
+
+}  // namespace synshard::corpus

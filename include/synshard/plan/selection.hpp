@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "synshard/corpus/options.hpp"
+
+namespace synshard::plan {
+
+// A --classes file: LOC_synset_mapping.txt ("n01440764 tench, Tinca tinca") or one wnid a
+// line; blank lines ignored. Returns the wnids in file order. Throws UsageError naming
+// the line for anything else, or for a wnid listed twice.
+std::vector<std::string> read_class_list(const std::filesystem::path& file);
+
+struct DroppedClass {
+    std::string wnid;
+    std::uint64_t images = 0;  // train images found
+
+    friend bool operator==(const DroppedClass&, const DroppedClass&) = default;
+};
+
+// The classes that stay and their labels.
+struct ClassSelection {
+    // (wnid, label), in increasing label order.
+    std::vector<std::pair<std::string, std::int32_t>> classes;
+    // Candidates with fewer than --min-per-class train images, sorted by wnid.
+    std::vector<DroppedClass> dropped;
+
+    // The label of wnid, or nullopt if it is not a selected class.
+    std::optional<std::int32_t> label_of(const std::string& wnid) const;
+    bool was_dropped(const std::string& wnid) const;
+};
+
+// Pure. Candidates are the class list's wnids (in file order) when given, else every wnid
+// of train_counts; those with fewer than min_per_class train images are dropped (a listed
+// class with no images counts 0). Labels follow the scheme (see corpus::LabelScheme);
+// ilsvrc2012-id needs ids for every selected class, else UsageError naming the first
+// class without one.
+ClassSelection select_classes(const std::map<std::string, std::uint64_t>& train_counts,
+                              const std::optional<std::vector<std::string>>& class_list,
+                              std::uint64_t min_per_class, corpus::LabelScheme scheme,
+                              const std::map<std::string, int>* ilsvrc2012_ids);
+
+// What happens to one image of a class.
+enum class Fate : std::uint8_t { train, val, over_cap };
+
+// How a class's images are capped and split (without --val-input).
+struct SplitRule {
+    std::optional<std::uint64_t> max_per_class;
+    std::optional<std::uint64_t> val_per_class;
+    std::optional<double> val_fraction;
+};
+
+// Pure. The fate of each image of one class, given its keyed hashes and keys (parallel
+// spans). Images are ordered by (hash, key): the first max_per_class stay, the rest are
+// over_cap; of the n that stay, the first k go to val, k = min(K, floor(n/2)) for
+// val_per_class K, round(F*n) for val_fraction F, else 0.
+std::vector<Fate> split_class(std::span<const std::uint64_t> hashes,
+                              std::span<const std::string> keys, const SplitRule& rule);
+
+}  // namespace synshard::plan

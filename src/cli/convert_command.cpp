@@ -1,0 +1,26 @@
+#include "synshard/cli/command.hpp"
+#include "synshard/cli/options.hpp"
+#include "synshard/convert/converter.hpp"
+#include "synshard/corpus/options.hpp"
+#include "synshard/image/pipeline.hpp"
+
+namespace synshard::cli {
+
+Command convert_command() {
+    return Command{
+        "convert", "convert a corpus into balanced, deterministic HDF5 shards (run under mpirun)",
+        "",
+        [](po::options_description& options, po::positional_options_description&) {
+            corpus::add_corpus_options(options);
+            image::add_pipeline_options(options);
+            convert::add_convert_options(options);
+        },
+        [](const po::variables_map& values, const mpi::Comm& comm) {
+            auto options = convert::convert_options_from(values);
+            options.effective = options_to_json(values, {"config", "help", "log-level", "quiet",
+                                                         "scratch", "expect-manifest", "json"});
+            return convert::convert(options, comm);
+        }};
+}
+
+}  // namespace synshard::cli

@@ -1,0 +1,284 @@
+#include "synshard/corpus/boxes.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdlib>
+#include <pugixml.hpp>
+#include <utility>
+
+#include "synshard/corpus/archive.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/wordnet/hierarchy.hpp"
+
+namespace synshard::corpus {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<double> parse_number(std::string_view text) {
+    const std::string copy(text);
+    const char* begin = copy.c_str();
+    while (*begin == ' ' || *begin == '\t' || *begin == '\n' || *begin == '\r') ++begin;
+    char* end = nullptr;
+    const double value = std::strtod(begin, &end);
+    if (end == begin || !std::isfinite(value)) return std::nullopt;
+    while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') ++end;
+    if (*end != '\0') return std::nullopt;
+    return value;
+}
+
+std::string stem_of(std::string_view name) {
+    const auto slash = name.rfind('/');
+    if (slash != std::string_view::npos) name = name.substr(slash + 1);
+    const auto dot = name.rfind('.');
+    return std::string(dot == std::string_view::npos || dot == 0 ? name : name.substr(0, dot));
+}
+
+std::string text_of(const pugi::xml_node& node) {
+    std::string text = node.child_value();
+    const auto first = text.find_first_not_of(" \t\r\n");
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+}
+
+int size_field(const pugi::xml_node& size, const char* name) {
+    const auto value = parse_number(size.child_value(name));
+    return value && *value > 0 && *value < 1e9 ? static_cast<int>(*value) : 0;
+}
+
+std::string read_text(const fs::path& path) {
+    const auto bytes = read_file(path);
+    return std::string(bytes.begin(), bytes.end());
+}
+
+// Records one annotation, counting a name that is not a wnid.
+void add_document(BoxMap& boxes, const std::string& prefix, const std::string& stem,
+                  std::string_view xml, BoxStats& stats) {
+    auto parsed = parse_voc_xml(xml, stem, stats);
+    if (!parsed) return;
+    auto& list = boxes[prefix + "/" + stem];
+    list.insert(list.end(), parsed->begin(), parsed->end());
+}
+
+void load_xml_folder(const fs::path& folder, const std::string& prefix, BoxMap& boxes,
+                     BoxStats& stats) {
+    std::error_code error;
+    if (!fs::is_directory(folder, error)) return;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(folder)) {
+        if (entry.path().extension() == ".xml" && entry.is_regular_file(error)) {
+            files.push_back(entry.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+        ++stats.files;
+        std::string text;
+        try {
+            text = read_text(file);
+        } catch (const Error&) {
+            ++stats.unparseable;
+            continue;
+        }
+        add_document(boxes, prefix, stem_of(file.filename().string()), text, stats);
+    }
+}
+
+void load_xml_tar(const fs::path& tar, const std::string& prefix, BoxMap& boxes, BoxStats& stats) {
+    constexpr std::int64_t kMaxXmlBytes = 16 * 1024 * 1024;
+    try {
+        ArchiveReader reader(tar);
+        while (auto header = reader.next()) {
+            if (header->type != MemberHeader::Type::regular || !header->path.ends_with(".xml") ||
+                is_unsafe_member_path(header->path)) {
+                continue;
+            }
+            ++stats.files;
+            if (header->declared_size > kMaxXmlBytes) {
+                ++stats.unparseable;
+                continue;
+            }
+            const auto bytes = reader.read_data(header->declared_size);
+            add_document(
+                boxes, prefix, stem_of(header->path),
+                std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), stats);
+        }
+    } catch (const ArchiveError&) {
+        ++stats.unparseable;
+    }
+}
+
+std::string csv_prefix(std::string_view image_id) {
+    if (image_id.size() > 10 && image_id[9] == '_' && wordnet::is_wnid(image_id.substr(0, 9))) {
+        return std::string(image_id.substr(0, 9));
+    }
+    return "val";
+}
+
+void load_csv(const fs::path& file, const std::set<std::string>& prefixes, BoxMap& boxes,
+              BoxStats& stats) {
+    const std::string text = read_text(file);
+    std::size_t position = 0;
+    bool first = true;
+    while (position < text.size()) {
+        const std::size_t end = std::min(text.find('\n', position), text.size());
+        std::string_view line(text.data() + position, end - position);
+        position = end + 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (std::exchange(first, false) && line.starts_with("ImageId")) continue;
+        if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+        const auto comma = line.find(',');
+        const std::string_view image_id = line.substr(0, comma);
+        const std::string prefix = csv_prefix(image_id);
+        if (prefixes.count(prefix) == 0) continue;
+        ++stats.files;
+        if (comma == std::string_view::npos) {
+            ++stats.unparseable;
+            continue;
+        }
+        std::vector<std::string> fields;
+        std::string_view rest = line.substr(comma + 1);
+        while (!rest.empty()) {
+            const auto start = rest.find_first_not_of(' ');
+            if (start == std::string_view::npos) break;
+            rest.remove_prefix(start);
+            const auto space = std::min(rest.find(' '), rest.size());
+            fields.emplace_back(rest.substr(0, space));
+            rest.remove_prefix(space);
+        }
+        if (fields.size() % 5 != 0) {
+            ++stats.unparseable;
+            continue;
+        }
+        auto& list = boxes[prefix + "/" + std::string(image_id)];
+        for (std::size_t i = 0; i < fields.size(); i += 5) {
+            if (!wordnet::is_wnid(fields[i])) ++stats.class_names;
+            std::array<std::optional<double>, 4> v;
+            for (int c = 0; c < 4; ++c)
+                v[static_cast<std::size_t>(c)] =
+                    parse_number(fields[i + 1 + static_cast<std::size_t>(c)]);
+            if (!v[0] || !v[1] || !v[2] || !v[3]) {
+                ++stats.dropped;
+                continue;
+            }
+            if (auto box = voc_box(*v[0], *v[1], *v[2], *v[3], 0, 0, stats)) {
+                list.push_back({*box, fields[i]});
+            }
+        }
+    }
+}
+
+BoxMap load_source(const fs::path& source, const std::set<std::string>& prefixes, BoxStats& stats) {
+    BoxMap boxes;
+    std::error_code error;
+    if (fs::is_regular_file(source, error)) {
+        load_csv(source, prefixes, boxes, stats);
+        return boxes;
+    }
+    if (!fs::is_directory(source, error)) {
+        throw Error("--boxes " + source.string() + " is neither a CSV file nor a folder");
+    }
+    for (const auto& prefix : prefixes) {
+        if (prefix == "val") {
+            load_xml_folder(source, prefix, boxes, stats);
+            load_xml_folder(source / "val", prefix, boxes, stats);
+            continue;
+        }
+        load_xml_folder(source / prefix, prefix, boxes, stats);
+        for (const char* suffix : {".tar", ".tar.gz", ".tgz"}) {
+            const fs::path tar = source / (prefix + suffix);
+            if (fs::is_regular_file(tar, error)) load_xml_tar(tar, prefix, boxes, stats);
+        }
+    }
+    return boxes;
+}
+
+}  // namespace
+
+BoxStats& BoxStats::operator+=(const BoxStats& other) {
+    files += other.files;
+    unparseable += other.unparseable;
+    boxes += other.boxes;
+    fixed += other.fixed;
+    dropped += other.dropped;
+    class_names += other.class_names;
+    placeholders += other.placeholders;
+    unmatched += other.unmatched;
+    return *this;
+}
+
+std::optional<image::Box> voc_box(double xmin, double ymin, double xmax, double ymax, int width,
+                                  int height, BoxStats& stats) {
+    const double raw[4] = {xmin - 1, ymin - 1, xmax, ymax};
+    double clamped[4] = {std::max(raw[0], 0.0), std::max(raw[1], 0.0), raw[2], raw[3]};
+    if (width > 0) {
+        clamped[0] = std::min(clamped[0], double(width));
+        clamped[2] = std::clamp(clamped[2], 0.0, double(width));
+    }
+    if (height > 0) {
+        clamped[1] = std::min(clamped[1], double(height));
+        clamped[3] = std::clamp(clamped[3], 0.0, double(height));
+    }
+    if (!(clamped[0] < clamped[2]) || !(clamped[1] < clamped[3])) {
+        ++stats.dropped;
+        return std::nullopt;
+    }
+    if (!std::equal(std::begin(raw), std::end(raw), std::begin(clamped))) ++stats.fixed;
+    ++stats.boxes;
+    return image::Box{static_cast<float>(clamped[0]), static_cast<float>(clamped[1]),
+                      static_cast<float>(clamped[2]), static_cast<float>(clamped[3])};
+}
+
+std::optional<std::vector<AnnotatedBox>> parse_voc_xml(std::string_view xml, std::string_view stem,
+                                                       BoxStats& stats) {
+    pugi::xml_document document;
+    const auto result = document.load_buffer(xml.data(), xml.size());
+    const pugi::xml_node annotation = document.child("annotation");
+    if (!result || !annotation) {
+        ++stats.unparseable;
+        return std::nullopt;
+    }
+    const std::string filename = text_of(annotation.child("filename"));
+    if (!filename.empty() && stem_of(filename) != stem) ++stats.placeholders;
+    const pugi::xml_node size = annotation.child("size");
+    const int width = size_field(size, "width");
+    const int height = size_field(size, "height");
+    std::vector<AnnotatedBox> boxes;
+    for (const auto& object : annotation.children("object")) {
+        const std::string name = text_of(object.child("name"));
+        const pugi::xml_node bndbox = object.child("bndbox");
+        std::array<std::optional<double>, 4> v;
+        const char* fields[4] = {"xmin", "ymin", "xmax", "ymax"};
+        for (std::size_t c = 0; c < 4; ++c) v[c] = parse_number(bndbox.child_value(fields[c]));
+        if (!v[0] || !v[1] || !v[2] || !v[3]) {
+            ++stats.dropped;
+            continue;
+        }
+        if (!wordnet::is_wnid(name)) ++stats.class_names;
+        if (auto box = voc_box(*v[0], *v[1], *v[2], *v[3], width, height, stats)) {
+            boxes.push_back({*box, name});
+        }
+    }
+    return boxes;
+}
+
+std::string box_key(std::string_view item_key) {
+    const auto slash = item_key.find('/');
+    const std::string_view prefix = item_key.substr(0, slash);
+    return std::string(prefix) + "/" + stem_of(item_key.substr(slash + 1));
+}
+
+BoxMap load_boxes(const std::vector<fs::path>& sources, const std::set<std::string>& prefixes,
+                  BoxStats& stats) {
+    BoxMap all;
+    for (const auto& source : sources) {
+        for (auto& [key, boxes] : load_source(source, prefixes, stats)) {
+            all.try_emplace(key, std::move(boxes));
+        }
+    }
+    return all;
+}
+
+}  // namespace synshard::corpus

@@ -1,0 +1,131 @@
+#include "synshard/corpus/options.hpp"
+
+#include "synshard/util/error.hpp"
+
+namespace synshard::corpus {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<fs::path> existing_path(const po::variables_map& values, const char* name) {
+    if (values.count(name) == 0) return std::nullopt;
+    fs::path path = values[name].as<std::string>();
+    std::error_code error;
+    if (!fs::exists(path, error)) {
+        throw UsageError(std::string("--") + name + " " + path.string() + " does not exist");
+    }
+    return path;
+}
+
+LabelScheme parse_scheme(const std::string& text) {
+    if (text == "sorted") return LabelScheme::sorted;
+    if (text == "file") return LabelScheme::file;
+    if (text == "ilsvrc2012-id") return LabelScheme::ilsvrc2012_id;
+    throw UsageError("--label-scheme must be sorted, file or ilsvrc2012-id, not '" + text + "'");
+}
+
+}  // namespace
+
+std::string_view to_string(LabelScheme scheme) {
+    switch (scheme) {
+        case LabelScheme::sorted:
+            return "sorted";
+        case LabelScheme::file:
+            return "file";
+        case LabelScheme::ilsvrc2012_id:
+            return "ilsvrc2012-id";
+    }
+    return "sorted";
+}
+
+void add_corpus_options(po::options_description& options) {
+    options.add_options()  //
+        ("input", po::value<std::string>()->required()->value_name("DIR"),
+         "train root: nXXXXXXXX/ folders or nXXXXXXXX.tar files (detected)")  //
+        ("val-input", po::value<std::string>()->value_name("DIR"),
+         "official val images: a flat folder (labels from --val-labels) or synset folders")  //
+        ("val-labels", po::value<std::string>()->value_name("FILE"),
+         "LOC_val_solution.csv, the devkit's ILSVRC2012_validation_ground_truth.txt, or one "
+         "wnid a line (detected)")  //
+        ("boxes", po::value<std::vector<std::string>>()->composing()->value_name("PATH"),
+         "boxes: an Annotation folder (nXXXXXXXX/*.xml), a folder of box tars, or a LOC csv "
+         "(repeatable)")  //
+        ("classes", po::value<std::string>()->value_name("FILE"),
+         "keep only these classes: LOC_synset_mapping.txt or one wnid a line")  //
+        ("wordnet", po::value<std::string>()->value_name("DIR"),
+         "WordNet data.noun folder, or words.txt + wordnet.is_a.txt (default "
+         "/usr/share/wordnet)")  //
+        ("devkit", po::value<std::string>()->value_name("DIR"),
+         "ILSVRC-2012 devkit (data/meta.mat) for ground-truth IDs and --label-scheme "
+         "ilsvrc2012-id")  //
+        ("label-scheme", po::value<std::string>()->default_value("sorted")->value_name("NAME"),
+         "sorted (alphabetical wnid), file (--classes order) or ilsvrc2012-id (devkit ID - 1)")  //
+        ("seed", po::value<std::uint64_t>()->default_value(0)->value_name("N"),
+         "seed of the keyed hash that orders selection, split and shards")  //
+        ("val-per-class", po::value<std::uint64_t>()->value_name("K"),
+         "without --val-input: min(K, n/2) images of each class go to val")  //
+        ("val-fraction", po::value<double>()->value_name("F"),
+         "without --val-input: round(F*n) images of each class go to val")  //
+        ("min-per-class", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
+         "drop classes with fewer than N train images")  //
+        ("max-per-class", po::value<std::uint64_t>()->value_name("M"),
+         "keep each class's M images of smallest hash (before the split)")  //
+        ("max-member-bytes",
+         po::value<std::uint64_t>()->default_value(64ull << 20)->value_name("B"),
+         "reject an input file or tar member larger than B bytes before reading it");
+}
+
+CorpusOptions corpus_options_from(const po::variables_map& values) {
+    CorpusOptions options;
+    options.input = *existing_path(values, "input");
+    options.val_input = existing_path(values, "val-input");
+    options.val_labels = existing_path(values, "val-labels");
+    options.classes = existing_path(values, "classes");
+    options.wordnet = existing_path(values, "wordnet");
+    options.devkit = existing_path(values, "devkit");
+    if (values.count("boxes") != 0) {
+        for (const auto& path : values["boxes"].as<std::vector<std::string>>()) {
+            std::error_code error;
+            if (!fs::exists(path, error)) throw UsageError("--boxes " + path + " does not exist");
+            options.boxes.emplace_back(path);
+        }
+    }
+    options.label_scheme = parse_scheme(values["label-scheme"].as<std::string>());
+    options.seed = values["seed"].as<std::uint64_t>();
+    if (values.count("val-per-class") != 0)
+        options.val_per_class = values["val-per-class"].as<std::uint64_t>();
+    if (values.count("val-fraction") != 0)
+        options.val_fraction = values["val-fraction"].as<double>();
+    options.min_per_class = values["min-per-class"].as<std::uint64_t>();
+    if (values.count("max-per-class") != 0)
+        options.max_per_class = values["max-per-class"].as<std::uint64_t>();
+    options.max_member_bytes = values["max-member-bytes"].as<std::uint64_t>();
+
+    if (options.val_per_class && options.val_fraction) {
+        throw UsageError("--val-per-class and --val-fraction exclude each other");
+    }
+    if (options.val_input && (options.val_per_class || options.val_fraction)) {
+        throw UsageError(
+            "--val-input gives the val split; --val-per-class/--val-fraction would "
+            "take another one from train");
+    }
+    if (options.val_fraction && !(*options.val_fraction >= 0.0 && *options.val_fraction < 1.0)) {
+        throw UsageError("--val-fraction must be in [0, 1)");
+    }
+    if (options.val_labels && !options.val_input) {
+        throw UsageError("--val-labels needs --val-input (the folder of the images it labels)");
+    }
+    if (options.label_scheme == LabelScheme::file && !options.classes) {
+        throw UsageError("--label-scheme file needs --classes FILE");
+    }
+    if (options.label_scheme == LabelScheme::ilsvrc2012_id && !options.devkit) {
+        throw UsageError("--label-scheme ilsvrc2012-id needs --devkit DIR");
+    }
+    if (options.max_per_class && *options.max_per_class == 0) {
+        throw UsageError("--max-per-class must be at least 1");
+    }
+    if (options.max_member_bytes == 0) throw UsageError("--max-member-bytes must be at least 1");
+    return options;
+}
+
+}  // namespace synshard::corpus

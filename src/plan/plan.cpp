@@ -1,0 +1,709 @@
+#include "synshard/plan/plan.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include "synshard/corpus/devkit.hpp"
+#include "synshard/corpus/val_labels.hpp"
+#include "synshard/manifest/fingerprint.hpp"
+#include "synshard/mpi/phase.hpp"
+#include "synshard/plan/partition.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/hash.hpp"
+
+namespace synshard::plan {
+namespace {
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<std::uint8_t>;
+
+// A compact little-endian encoding for what ranks exchange (millions of items at scale).
+class Writer {
+  public:
+    void u8(std::uint8_t v) { bytes_.push_back(v); }
+    void u64(std::uint64_t v) {
+        for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    void f32(float v) {
+        std::uint32_t bits = 0;
+        std::memcpy(&bits, &v, sizeof bits);
+        u64(bits);
+    }
+    void str(std::string_view s) {
+        u64(s.size());
+        bytes_.insert(bytes_.end(), s.begin(), s.end());
+    }
+    Bytes& bytes() { return bytes_; }
+
+  private:
+    Bytes bytes_;
+};
+
+class Reader {
+  public:
+    explicit Reader(const Bytes& bytes) : bytes_(bytes) {}
+    bool done() const { return at_ == bytes_.size(); }
+    std::uint8_t u8() { return take(1)[0]; }
+    std::uint64_t u64() {
+        const std::uint8_t* p = take(8);
+        std::uint64_t v = 0;
+        for (int i = 0; i < 8; ++i) v |= std::uint64_t(p[i]) << (8 * i);
+        return v;
+    }
+    float f32() {
+        const auto bits = static_cast<std::uint32_t>(u64());
+        float v = 0;
+        std::memcpy(&v, &bits, sizeof v);
+        return v;
+    }
+    std::string str() {
+        const std::size_t size = u64();
+        const std::uint8_t* p = take(size);
+        return std::string(reinterpret_cast<const char*>(p), size);
+    }
+
+  private:
+    const std::uint8_t* take(std::size_t n) {
+        if (bytes_.size() - at_ < n) throw Error("plan exchange: message truncated");
+        const std::uint8_t* p = bytes_.data() + at_;
+        at_ += n;
+        return p;
+    }
+    const Bytes& bytes_;
+    std::size_t at_ = 0;
+};
+
+void write_item(Writer& out, const Item& item) {
+    out.str(item.key);
+    out.str(item.wnid);
+    out.u64(static_cast<std::uint32_t>(item.label));
+    out.u8(static_cast<std::uint8_t>(item.split));
+    out.u64(item.size);
+    out.str(item.path);
+    out.str(item.member);
+    out.u64(item.hash);
+    out.u64(item.boxes.size());
+    for (const auto& box : item.boxes) {
+        out.f32(box.box.xmin);
+        out.f32(box.box.ymin);
+        out.f32(box.box.xmax);
+        out.f32(box.box.ymax);
+        out.str(box.wnid);
+        out.u64(static_cast<std::uint32_t>(box.label));
+    }
+}
+
+Item read_item(Reader& in) {
+    Item item;
+    item.key = in.str();
+    item.wnid = in.str();
+    item.label = static_cast<std::int32_t>(static_cast<std::uint32_t>(in.u64()));
+    item.split = static_cast<Split>(in.u8());
+    item.size = in.u64();
+    item.path = in.str();
+    item.member = in.str();
+    item.hash = in.u64();
+    item.boxes.resize(in.u64());
+    for (auto& box : item.boxes) {
+        box.box.xmin = in.f32();
+        box.box.ymin = in.f32();
+        box.box.xmax = in.f32();
+        box.box.ymax = in.f32();
+        box.wnid = in.str();
+        box.label = static_cast<std::int32_t>(static_cast<std::uint32_t>(in.u64()));
+    }
+    return item;
+}
+
+void write_stats(Writer& out, const corpus::BoxStats& s) {
+    for (auto v : {s.files, s.unparseable, s.boxes, s.fixed, s.dropped, s.class_names,
+                   s.placeholders, s.unmatched}) {
+        out.u64(v);
+    }
+}
+
+corpus::BoxStats read_stats(Reader& in) {
+    corpus::BoxStats s;
+    for (auto* v : {&s.files, &s.unparseable, &s.boxes, &s.fixed, &s.dropped, &s.class_names,
+                    &s.placeholders, &s.unmatched}) {
+        *v = in.u64();
+    }
+    return s;
+}
+
+std::string file_stem(std::string_view key) {
+    const auto slash = key.rfind('/');
+    std::string_view name = key.substr(slash + 1);
+    const auto dot = name.rfind('.');
+    return std::string(dot == std::string_view::npos || dot == 0 ? name : name.substr(0, dot));
+}
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+// Everything every rank knows before scanning: identical on all ranks.
+struct Setup {
+    std::vector<corpus::Source> sources;  // train (by name), then val (by name)
+    std::vector<Rejection> discovery_rejected;
+    std::optional<std::vector<std::string>> class_list;
+    std::optional<corpus::Devkit> devkit;
+    std::optional<fs::path> val_labels_file;
+    wordnet::Hierarchy hierarchy;
+    int val_owner = 0;
+
+    int owner_of(std::size_t source) const {
+        return sources[source].split == Split::val ? val_owner : -1;
+    }
+};
+
+Setup prepare(const corpus::CorpusOptions& options, const mpi::Comm& comm) {
+    Setup setup;
+    setup.hierarchy = options.wordnet ? wordnet::Hierarchy::load(*options.wordnet)
+                                      : wordnet::Hierarchy::load_default();
+    auto train = corpus::discover_train(options.input);
+    setup.sources = std::move(train.sources);
+    setup.discovery_rejected = std::move(train.rejected);
+    if (options.classes) setup.class_list = read_class_list(*options.classes);
+    if (options.devkit) setup.devkit = corpus::read_devkit(*options.devkit);
+    if (options.val_input) {
+        auto val = corpus::discover_val(*options.val_input);
+        const bool flat = val.sources.size() == 1 && val.sources.front().wnid.empty();
+        setup.val_labels_file = options.val_labels;
+        if (flat && !setup.val_labels_file && options.devkit) {
+            const fs::path truth =
+                *options.devkit / "data" / "ILSVRC2012_validation_ground_truth.txt";
+            if (fs::exists(truth)) setup.val_labels_file = truth;
+        }
+        if (flat && !setup.val_labels_file) {
+            throw UsageError("--val-input " + options.val_input->string() +
+                             " is a flat folder: its labels need --val-labels FILE (or --devkit)");
+        }
+        setup.sources.insert(setup.sources.end(), val.sources.begin(), val.sources.end());
+        setup.discovery_rejected.insert(setup.discovery_rejected.end(), val.rejected.begin(),
+                                        val.rejected.end());
+    }
+    setup.val_owner = comm.size() - 1;
+    return setup;
+}
+
+bool owns(const Setup& setup, std::size_t source, const mpi::Comm& comm) {
+    const int val_owner = setup.owner_of(source);
+    if (val_owner >= 0) return val_owner == comm.rank();
+    return static_cast<int>(source % static_cast<std::size_t>(comm.size())) == comm.rank();
+}
+
+// A source this rank scanned.
+struct Scanned {
+    std::size_t source = 0;
+    // Of everything listed, read or not: any change to the inputs changes it.
+    manifest::GroupDigest digest;
+    std::vector<Item> items;  // key order; wnid set (or empty for an unlabeled flat val image)
+    std::vector<Rejection> rejected;
+};
+
+Scanned scan(const Setup& setup, std::size_t index, const corpus::CorpusOptions& options,
+             const corpus::ValLabels* val_labels, std::vector<std::string>& notes) {
+    const corpus::Source& source = setup.sources[index];
+    auto listing = corpus::list_source(source, options.max_member_bytes);
+    std::vector<manifest::InputEntry> entries;
+    for (const auto& listed : listing.items) entries.push_back({listed.key, listed.size});
+    for (const auto& rejection : listing.rejected) entries.push_back({rejection.key, 0});
+    Scanned scanned{index,
+                    manifest::group_digest(source.name, std::move(entries)),
+                    {},
+                    std::move(listing.rejected)};
+    std::vector<std::string> stems;
+    for (auto& listed : listing.items) {
+        Item item;
+        item.key = std::move(listed.key);
+        item.size = listed.size;
+        item.split = source.split;
+        if (source.kind == corpus::Source::Kind::tar) {
+            item.path = source.path.string();
+            item.member = std::move(listed.name);
+        } else {
+            item.path = (source.path / listed.name).string();
+        }
+        item.wnid = source.wnid;
+        if (item.wnid.empty()) {
+            const std::string stem = file_stem(item.key);
+            stems.push_back(stem);
+            const auto label = val_labels->find(stem);
+            if (!label) {
+                scanned.rejected.push_back(
+                    {item.key, Reason::unlabeled, "no label in --val-labels"});
+                continue;
+            }
+            if (label->wnid.empty()) {
+                scanned.rejected.push_back({item.key, Reason::unknown_class, label->problem});
+                continue;
+            }
+            item.wnid = label->wnid;
+        }
+        scanned.items.push_back(std::move(item));
+    }
+    if (val_labels != nullptr && source.wnid.empty()) {
+        const auto missing = val_labels->labels_without_image(stems);
+        if (!missing.empty()) {
+            notes.push_back(std::to_string(missing.size()) +
+                            " label(s) in --val-labels name no image in --val-input (first: " +
+                            missing.front() + ")");
+        }
+    }
+    return scanned;
+}
+
+// Applies the class selection, cap and split to one scanned source and attaches boxes.
+void finalize(Scanned& scanned, const Setup& setup, const ClassSelection& selection,
+              const corpus::CorpusOptions& options, const corpus::BoxMap& boxes,
+              std::set<std::string>& used_box_keys,
+              const std::map<std::string, std::string>& wnid_by_word) {
+    const corpus::Source& source = setup.sources[scanned.source];
+    std::vector<Item> kept;
+    for (auto& item : scanned.items) {
+        const auto label = selection.label_of(item.wnid);
+        if (!label) {
+            if (selection.was_dropped(item.wnid)) {
+                scanned.rejected.push_back({item.key, Reason::class_too_small,
+                                            item.wnid + " has fewer than --min-per-class " +
+                                                std::to_string(options.min_per_class) + " images"});
+            } else {
+                scanned.rejected.push_back(
+                    {item.key, Reason::unknown_class, item.wnid + " is not a selected class"});
+            }
+            continue;
+        }
+        item.label = *label;
+        item.hash = keyed_hash(options.seed, item.key);
+        kept.push_back(std::move(item));
+    }
+    if (source.split == Split::train) {
+        std::vector<std::uint64_t> hashes;
+        std::vector<std::string> keys;
+        for (const auto& item : kept) {
+            hashes.push_back(item.hash);
+            keys.push_back(item.key);
+        }
+        const auto fates = split_class(
+            hashes, keys, {options.max_per_class, options.val_per_class, options.val_fraction});
+        std::vector<Item> stay;
+        for (std::size_t i = 0; i < kept.size(); ++i) {
+            if (fates[i] == Fate::over_cap) {
+                scanned.rejected.push_back({kept[i].key, Reason::over_class_cap,
+                                            "beyond --max-per-class " +
+                                                std::to_string(options.max_per_class.value_or(0))});
+                continue;
+            }
+            kept[i].split = fates[i] == Fate::val ? Split::val : Split::train;
+            stay.push_back(std::move(kept[i]));
+        }
+        kept = std::move(stay);
+    }
+    for (auto& item : kept) {
+        const std::string box_key = corpus::box_key(item.key);
+        const auto found = boxes.find(box_key);
+        if (found == boxes.end()) continue;
+        used_box_keys.insert(box_key);
+        for (const auto& annotated : found->second) {
+            corpus::LabeledBox box{annotated.box, annotated.name, -1};
+            if (!wordnet::is_wnid(box.wnid)) {
+                // A class name where a wnid belongs: a train image's folder says which
+                // class it is; for val, a unique synonym of a selected class does.
+                const auto by_word = wnid_by_word.find(lower(annotated.name));
+                box.wnid = !source.wnid.empty()
+                               ? item.wnid
+                               : (by_word != wnid_by_word.end() ? by_word->second : std::string());
+            }
+            box.label = selection.label_of(box.wnid).value_or(-1);
+            item.boxes.push_back(std::move(box));
+        }
+    }
+    scanned.items = std::move(kept);
+}
+
+std::string describe_val_rule(const corpus::CorpusOptions& options) {
+    if (options.val_input) return "official";
+    std::ostringstream text;
+    if (options.val_per_class)
+        text << "per-class " << *options.val_per_class;
+    else if (options.val_fraction)
+        text << "fraction " << *options.val_fraction;
+    else
+        text << "none";
+    return text.str();
+}
+
+std::uint64_t planned_bytes(const std::vector<Scanned>& scanned) {
+    std::uint64_t total = 0;
+    for (const auto& source : scanned) {
+        for (const auto& item : source.items) total += item.size;
+    }
+    return total;
+}
+
+}  // namespace
+
+std::vector<std::size_t> Plan::pieces_of(int rank) const {
+    std::vector<std::size_t> mine;
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        if (pieces[i].rank == rank) mine.push_back(i);
+    }
+    return mine;
+}
+
+std::uint64_t Plan::rejected_total() const {
+    std::uint64_t total = 0;
+    for (const auto& [reason, count] : rejected_counts) total += count;
+    return total;
+}
+
+PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm) {
+    Setup setup = mpi::run_phase(comm, "plan: discover", [&] {
+                      return std::make_optional(prepare(options, comm));
+                  }).value();
+
+    // Scan this rank's sources.
+    std::vector<std::string> notes;
+    std::vector<Scanned> mine = mpi::run_phase(comm, "plan: scan", [&] {
+        std::optional<corpus::ValLabels> val_labels;
+        std::vector<Scanned> scanned;
+        for (std::size_t i = 0; i < setup.sources.size(); ++i) {
+            if (!owns(setup, i, comm)) continue;
+            if (setup.sources[i].wnid.empty() && !val_labels) {
+                val_labels = corpus::ValLabels::read(*setup.val_labels_file,
+                                                     setup.devkit ? &*setup.devkit : nullptr);
+            }
+            scanned.push_back(scan(setup, i, options, val_labels ? &*val_labels : nullptr, notes));
+        }
+        return scanned;
+    });
+
+    // Every rank learns the train images per wnid and selects the same classes.
+    Writer counts;
+    for (const auto& source : mine) {
+        if (setup.sources[source.source].split != Split::train) continue;
+        counts.str(setup.sources[source.source].wnid);
+        counts.u64(source.items.size());
+    }
+    std::map<std::string, std::uint64_t> train_counts;
+    for (const auto& bytes : comm.all_gather(counts.bytes())) {
+        Reader in(bytes);
+        while (!in.done()) {
+            const std::string wnid = in.str();
+            train_counts[wnid] += in.u64();
+        }
+    }
+    std::map<std::string, int> ilsvrc_ids;
+    if (setup.devkit) ilsvrc_ids = setup.devkit->id_by_wnid;
+    const ClassSelection selection = mpi::run_phase(comm, "plan: select classes", [&] {
+        auto chosen = select_classes(train_counts, setup.class_list, options.min_per_class,
+                                     options.label_scheme, &ilsvrc_ids);
+        for (const auto& [wnid, label] : chosen.classes) setup.hierarchy.synset(wnid);
+        return chosen;
+    });
+
+    // Cap, split and attach boxes to this rank's sources.
+    corpus::BoxStats box_stats;
+    mpi::run_phase(comm, "plan: select images", [&] {
+        std::set<std::string> prefixes;
+        for (const auto& source : mine) {
+            const auto& spec = setup.sources[source.source];
+            prefixes.insert(spec.split == Split::val ? std::string("val") : spec.wnid);
+        }
+        const corpus::BoxMap boxes = options.boxes.empty()
+                                         ? corpus::BoxMap{}
+                                         : corpus::load_boxes(options.boxes, prefixes, box_stats);
+        std::map<std::string, std::string> wnid_by_word;
+        std::set<std::string> ambiguous;
+        for (const auto& [wnid, label] : selection.classes) {
+            std::istringstream words(setup.hierarchy.synset(wnid).words);
+            for (std::string word; std::getline(words, word, ',');) {
+                word = lower(word.substr(word.find_first_not_of(' ')));
+                if (!wnid_by_word.emplace(word, wnid).second) ambiguous.insert(word);
+            }
+        }
+        for (const auto& word : ambiguous) wnid_by_word.erase(word);
+        std::set<std::string> used;
+        for (auto& source : mine)
+            finalize(source, setup, selection, options, boxes, used, wnid_by_word);
+        for (const auto& [key, list] : boxes) {
+            if (used.count(key) == 0) ++box_stats.unmatched;
+        }
+    });
+
+    // Cut this rank's sources into pieces and tell everyone what they hold.
+    const std::uint64_t limit = piece_byte_limit(comm.sum(planned_bytes(mine)), comm.size());
+    Writer report;
+    std::map<Reason, std::uint64_t> my_reasons;
+    for (const auto& source : mine) {
+        for (const auto& rejection : source.rejected) ++my_reasons[rejection.reason];
+    }
+    report.u64(my_reasons.size());
+    for (const auto& [reason, count] : my_reasons) {
+        report.u8(static_cast<std::uint8_t>(reason));
+        report.u64(count);
+    }
+    write_stats(report, box_stats);
+    report.u64(notes.size());
+    for (const auto& note : notes) report.str(note);
+    report.u64(mine.size());
+    for (const auto& source : mine) {
+        report.u64(source.source);
+        std::map<std::int32_t, std::array<std::uint64_t, 2>> per_label;
+        std::vector<std::uint64_t> sizes;
+        for (const auto& item : source.items) {
+            ++per_label[item.label][static_cast<std::size_t>(item.split)];
+            sizes.push_back(item.size);
+        }
+        report.u64(per_label.size());
+        for (const auto& [label, images] : per_label) {
+            report.u64(static_cast<std::uint32_t>(label));
+            report.u64(images[0]);
+            report.u64(images[1]);
+        }
+        const auto ranges = cut_source(sizes, limit);
+        report.u64(ranges.size());
+        for (const auto& range : ranges) {
+            report.u64(range.begin);
+            report.u64(range.end);
+            report.u64(range.bytes);
+        }
+    }
+
+    PlanResult result;
+    Plan& plan = result.plan;
+    plan.seed = options.seed;
+    plan.label_scheme = options.label_scheme;
+    plan.wordnet_origin = setup.hierarchy.origin();
+    plan.val_rule = describe_val_rule(options);
+    plan.ranks = comm.size();
+    plan.dropped_classes = selection.dropped;
+    std::map<std::int32_t, std::size_t> class_index;
+    std::vector<std::string> class_wnids;
+    for (const auto& [wnid, label] : selection.classes) {
+        const auto& synset = setup.hierarchy.synset(wnid);
+        ClassEntry entry{
+            label, wnid, synset.words, synset.gloss, 0, setup.hierarchy.ancestors(wnid), {}};
+        if (setup.devkit && setup.devkit->id_by_wnid.count(wnid) != 0) {
+            entry.ilsvrc2012_id = setup.devkit->id_by_wnid.at(wnid);
+        }
+        class_index[label] = plan.classes.size();
+        class_wnids.push_back(wnid);
+        plan.classes.push_back(std::move(entry));
+    }
+    plan.hierarchy = setup.hierarchy.sub_dag(class_wnids);
+    for (const auto& source : setup.sources) plan.sources.push_back({source, 0, 0});
+    for (const auto& rejection : setup.discovery_rejected) ++plan.rejected_counts[rejection.reason];
+    for (const auto& bytes : comm.all_gather(report.bytes())) {
+        Reader in(bytes);
+        for (std::uint64_t n = in.u64(); n > 0; --n) {
+            const auto reason = static_cast<Reason>(in.u8());
+            plan.rejected_counts[reason] += in.u64();
+        }
+        plan.boxes += read_stats(in);
+        for (std::uint64_t n = in.u64(); n > 0; --n) plan.notes.push_back(in.str());
+        for (std::uint64_t n = in.u64(); n > 0; --n) {
+            const auto source = static_cast<std::uint32_t>(in.u64());
+            auto& summary = plan.sources[source];
+            for (std::uint64_t labels = in.u64(); labels > 0; --labels) {
+                const auto label = static_cast<std::int32_t>(static_cast<std::uint32_t>(in.u64()));
+                auto& entry = plan.classes[class_index.at(label)];
+                for (std::size_t split = 0; split < 2; ++split) {
+                    const std::uint64_t images = in.u64();
+                    entry.images[split] += images;
+                    plan.images[split] += images;
+                    summary.items += images;
+                }
+            }
+            for (std::uint64_t ranges = in.u64(); ranges > 0; --ranges) {
+                Piece piece;
+                piece.source = source;
+                piece.begin = static_cast<std::uint32_t>(in.u64());
+                piece.end = static_cast<std::uint32_t>(in.u64());
+                piece.bytes = in.u64();
+                summary.bytes += piece.bytes;
+                plan.pieces.push_back(piece);
+            }
+        }
+    }
+    std::sort(plan.notes.begin(), plan.notes.end());
+    std::sort(plan.pieces.begin(), plan.pieces.end(), [](const Piece& a, const Piece& b) {
+        return std::tie(a.source, a.begin) < std::tie(b.source, b.begin);
+    });
+    std::vector<std::uint64_t> piece_bytes;
+    for (const auto& piece : plan.pieces) piece_bytes.push_back(piece.bytes);
+    const auto owners = assign_pieces(piece_bytes, comm.size());
+    for (std::size_t i = 0; i < plan.pieces.size(); ++i) plan.pieces[i].rank = owners[i];
+    plan.rank_bytes = rank_loads(piece_bytes, owners, comm.size());
+
+    std::uint64_t rejected_items = 0;
+    for (const auto& [reason, count] : plan.rejected_counts) rejected_items += count;
+    plan.scanned = plan.images[0] + plan.images[1] + rejected_items;
+
+    // Split bytes need the items: count them where they are.
+    std::array<std::uint64_t, 2> my_split_bytes{};
+    for (const auto& source : mine) {
+        for (const auto& item : source.items)
+            my_split_bytes[static_cast<std::size_t>(item.split)] += item.size;
+    }
+    plan.bytes = {comm.sum(my_split_bytes[0]), comm.sum(my_split_bytes[1])};
+
+    // Send every piece's items to the rank that processes it.
+    std::vector<Writer> outgoing(static_cast<std::size_t>(comm.size()));
+    std::map<std::size_t, const Scanned*> scanned_by_source;
+    for (const auto& source : mine) scanned_by_source[source.source] = &source;
+    for (std::size_t i = 0; i < plan.pieces.size(); ++i) {
+        const Piece& piece = plan.pieces[i];
+        const auto found = scanned_by_source.find(piece.source);
+        if (found == scanned_by_source.end()) continue;
+        Writer& out = outgoing[static_cast<std::size_t>(piece.rank)];
+        out.u64(i);
+        out.u64(piece.end - piece.begin);
+        for (std::uint32_t k = piece.begin; k < piece.end; ++k)
+            write_item(out, found->second->items[k]);
+    }
+    std::vector<Bytes> messages;
+    for (auto& writer : outgoing) messages.push_back(std::move(writer.bytes()));
+    std::map<std::size_t, std::vector<Item>> received;
+    for (const auto& bytes : comm.all_to_all(messages)) {
+        Reader in(bytes);
+        while (!in.done()) {
+            const std::size_t piece = in.u64();
+            auto& items = received[piece];
+            for (std::uint64_t n = in.u64(); n > 0; --n) items.push_back(read_item(in));
+        }
+    }
+    for (auto& [piece, items] : received) {
+        result.share.pieces.push_back(piece);
+        result.share.items.push_back(std::move(items));
+    }
+
+    std::vector<manifest::GroupDigest> digests;
+    for (const auto& source : mine) digests.push_back(source.digest);
+    std::vector<manifest::GroupDigest> all_digests;
+    for (const auto& bytes : comm.all_gather(manifest::encode_digests(digests))) {
+        auto part = manifest::decode_digests(bytes);
+        all_digests.insert(all_digests.end(), part.begin(), part.end());
+    }
+    result.plan.input_fingerprint = manifest::input_fingerprint(std::move(all_digests));
+
+    // The root gets every rejection.
+    Writer rejections;
+    for (const auto& source : mine) {
+        for (const auto& rejection : source.rejected) {
+            rejections.str(rejection.key);
+            rejections.u8(static_cast<std::uint8_t>(rejection.reason));
+            rejections.str(rejection.detail);
+        }
+    }
+    const auto gathered = comm.gather(rejections.bytes());
+    if (comm.is_root()) {
+        result.rejected = setup.discovery_rejected;
+        for (const auto& bytes : gathered) {
+            Reader in(bytes);
+            while (!in.done()) {
+                Rejection rejection;
+                rejection.key = in.str();
+                rejection.reason = static_cast<Reason>(in.u8());
+                rejection.detail = in.str();
+                result.rejected.push_back(std::move(rejection));
+            }
+        }
+        std::sort(result.rejected.begin(), result.rejected.end(),
+                  [](const Rejection& a, const Rejection& b) {
+                      return std::tie(a.key, a.reason) < std::tie(b.key, b.reason);
+                  });
+    }
+    return result;
+}
+
+nlohmann::json to_json(const Plan& plan, const std::vector<Rejection>& rejected) {
+    using nlohmann::json;
+    json out;
+    out["input_fingerprint"] = plan.input_fingerprint;
+    out["seed"] = plan.seed;
+    out["hash"] = std::string(kKeyedHashName);
+    out["label_scheme"] = std::string(corpus::to_string(plan.label_scheme));
+    out["wordnet"] = plan.wordnet_origin;
+    out["val_split"] = plan.val_rule;
+    json classes = json::array();
+    for (const auto& entry : plan.classes) {
+        json item{{"label", entry.label},
+                  {"synset", entry.wnid},
+                  {"words", entry.words},
+                  {"gloss", entry.gloss},
+                  {"ancestors", entry.ancestors},
+                  {"counts", {{"train", entry.images[0]}, {"val", entry.images[1]}}}};
+        if (entry.ilsvrc2012_id != 0) item["ilsvrc2012_id"] = entry.ilsvrc2012_id;
+        classes.push_back(std::move(item));
+    }
+    out["classes"] = std::move(classes);
+    json dropped = json::array();
+    for (const auto& entry : plan.dropped_classes)
+        dropped.push_back({{"synset", entry.wnid}, {"images", entry.images}});
+    out["dropped_classes"] = std::move(dropped);
+    json hierarchy{{"nodes", json::array()}, {"edges", json::array()}};
+    for (const auto& node : plan.hierarchy.nodes) {
+        hierarchy["nodes"].push_back(
+            {{"synset", node.wnid}, {"words", node.words}, {"depth", node.depth}});
+    }
+    for (const auto& [parent, child] : plan.hierarchy.edges)
+        hierarchy["edges"].push_back({parent, child});
+    out["hierarchy"] = std::move(hierarchy);
+    for (std::size_t split = 0; split < 2; ++split) {
+        out["splits"][std::string(corpus::to_string(static_cast<Split>(split)))] = {
+            {"images", plan.images[split]}, {"bytes", plan.bytes[split]}};
+    }
+    out["scanned"] = plan.scanned;
+    json counts = json::object();
+    for (const auto& [reason, count] : plan.rejected_counts)
+        counts[std::string(to_string(reason))] = count;
+    out["rejected_counts"] = std::move(counts);
+    json list = json::array();
+    for (const auto& rejection : rejected) {
+        list.push_back({{"key", rejection.key},
+                        {"reason", std::string(to_string(rejection.reason))},
+                        {"detail", rejection.detail}});
+    }
+    out["rejected"] = std::move(list);
+    const auto& b = plan.boxes;
+    out["boxes"] = {{"files", b.files},
+                    {"unparseable", b.unparseable},
+                    {"boxes", b.boxes},
+                    {"fixed", b.fixed},
+                    {"dropped", b.dropped},
+                    {"class_names", b.class_names},
+                    {"placeholders", b.placeholders},
+                    {"unmatched", b.unmatched}};
+    out["notes"] = plan.notes;
+    json sources = json::array();
+    for (const auto& summary : plan.sources) {
+        sources.push_back(
+            {{"name", summary.source.name},
+             {"kind", summary.source.kind == corpus::Source::Kind::tar ? "tar" : "folder"},
+             {"items", summary.items},
+             {"bytes", summary.bytes}});
+    }
+    out["sources"] = std::move(sources);
+    json pieces = json::array();
+    for (const auto& piece : plan.pieces) {
+        pieces.push_back({{"source", plan.sources[piece.source].source.name},
+                          {"begin", piece.begin},
+                          {"end", piece.end},
+                          {"bytes", piece.bytes},
+                          {"rank", piece.rank}});
+    }
+    out["partition"] = {{"ranks", plan.ranks},
+                        {"rank_bytes", plan.rank_bytes},
+                        {"max_over_mean", max_over_mean(plan.rank_bytes)},
+                        {"pieces", std::move(pieces)}};
+    return out;
+}
+
+}  // namespace synshard::plan

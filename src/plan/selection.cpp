@@ -1,0 +1,122 @@
+#include "synshard/plan/selection.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <set>
+
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/wordnet/hierarchy.hpp"
+
+namespace synshard::plan {
+
+std::vector<std::string> read_class_list(const std::filesystem::path& file) {
+    std::vector<std::uint8_t> bytes;
+    try {
+        bytes = read_file(file);
+    } catch (const Error& error) {
+        throw UsageError(std::string("--classes: ") + error.what());
+    }
+    const std::string text(bytes.begin(), bytes.end());
+    std::vector<std::string> wnids;
+    std::set<std::string> seen;
+    std::size_t position = 0;
+    std::size_t number = 0;
+    while (position < text.size()) {
+        const std::size_t end = std::min(text.find('\n', position), text.size());
+        std::string line = text.substr(position, end - position);
+        position = end + 1;
+        ++number;
+        const auto first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos) continue;
+        const auto stop = line.find_first_of(" \t\r,", first);
+        const std::string wnid =
+            line.substr(first, stop == std::string::npos ? std::string::npos : stop - first);
+        const std::string where = "--classes " + file.string() + ":" + std::to_string(number);
+        if (!wordnet::is_wnid(wnid)) throw UsageError(where + ": '" + wnid + "' is not a wnid");
+        if (!seen.insert(wnid).second) throw UsageError(where + ": " + wnid + " is listed twice");
+        wnids.push_back(wnid);
+    }
+    if (wnids.empty()) throw UsageError("--classes " + file.string() + " lists no class");
+    return wnids;
+}
+
+std::optional<std::int32_t> ClassSelection::label_of(const std::string& wnid) const {
+    for (const auto& [class_wnid, label] : classes) {
+        if (class_wnid == wnid) return label;
+    }
+    return std::nullopt;
+}
+
+bool ClassSelection::was_dropped(const std::string& wnid) const {
+    return std::any_of(dropped.begin(), dropped.end(), [&](const DroppedClass& dropped_class) {
+        return dropped_class.wnid == wnid;
+    });
+}
+
+ClassSelection select_classes(const std::map<std::string, std::uint64_t>& train_counts,
+                              const std::optional<std::vector<std::string>>& class_list,
+                              std::uint64_t min_per_class, corpus::LabelScheme scheme,
+                              const std::map<std::string, int>* ilsvrc2012_ids) {
+    std::vector<std::string> candidates;
+    if (class_list) {
+        candidates = *class_list;
+    } else {
+        for (const auto& [wnid, count] : train_counts) candidates.push_back(wnid);
+    }
+    ClassSelection selection;
+    std::vector<std::string> kept;
+    for (const auto& wnid : candidates) {
+        const auto found = train_counts.find(wnid);
+        const std::uint64_t count = found == train_counts.end() ? 0 : found->second;
+        if (count < min_per_class)
+            selection.dropped.push_back({wnid, count});
+        else
+            kept.push_back(wnid);
+    }
+    std::sort(selection.dropped.begin(), selection.dropped.end(),
+              [](const DroppedClass& a, const DroppedClass& b) { return a.wnid < b.wnid; });
+    if (scheme == corpus::LabelScheme::sorted) std::sort(kept.begin(), kept.end());
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        std::int32_t label = static_cast<std::int32_t>(i);
+        if (scheme == corpus::LabelScheme::ilsvrc2012_id) {
+            const auto found = ilsvrc2012_ids != nullptr
+                                   ? ilsvrc2012_ids->find(kept[i])
+                                   : std::map<std::string, int>::const_iterator{};
+            if (ilsvrc2012_ids == nullptr || found == ilsvrc2012_ids->end() || found->second < 1) {
+                throw UsageError("--label-scheme ilsvrc2012-id: class " + kept[i] +
+                                 " has no ILSVRC2012_ID in the devkit's meta.mat");
+            }
+            label = found->second - 1;
+        }
+        selection.classes.emplace_back(kept[i], label);
+    }
+    std::sort(selection.classes.begin(), selection.classes.end(),
+              [](const auto& a, const auto& b) { return a.second < b.second; });
+    return selection;
+}
+
+std::vector<Fate> split_class(std::span<const std::uint64_t> hashes,
+                              std::span<const std::string> keys, const SplitRule& rule) {
+    std::vector<std::size_t> order(hashes.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return hashes[a] != hashes[b] ? hashes[a] < hashes[b] : keys[a] < keys[b];
+    });
+    const std::uint64_t kept =
+        std::min<std::uint64_t>(order.size(), rule.max_per_class.value_or(order.size()));
+    std::uint64_t to_val = 0;
+    if (rule.val_per_class) to_val = std::min(*rule.val_per_class, kept / 2);
+    if (rule.val_fraction) {
+        to_val = std::min<std::uint64_t>(
+            kept, static_cast<std::uint64_t>(std::llround(*rule.val_fraction * double(kept))));
+    }
+    std::vector<Fate> fates(order.size(), Fate::over_cap);
+    for (std::uint64_t rank = 0; rank < kept; ++rank) {
+        fates[order[rank]] = rank < to_val ? Fate::val : Fate::train;
+    }
+    return fates;
+}
+
+}  // namespace synshard::plan

@@ -1,0 +1,308 @@
+#include "synshard/wordnet/hierarchy.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+
+namespace synshard::wordnet {
+namespace {
+
+std::uint32_t wnid_number(std::string_view wnid) {
+    std::uint32_t number = 0;
+    std::from_chars(wnid.data() + 1, wnid.data() + wnid.size(), number);
+    return number;
+}
+
+std::vector<std::string_view> split_words(std::string_view line) {
+    std::vector<std::string_view> fields;
+    std::size_t position = 0;
+    while (position < line.size()) {
+        while (position < line.size() && line[position] == ' ') ++position;
+        const std::size_t end = std::min(line.find(' ', position), line.size());
+        if (end > position) fields.push_back(line.substr(position, end - position));
+        position = end;
+    }
+    return fields;
+}
+
+std::string_view trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return text.substr(first, last - first + 1);
+}
+
+template <class Visit>
+void for_each_line(std::string_view text, Visit&& visit) {
+    std::size_t position = 0;
+    std::size_t number = 0;
+    while (position < text.size()) {
+        const std::size_t end = std::min(text.find('\n', position), text.size());
+        visit(text.substr(position, end - position), ++number);
+        position = end + 1;
+    }
+}
+
+std::string load_text(const std::filesystem::path& path) {
+    const auto bytes = read_file(path);
+    return std::string(bytes.begin(), bytes.end());
+}
+
+// One data.noun record: "offset lex ss_type w_cnt(hex) word lex_id ... p_cnt ptr... | gloss".
+Synset parse_data_noun_line(std::string_view line, const std::string& where) {
+    const auto bar = line.find(" | ");
+    const auto fields = split_words(line.substr(0, bar));
+    const auto malformed = [&] { return Error(where + ": malformed data.noun record"); };
+    if (fields.size() < 4 || fields[0].size() != 8) throw malformed();
+    Synset synset;
+    synset.wnid = "n" + std::string(fields[0]);
+    unsigned word_count = 0;
+    if (std::from_chars(fields[3].data(), fields[3].data() + fields[3].size(), word_count, 16).ec !=
+        std::errc{}) {
+        throw malformed();
+    }
+    std::size_t at = 4;
+    for (unsigned i = 0; i < word_count; ++i, at += 2) {
+        if (at + 1 >= fields.size()) throw malformed();
+        std::string word(fields[at]);
+        std::replace(word.begin(), word.end(), '_', ' ');
+        if (!synset.words.empty()) synset.words += ", ";
+        synset.words += word;
+    }
+    if (at >= fields.size()) throw malformed();
+    unsigned pointer_count = 0;
+    std::from_chars(fields[at].data(), fields[at].data() + fields[at].size(), pointer_count);
+    ++at;
+    for (unsigned i = 0; i < pointer_count; ++i, at += 4) {
+        if (at + 3 >= fields.size()) throw malformed();
+        if ((fields[at] == "@" || fields[at] == "@i") && fields[at + 2] == "n") {
+            synset.parents.push_back("n" + std::string(fields[at + 1]));
+        }
+    }
+    if (bar != std::string_view::npos) synset.gloss = std::string(trim(line.substr(bar + 3)));
+    return synset;
+}
+
+std::vector<Synset> read_data_noun(const std::filesystem::path& path) {
+    const std::string text = load_text(path);
+    std::vector<Synset> synsets;
+    synsets.reserve(90000);
+    for_each_line(text, [&](std::string_view line, std::size_t number) {
+        if (line.empty() || line[0] == ' ') return;  // the licence header
+        synsets.push_back(parse_data_noun_line(line, path.string() + ":" + std::to_string(number)));
+    });
+    return synsets;
+}
+
+// words.txt / gloss.txt: "wnid<TAB>text".
+void read_tab_file(const std::filesystem::path& path,
+                   const std::function<void(std::string_view, std::string_view)>& take) {
+    const std::string text = load_text(path);
+    for_each_line(text, [&](std::string_view line, std::size_t number) {
+        line = trim(line);
+        if (line.empty()) return;
+        const auto tab = line.find('\t');
+        if (tab == std::string_view::npos || !is_wnid(line.substr(0, tab))) {
+            throw Error(path.string() + ":" + std::to_string(number) +
+                        ": expected 'wnid<TAB>text'");
+        }
+        take(line.substr(0, tab), trim(line.substr(tab + 1)));
+    });
+}
+
+std::vector<Synset> read_imagenet_files(const std::filesystem::path& folder) {
+    std::vector<Synset> synsets;
+    std::unordered_map<std::string, std::size_t> index;
+    const auto entry = [&](std::string_view wnid) -> Synset& {
+        const auto [found, inserted] = index.try_emplace(std::string(wnid), synsets.size());
+        if (inserted) {
+            synsets.emplace_back();
+            synsets.back().wnid = wnid;
+        }
+        return synsets[found->second];
+    };
+    read_tab_file(folder / "words.txt", [&](std::string_view wnid, std::string_view words) {
+        entry(wnid).words = words;
+    });
+    if (std::filesystem::exists(folder / "gloss.txt")) {
+        read_tab_file(folder / "gloss.txt", [&](std::string_view wnid, std::string_view gloss) {
+            entry(wnid).gloss = gloss;
+        });
+    }
+    const auto is_a = folder / "wordnet.is_a.txt";
+    const std::string text = load_text(is_a);
+    for_each_line(text, [&](std::string_view line, std::size_t number) {
+        const auto fields = split_words(trim(line));
+        if (fields.empty()) return;
+        if (fields.size() != 2 || !is_wnid(fields[0]) || !is_wnid(fields[1])) {
+            throw Error(is_a.string() + ":" + std::to_string(number) + ": expected 'parent child'");
+        }
+        entry(fields[0]);
+        entry(fields[1]).parents.emplace_back(fields[0]);
+    });
+    return synsets;
+}
+
+}  // namespace
+
+bool is_wnid(std::string_view text) {
+    return text.size() == 9 && text[0] == 'n' &&
+           std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::uint32_t SubDag::index_of(std::string_view wnid) const {
+    const auto found =
+        std::lower_bound(nodes.begin(), nodes.end(), wnid,
+                         [](const Node& node, std::string_view w) { return node.wnid < w; });
+    if (found == nodes.end() || found->wnid != wnid) {
+        throw Error(std::string(wnid) + " is not in the class hierarchy");
+    }
+    return static_cast<std::uint32_t>(found - nodes.begin());
+}
+
+Hierarchy Hierarchy::load(const std::filesystem::path& source) {
+    std::error_code error;
+    if (std::filesystem::is_regular_file(source, error)) {
+        return from_synsets(read_data_noun(source), source.string());
+    }
+    if (std::filesystem::is_regular_file(source / "data.noun", error)) {
+        return from_synsets(read_data_noun(source / "data.noun"), (source / "data.noun").string());
+    }
+    if (std::filesystem::is_regular_file(source / "words.txt", error) &&
+        std::filesystem::is_regular_file(source / "wordnet.is_a.txt", error)) {
+        return from_synsets(read_imagenet_files(source), source.string());
+    }
+    throw Error("--wordnet " + source.string() +
+                ": expected a folder holding data.noun, or words.txt and wordnet.is_a.txt");
+}
+
+Hierarchy Hierarchy::load_default() {
+    return load(std::filesystem::path(kDefaultWordnetDir));
+}
+
+Hierarchy Hierarchy::from_synsets(std::vector<Synset> synsets, std::string origin) {
+    Hierarchy hierarchy;
+    hierarchy.origin_ = std::move(origin);
+    hierarchy.synsets_ = std::move(synsets);
+    hierarchy.link();
+    return hierarchy;
+}
+
+void Hierarchy::link() {
+    index_.reserve(synsets_.size());
+    for (std::size_t i = 0; i < synsets_.size(); ++i) {
+        if (!is_wnid(synsets_[i].wnid)) {
+            throw Error(origin_ + ": '" + synsets_[i].wnid + "' is not a synset id");
+        }
+        if (!index_.emplace(wnid_number(synsets_[i].wnid), i).second) {
+            throw Error(origin_ + ": synset " + synsets_[i].wnid + " appears twice");
+        }
+    }
+    for (auto& synset : synsets_) synset.children.clear();
+    for (const auto& synset : synsets_) {
+        for (const auto& parent : synset.parents) {
+            const auto found = index_.find(wnid_number(parent));
+            if (found == index_.end()) {
+                throw Error(origin_ + ": " + synset.wnid + " names an unknown parent " + parent);
+            }
+            synsets_[found->second].children.push_back(synset.wnid);
+        }
+    }
+    for (auto& synset : synsets_) {
+        std::sort(synset.children.begin(), synset.children.end());
+        synset.children.erase(std::unique(synset.children.begin(), synset.children.end()),
+                              synset.children.end());
+    }
+    // Breadth-first from the root gives every synset its fewest steps to it.
+    depths_.assign(synsets_.size(), -1);
+    const auto root = index_.find(wnid_number(kRootWnid));
+    if (root == index_.end()) return;
+    std::deque<std::size_t> queue{root->second};
+    depths_[root->second] = 0;
+    while (!queue.empty()) {
+        const std::size_t at = queue.front();
+        queue.pop_front();
+        for (const auto& child : synsets_[at].children) {
+            const std::size_t next = index_.at(wnid_number(child));
+            if (depths_[next] >= 0) continue;
+            depths_[next] = depths_[at] + 1;
+            queue.push_back(next);
+        }
+    }
+}
+
+std::size_t Hierarchy::index_of(std::string_view wnid) const {
+    if (is_wnid(wnid)) {
+        const auto found = index_.find(wnid_number(wnid));
+        if (found != index_.end()) return found->second;
+    }
+    throw Error(std::string(wnid) + " is not a WordNet noun synset (" + origin_ + ")");
+}
+
+bool Hierarchy::contains(std::string_view wnid) const {
+    return is_wnid(wnid) && index_.count(wnid_number(wnid)) != 0;
+}
+
+const Synset& Hierarchy::synset(std::string_view wnid) const {
+    return synsets_[index_of(wnid)];
+}
+
+int Hierarchy::depth(std::string_view wnid) const {
+    return depths_[index_of(wnid)];
+}
+
+std::vector<std::vector<std::string>> Hierarchy::paths_to_root(std::string_view wnid) const {
+    std::vector<std::vector<std::string>> paths;
+    std::vector<std::string> path;
+    const std::function<void(std::size_t)> climb = [&](std::size_t at) {
+        path.push_back(synsets_[at].wnid);
+        if (synsets_[at].parents.empty()) paths.push_back(path);
+        for (const auto& parent : synsets_[at].parents) climb(index_of(parent));
+        path.pop_back();
+    };
+    climb(index_of(wnid));
+    std::sort(paths.begin(), paths.end());
+    return paths;
+}
+
+std::vector<std::string> Hierarchy::ancestors(std::string_view wnid) const {
+    std::set<std::string> seen;
+    std::vector<std::size_t> stack{index_of(wnid)};
+    while (!stack.empty()) {
+        const std::size_t at = stack.back();
+        stack.pop_back();
+        for (const auto& parent : synsets_[at].parents) {
+            if (seen.insert(parent).second) stack.push_back(index_of(parent));
+        }
+    }
+    return {seen.begin(), seen.end()};
+}
+
+SubDag Hierarchy::sub_dag(std::span<const std::string> wnids) const {
+    std::set<std::string> members;
+    for (const auto& wnid : wnids) {
+        members.insert(synset(wnid).wnid);
+        for (auto& ancestor : ancestors(wnid)) members.insert(std::move(ancestor));
+    }
+    SubDag dag;
+    for (const auto& wnid : members) {
+        const auto& node = synset(wnid);
+        dag.nodes.push_back({node.wnid, node.words, node.gloss, depth(wnid)});
+    }
+    for (std::uint32_t child = 0; child < dag.nodes.size(); ++child) {
+        for (const auto& parent : synset(dag.nodes[child].wnid).parents) {
+            dag.edges.emplace_back(dag.index_of(parent), child);
+        }
+    }
+    std::sort(dag.edges.begin(), dag.edges.end());
+    dag.edges.erase(std::unique(dag.edges.begin(), dag.edges.end()), dag.edges.end());
+    return dag;
+}
+
+}  // namespace synshard::wordnet

@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "corpus/corpus_fixture.hpp"
+#include "support/test_support.hpp"
+#include "synshard/util/fs.hpp"
+
+namespace synshard::cli {
+namespace {
+
+using testing::run_shell;
+using testing::run_synshard;
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+    const auto bytes = read_file(path);
+    return nlohmann::json::parse(bytes.begin(), bytes.end());
+}
+
+std::vector<std::string> plan_args(const testing::TempDir& dir, const std::string& json) {
+    return {"plan",
+            "--input",
+            (dir / "tars").string(),
+            "--val-input",
+            (dir / "val").string(),
+            "--val-labels",
+            (dir / "LOC_val_solution.csv").string(),
+            "--boxes",
+            (dir / "Annotation").string(),
+            "--min-per-class",
+            "4",
+            "--seed",
+            "3",
+            "--shard-size",
+            "8",
+            "--json",
+            json};
+}
+
+TEST(PlanCommand, PrintsTheSummaryAndTheSameJsonAtOneAndThreeRanks) {
+    testing::TempDir dir;
+    testing::make_quirky_corpus(dir.path());
+    const auto one = run_synshard(plan_args(dir, (dir / "np1.json").string()));
+    EXPECT_EQ(one.exit_code, 3) << one.output;  // unlabeled and unknown-class val images
+    for (const char* text : {"classes: 3", "images: train 30, val 3", "shards: train 4, val 1",
+                             "unlabeled: 2", "unknown-class: 1", "hidden: 1", "max/mean"}) {
+        EXPECT_NE(one.output.find(text), std::string::npos) << text << " in\n" << one.output;
+    }
+    const auto plan = read_json(dir / "np1.json");
+    EXPECT_EQ(plan["classes"][2]["synset"], "n02123045");
+    EXPECT_EQ(plan["shards"]["train"], 4);
+    EXPECT_EQ(plan["partition"]["ranks"], 1);
+    EXPECT_EQ(plan["label_scheme"], "sorted");
+
+    std::string command = "mpiexec -n 3 --oversubscribe";
+    if (::geteuid() == 0) command += " --allow-run-as-root";
+    command += " " + std::string(SYNSHARD_EXECUTABLE);
+    for (const auto& arg : plan_args(dir, (dir / "np3.json").string())) command += " '" + arg + "'";
+    const auto three = run_shell(command);
+    EXPECT_EQ(three.exit_code, 3) << three.output;
+    auto plan3 = read_json(dir / "np3.json");
+    EXPECT_EQ(plan3["partition"]["ranks"], 3);
+    auto plan1 = plan;
+    plan1.erase("partition");
+    plan3.erase("partition");
+    EXPECT_EQ(plan1, plan3);
+}
+
+TEST(PlanCommand, ConflictingOrMissingOptionsAreUsageErrors) {
+    testing::TempDir dir;
+    testing::make_two_layouts(dir.path(), {2});
+    const std::string input = (dir / "dirs").string();
+    EXPECT_EQ(
+        run_synshard({"plan", "--input", input, "--val-per-class", "1", "--val-fraction", "0.1"})
+            .exit_code,
+        2);
+    EXPECT_EQ(run_synshard({"plan", "--input", (dir / "nope").string()}).exit_code, 2);
+    EXPECT_EQ(run_synshard({"plan", "--input", input, "--label-scheme", "file"}).exit_code, 2);
+    EXPECT_EQ(run_synshard({"plan", "--input", input, "--val-fraction", "1.5"}).exit_code, 2);
+    EXPECT_EQ(run_synshard({"plan", "--input", input, "--val-input", input, "--val-per-class", "2"})
+                  .exit_code,
+              2);
+    const auto ok = run_synshard({"plan", "--input", input});
+    EXPECT_EQ(ok.exit_code, 0) << ok.output;
+    EXPECT_NE(ok.output.find("no val split"), std::string::npos) << ok.output;
+}
+
+TEST(HierarchyCommand, PrintsPathsAndChildrenAndNamesUnknownIds) {
+    const auto dog = run_synshard({"hierarchy", "n02084071"});
+    EXPECT_EQ(dog.exit_code, 0) << dog.output;
+    EXPECT_NE(dog.output.find("dog -> canine -> carnivore -> placental -> mammal"),
+              std::string::npos)
+        << dog.output;
+    EXPECT_NE(dog.output.find("hypernym paths (2)"), std::string::npos);
+    EXPECT_NE(dog.output.find("n02085374 toy dog"), std::string::npos);
+    const auto bad = run_synshard({"hierarchy", "n02084071", "n12345678"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.output.find("n12345678"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace synshard::cli

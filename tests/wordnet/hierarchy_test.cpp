@@ -1,0 +1,126 @@
+#include "synshard/wordnet/hierarchy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "corpus/corpus_fixture.hpp"
+#include "support/test_support.hpp"
+#include "synshard/util/error.hpp"
+
+namespace synshard::wordnet {
+namespace {
+
+const Hierarchy& wordnet30() {
+    static const Hierarchy hierarchy = Hierarchy::load_default();
+    return hierarchy;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& wnid) {
+    return std::find(list.begin(), list.end(), wnid) != list.end();
+}
+
+TEST(Hierarchy, TabbyCatFromDataNoun) {
+    const auto& tabby = wordnet30().synset("n02123045");
+    EXPECT_EQ(tabby.words, "tabby, tabby cat");
+    EXPECT_EQ(tabby.gloss, "a cat with a grey or tawny coat mottled with black");
+    EXPECT_EQ(tabby.parents, std::vector<std::string>{"n02121808"});  // domestic cat
+    EXPECT_TRUE(tabby.children.empty());
+    const auto ancestors = wordnet30().ancestors("n02123045");
+    EXPECT_TRUE(contains(ancestors, "n02121620"));  // cat
+    EXPECT_TRUE(contains(ancestors, std::string(kRootWnid)));
+    for (const auto& path : wordnet30().paths_to_root("n02123045")) {
+        EXPECT_EQ(path.front(), "n02123045");
+        EXPECT_EQ(path.back(), kRootWnid);
+    }
+}
+
+TEST(Hierarchy, BarberChairHasOnePathThroughChair) {
+    const auto paths = wordnet30().paths_to_root("n02791124");
+    ASSERT_EQ(paths.size(), 1u);
+    EXPECT_EQ(paths[0][1], "n03001627");  // chair
+    EXPECT_EQ(wordnet30().synset("n03001627").words, "chair");
+    EXPECT_EQ(wordnet30().depth("n02791124"), static_cast<int>(paths[0].size()) - 1);
+    EXPECT_EQ(wordnet30().depth(std::string(kRootWnid)), 0);
+    EXPECT_TRUE(contains(wordnet30().synset("n03001627").children, "n02791124"));
+}
+
+TEST(Hierarchy, DogHasTwoParentsAndTwoPaths) {
+    const auto& dog = wordnet30().synset("n02084071");
+    EXPECT_EQ(dog.words, "dog, domestic dog, Canis familiaris");
+    EXPECT_EQ(dog.parents,
+              (std::vector<std::string>{"n02083346", "n01317541"}));  // canine, domestic animal
+    EXPECT_EQ(wordnet30().paths_to_root("n02084071").size(), 2u);
+    EXPECT_EQ(wordnet30().depth("n02084071"), 8);  // via domestic animal, the shorter path
+}
+
+TEST(Hierarchy, SubDagHoldsAncestorsAndBothEdgesOfATwoParentNode) {
+    const std::vector<std::string> classes{"n02084071", "n02123045"};
+    const SubDag dag = wordnet30().sub_dag(classes);
+    EXPECT_TRUE(std::is_sorted(dag.nodes.begin(), dag.nodes.end(),
+                               [](const auto& a, const auto& b) { return a.wnid < b.wnid; }));
+    const auto dog = dag.index_of("n02084071");
+    std::vector<std::string> parents;
+    for (const auto& [parent, child] : dag.edges) {
+        if (child == dog) parents.push_back(dag.nodes[parent].wnid);
+    }
+    std::sort(parents.begin(), parents.end());
+    EXPECT_EQ(parents, (std::vector<std::string>{"n01317541", "n02083346"}));
+    EXPECT_EQ(dag.nodes[dag.index_of(std::string(kRootWnid))].depth, 0);
+    // Every node but the root has a parent inside the sub-DAG.
+    for (std::uint32_t i = 0; i < dag.nodes.size(); ++i) {
+        if (dag.nodes[i].wnid == kRootWnid) continue;
+        EXPECT_TRUE(std::any_of(dag.edges.begin(), dag.edges.end(), [&](const auto& edge) {
+            return edge.second == i;
+        })) << dag.nodes[i].wnid;
+    }
+}
+
+TEST(Hierarchy, UnknownIdIsAnErrorNamingIt) {
+    EXPECT_FALSE(wordnet30().contains("n99999999"));
+    try {
+        wordnet30().synset("n99999999");
+        FAIL();
+    } catch (const Error& error) {
+        EXPECT_NE(std::string(error.what()).find("n99999999"), std::string::npos);
+    }
+    EXPECT_THROW(wordnet30().ancestors("bogus"), Error);
+}
+
+TEST(Hierarchy, ImageNetFilesGiveTheSameStructure) {
+    testing::TempDir dir;
+    testing::write_bytes(dir / "words.txt",
+                         "n00001740\tentity\nn00001930\tphysical entity\nn00002137\tabstraction\n"
+                         "n00002684\tobject, physical object\n");
+    testing::write_bytes(dir / "gloss.txt", "n00001740\tthat which is perceived\n");
+    testing::write_bytes(dir / "wordnet.is_a.txt",
+                         "n00001740 n00001930\nn00001740 n00002137\nn00001930 n00002684\n"
+                         "n00002137 n00002684\n");
+    const Hierarchy hierarchy = Hierarchy::load(dir.path());
+    EXPECT_EQ(hierarchy.size(), 4u);
+    EXPECT_EQ(hierarchy.synset("n00001740").gloss, "that which is perceived");
+    EXPECT_EQ(hierarchy.synset("n00002684").words, "object, physical object");
+    EXPECT_EQ(hierarchy.paths_to_root("n00002684").size(), 2u);
+    EXPECT_EQ(hierarchy.depth("n00002684"), 2);
+    EXPECT_EQ(hierarchy.synset("n00001740").children,
+              (std::vector<std::string>{"n00001930", "n00002137"}));
+}
+
+TEST(Hierarchy, MalformedSourcesAreErrorsNamingTheFile) {
+    testing::TempDir dir;
+    EXPECT_THROW(Hierarchy::load(dir.path()), Error);  // nothing there
+    testing::write_bytes(dir / "words.txt", "n00001740\tentity\n");
+    testing::write_bytes(dir / "wordnet.is_a.txt", "n00001740\n");
+    try {
+        Hierarchy::load(dir.path());
+        FAIL();
+    } catch (const Error& error) {
+        EXPECT_NE(std::string(error.what()).find("wordnet.is_a.txt:1"), std::string::npos)
+            << error.what();
+    }
+    testing::write_bytes(dir / "bad" / "data.noun", "00001740 03 n zz entity\n");
+    EXPECT_THROW(Hierarchy::load(dir / "bad"), Error);
+}
+
+}  // namespace
+}  // namespace synshard::wordnet

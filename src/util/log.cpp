@@ -19,7 +19,8 @@ State& state() {
 
 std::string prefix(std::string_view severity) {
     std::string text = "synshard";
-    if (state().size > 1) text += "[" + std::to_string(state().rank) + "]";
+    // Only lines that any rank may print need to say which rank printed them.
+    if (state().size > 1 && !severity.empty()) text += "[" + std::to_string(state().rank) + "]";
     text += ": ";
     if (!severity.empty()) {
         text += severity;

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 namespace synshard {
 
@@ -95,7 +97,13 @@ class LogDisplay final : public ProgressDisplay {
 std::unique_ptr<ProgressDisplay> make_progress_display(
     std::FILE* stream, bool quiet, std::chrono::steady_clock::duration log_interval) {
     if (quiet) return std::make_unique<QuietDisplay>();
-    if (::isatty(::fileno(stream)) != 0) return std::make_unique<TerminalDisplay>(stream);
+    const char* term = std::getenv("TERM");
+    const bool batch_job =
+        std::getenv("SLURM_JOB_ID") != nullptr || std::getenv("PBS_JOBID") != nullptr;
+    const bool dumb = term == nullptr || std::string_view(term) == "dumb";
+    if (::isatty(::fileno(stream)) != 0 && !batch_job && !dumb) {
+        return std::make_unique<TerminalDisplay>(stream);
+    }
     return std::make_unique<LogDisplay>(stream, log_interval);
 }
 

@@ -21,8 +21,10 @@ class ProgressDisplay {
                         double elapsed_seconds) = 0;
 };
 
-// A redrawn bar when stream is a terminal, otherwise a line every log_interval.
-// quiet gives a display that shows nothing.
+// A redrawn bar when stream is a terminal outside a batch job, otherwise a line every
+// log_interval. Under mpirun a rank's stdout is a pseudo-terminal even when the job's
+// log is a file, so a batch scheduler's job (SLURM_JOB_ID, PBS_JOBID) or TERM=dumb
+// always gets log lines. quiet gives a display that shows nothing.
 std::unique_ptr<ProgressDisplay> make_progress_display(
     std::FILE* stream, bool quiet,
     std::chrono::steady_clock::duration log_interval = std::chrono::seconds(5));

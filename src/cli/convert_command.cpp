@@ -3,6 +3,7 @@
 #include "synshard/convert/converter.hpp"
 #include "synshard/corpus/options.hpp"
 #include "synshard/image/pipeline.hpp"
+#include "synshard/util/log.hpp"
 
 namespace synshard::cli {
 
@@ -17,6 +18,9 @@ Command convert_command() {
         },
         [](const po::variables_map& values, const mpi::Comm& comm) {
             auto options = convert::convert_options_from(values);
+            if (options.quiet && log::threshold() > log::Level::warn) {
+                log::configure(comm.rank(), comm.size(), log::Level::warn);
+            }
             options.effective = options_to_json(values, {"config", "help", "log-level", "quiet",
                                                          "scratch", "expect-manifest", "json"});
             return convert::convert(options, comm);

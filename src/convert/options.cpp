@@ -24,7 +24,7 @@ void add_convert_options(po::options_description& options) {
         ("expect-manifest", po::value<std::string>()->value_name("FILE"),
          "after writing, fail unless every shard's sha256 matches this manifest's")  //
         ("quiet", po::value<bool>()->default_value(false)->implicit_value(true),
-         "no progress output");
+         "no progress and no summary: only warnings and errors");
 }
 
 ConvertOptions convert_options_from(const po::variables_map& values) {

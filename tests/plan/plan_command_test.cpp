@@ -53,11 +53,7 @@ TEST(PlanCommand, PrintsTheSummaryAndTheSameJsonAtOneAndThreeRanks) {
     EXPECT_EQ(plan["partition"]["ranks"], 1);
     EXPECT_EQ(plan["label_scheme"], "sorted");
 
-    std::string command = "mpiexec -n 3 --oversubscribe";
-    if (::geteuid() == 0) command += " --allow-run-as-root";
-    command += " " + std::string(SYNSHARD_EXECUTABLE);
-    for (const auto& arg : plan_args(dir, (dir / "np3.json").string())) command += " '" + arg + "'";
-    const auto three = run_shell(command);
+    const auto three = testing::run_synshard_mpi(3, plan_args(dir, (dir / "np3.json").string()));
     EXPECT_EQ(three.exit_code, 3) << three.output;
     auto plan3 = read_json(dir / "np3.json");
     EXPECT_EQ(plan3["partition"]["ranks"], 3);
@@ -65,6 +61,50 @@ TEST(PlanCommand, PrintsTheSummaryAndTheSameJsonAtOneAndThreeRanks) {
     plan1.erase("partition");
     plan3.erase("partition");
     EXPECT_EQ(plan1, plan3);
+}
+
+// Issue 3's acceptance: the synth corpus with its traps plans the same at 1 and 3 ranks,
+// from folders and from per-synset tars, apart from the per-rank partition.
+TEST(PlanCommand, SynthCorpusWithQuirksPlansTheSameAtOneAndThreeRanksAndForTars) {
+    testing::TempDir dir;
+    const auto corpus = dir / "corpus";
+    const auto synth = run_synshard({"synth", "--output", corpus.string(), "--num-classes", "10",
+                                     "--per-class", "6", "--seed", "3", "--quirks"});
+    ASSERT_EQ(synth.exit_code, 0) << synth.output;
+    const auto args = [&](const std::string& train, const std::string& json) {
+        return std::vector<std::string>{"plan",
+                                        "--input",
+                                        (corpus / train).string(),
+                                        "--val-input",
+                                        (corpus / "val").string(),
+                                        "--val-labels",
+                                        (corpus / "LOC_val_solution.csv").string(),
+                                        "--boxes",
+                                        (corpus / "Annotation").string(),
+                                        "--seed",
+                                        "9",
+                                        "--json",
+                                        (dir / json).string()};
+    };
+    const auto one = run_synshard(args("train", "np1.json"));
+    EXPECT_EQ(one.exit_code, 0) << one.output;  // nothing is decoded: only the dot file is skipped
+    const auto three = testing::run_synshard_mpi(3, args("train", "np3.json"));
+    EXPECT_EQ(three.exit_code, 0) << three.output;
+    const auto tars = testing::run_synshard_mpi(3, args("train_tars", "tars.json"));
+    EXPECT_EQ(tars.exit_code, 0) << tars.output;
+    auto plan1 = read_json(dir / "np1.json");
+    auto plan3 = read_json(dir / "np3.json");
+    auto plan_tars = read_json(dir / "tars.json");
+    EXPECT_EQ(plan3["partition"]["ranks"], 3);
+    for (auto* plan : {&plan1, &plan3, &plan_tars}) plan->erase("partition");
+    EXPECT_EQ(plan1, plan3);
+    EXPECT_EQ(plan1["classes"].size(), 10U);
+    // Only the kind of each train source tells the layouts apart: same keys, sizes,
+    // fingerprint, classes, split and partition-free plan.
+    for (auto& source : plan_tars["sources"]) {
+        if (source["kind"] == "tar") source["kind"] = "folder";
+    }
+    EXPECT_EQ(plan1, plan_tars);
 }
 
 TEST(PlanCommand, ConflictingOrMissingOptionsAreUsageErrors) {

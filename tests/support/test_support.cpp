@@ -94,6 +94,15 @@ ProcessResult run_synshard(const std::vector<std::string>& args) {
     return run_process(argv);
 }
 
+ProcessResult run_synshard_mpi(int ranks, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"/usr/bin/mpiexec", "-n", std::to_string(ranks),
+                                  "--oversubscribe"};
+    if (::geteuid() == 0) argv.emplace_back("--allow-run-as-root");
+    argv.emplace_back(SYNSHARD_EXECUTABLE);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv);
+}
+
 ProcessResult run_shell(const std::string& command) {
     return run_process({"/bin/sh", "-c", command});
 }

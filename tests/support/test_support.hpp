@@ -31,6 +31,10 @@ struct ProcessResult {
 // Runs the built synshard executable with args (no shell involved).
 ProcessResult run_synshard(const std::vector<std::string>& args);
 
+// Runs the built synshard executable under `mpiexec -n ranks` (with --oversubscribe,
+// and --allow-run-as-root when root).
+ProcessResult run_synshard_mpi(int ranks, const std::vector<std::string>& args);
+
 // Runs a command line through /bin/sh and returns its exit code and output.
 ProcessResult run_shell(const std::string& command);
 

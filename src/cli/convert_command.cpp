@@ -8,23 +8,25 @@
 namespace synshard::cli {
 
 Command convert_command() {
-    return Command{
-        "convert", "convert a corpus into balanced, deterministic HDF5 shards (run under mpirun)",
-        "",
-        [](po::options_description& options, po::positional_options_description&) {
-            corpus::add_corpus_options(options);
-            image::add_pipeline_options(options);
-            convert::add_convert_options(options);
-        },
-        [](const po::variables_map& values, const mpi::Comm& comm) {
-            auto options = convert::convert_options_from(values);
-            if (options.quiet && log::threshold() > log::Level::warn) {
-                log::configure(comm.rank(), comm.size(), log::Level::warn);
-            }
-            options.effective = options_to_json(values, {"config", "help", "log-level", "quiet",
-                                                         "scratch", "expect-manifest", "json"});
-            return convert::convert(options, comm);
-        }};
+    return Command{"convert",
+                   "convert a corpus into balanced, deterministic HDF5 shards (run under mpirun)",
+                   "",
+                   [](po::options_description& options, po::positional_options_description&) {
+                       corpus::add_corpus_options(options);
+                       image::add_pipeline_options(options);
+                       convert::add_convert_options(options);
+                   },
+                   [](const po::variables_map& values, const mpi::Comm& comm) {
+                       auto options = convert::convert_options_from(values);
+                       if (options.quiet && log::threshold() > log::Level::warn) {
+                           log::configure(comm.rank(), comm.size(), log::Level::warn);
+                       }
+                       options.effective = options_to_json(
+                           values, {"config", "help", "log-level", "quiet", "scratch",
+                                    "expect-manifest", "json", "resume", "restart"});
+                       return convert::convert(options, comm);
+                   },
+                   /*interruptible=*/true};
 }
 
 }  // namespace synshard::cli

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "synshard/cli/command.hpp"
 #include "synshard/cli/options.hpp"
 #include "synshard/mpi/environment.hpp"
 #include "synshard/mpi/phase.hpp"
+#include "synshard/util/interrupt.hpp"
 #include "synshard/util/log.hpp"
 #include "synshard/util/versions.hpp"
 
@@ -52,14 +54,18 @@ void print_on_root(const mpi::Comm& comm, std::ostream& stream, const std::strin
     if (comm.is_root()) stream << text << std::flush;
 }
 
-const Command& find_command(const std::string& name) {
+const Command* lookup_command(const std::string& name) {
     const auto& all = commands();
     const auto found = std::find_if(all.begin(), all.end(),
                                     [&](const Command& command) { return command.name == name; });
-    if (found == all.end()) {
+    return found == all.end() ? nullptr : &*found;
+}
+
+const Command& find_command(const std::string& name) {
+    const Command* command = lookup_command(name);
+    if (command == nullptr)
         throw UsageError("unknown command '" + name + "' (see 'synshard --help')");
-    }
-    return *found;
+    return *command;
 }
 
 ExitCode dispatch(const std::vector<std::string>& args, const mpi::Comm& comm) {
@@ -98,7 +104,10 @@ ExitCode dispatch(const std::vector<std::string>& args, const mpi::Comm& comm) {
 }  // namespace
 
 int run(const std::vector<std::string>& args) {
+    std::optional<InterruptGuard> interrupts;
     try {
+        const Command* command = args.empty() ? nullptr : lookup_command(args.front());
+        if (command != nullptr && command->interruptible) interrupts.emplace();
         mpi::Environment environment;
         mpi::Comm comm;
         log::configure(comm.rank(), comm.size(), log::Level::info);

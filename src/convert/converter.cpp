@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "synshard/convert/journal.hpp"
 #include "synshard/convert/record.hpp"
 #include "synshard/corpus/reader.hpp"
 #include "synshard/h5/index_writer.hpp"
@@ -18,6 +19,7 @@
 #include "synshard/plan/plan.hpp"
 #include "synshard/plan/shards.hpp"
 #include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
 #include "synshard/util/interrupt.hpp"
 #include "synshard/util/log.hpp"
 #include "synshard/util/output_lock.hpp"
@@ -36,6 +38,7 @@ std::size_t split_index(Split split) {
 
 // What a rank keeps in memory about each image it processed (the pixels are spooled).
 struct LocalImage {
+    std::uint32_t spool = 0;  // index into the rank's open spools
     SpoolEntry entry;
     std::string key;
     std::int32_t label = 0;
@@ -103,6 +106,70 @@ std::vector<manifest::KeyGroup> read_groups(ByteReader& reader) {
     return groups;
 }
 
+// Where a rank's processed images live: <scratch>/synshard-<hash of OUT>/<source>/, one
+// spool per piece ("<begin>-<end>.spool") and, once the piece is complete and synced,
+// its outcome list ("<begin>-<end>.done"). A rerun takes every input found in a .done
+// file of its source instead of processing it again, whatever the new pieces are.
+std::filesystem::path spool_root(const ConvertOptions& options) {
+    const auto output = std::filesystem::absolute(options.output).lexically_normal().string();
+    char name[32];
+    std::snprintf(name, sizeof name, "synshard-%016llx",
+                  static_cast<unsigned long long>(keyed_hash(0, output)));
+    return options.scratch / name;
+}
+
+std::string source_folder_name(const std::string& source) {
+    std::string name = source;
+    std::replace(name.begin(), name.end(), '/', '_');
+    return name;
+}
+
+// The outcome of every input of a complete piece, as its .done file holds it.
+struct PieceOutcome {
+    struct Image {
+        std::string spool_file;  // in the source's folder
+        LocalImage image;
+    };
+    std::vector<Image> images;
+    std::vector<Rejection> rejected;
+};
+
+void write_outcome(const std::filesystem::path& path, const PieceOutcome& outcome) {
+    ByteWriter writer;
+    writer.put<std::uint64_t>(outcome.images.size());
+    for (const auto& [spool_file, image] : outcome.images) {
+        writer.put_string(spool_file);
+        writer.put(image.entry);
+        writer.put_string(image.key);
+        writer.put(image.label);
+        writer.put(image.split);
+        writer.put(image.hash);
+        writer.put(image.source_sha256);
+        writer.put(image.sums);
+    }
+    write_rejections(writer, outcome.rejected);
+    write_file_atomically(path, writer.buffer());
+}
+
+PieceOutcome read_outcome(const std::filesystem::path& path) {
+    const auto bytes = read_file(path);
+    ByteReader reader(bytes);
+    PieceOutcome outcome;
+    outcome.images.resize(reader.get<std::uint64_t>());
+    for (auto& [spool_file, image] : outcome.images) {
+        spool_file = reader.get_string();
+        image.entry = reader.get<SpoolEntry>();
+        image.key = reader.get_string();
+        image.label = reader.get<std::int32_t>();
+        image.split = reader.get<Split>();
+        image.hash = reader.get<std::uint64_t>();
+        image.source_sha256 = reader.get<Sha256Digest>();
+        image.sums = reader.get<image::PixelStats>();
+    }
+    outcome.rejected = read_rejections(reader);
+    return outcome;
+}
+
 // The state of one conversion on one rank.
 class Conversion {
   public:
@@ -114,11 +181,18 @@ class Conversion {
     ExitCode run();
 
   private:
-    void prepare_output();
+    // Returns the exit code of a previous run when the output is already complete.
+    std::optional<ExitCode> prepare_output();
+    void check_resumable();
+    void process_piece(std::size_t share_index, image::Pipeline& pipeline,
+                       mpi::PhaseProgress& progress, std::uint64_t& done);
+    std::uint32_t open_spool(const std::filesystem::path& path, Spool::Mode mode);
     bool process();
     void find_duplicates();
     void assign_shards();
     bool write_shards();
+    // Collective: the shards published in a round go into the root's journal.
+    void record_published(const std::vector<manifest::ShardEntry>& published);
     ExitCode finish();
 
     bool interrupted_everywhere() const { return comm_.max(interrupt_signal() != 0 ? 1 : 0) != 0; }
@@ -132,7 +206,9 @@ class Conversion {
     const mpi::Comm& comm_;
     std::unique_ptr<ProgressDisplay> display_;
     std::optional<OutputLock> lock_;
-    std::optional<Spool> spool_;
+    std::optional<Journal> journal_;  // root only
+    std::vector<std::unique_ptr<Spool>> spools_;
+    std::map<std::filesystem::path, std::uint32_t> spool_index_;
     plan::PlanResult plan_;
     std::vector<LocalImage> images_;
     std::vector<Rejection> rejected_;             // this rank's pipeline and duplicate rejections
@@ -140,28 +216,192 @@ class Conversion {
     std::vector<manifest::KeyGroup> leaks_;
     std::array<std::vector<std::uint64_t>, kSplits> class_counts_;  // global survivors
     std::array<std::uint32_t, kSplits> shard_counts_{};
-    std::vector<manifest::ShardEntry> written_;  // by this rank, with split in the path
     std::vector<std::pair<Split, h5::KeyLocation>> locations_;
     std::map<std::string, double> timings_;
     Clock::time_point start_ = Clock::now();
 };
 
-void Conversion::prepare_output() {
+std::optional<ExitCode> Conversion::prepare_output() {
+    std::uint8_t finished_code = 0xff;
     mpi::run_phase(comm_, "prepare", [&] {
-        if (comm_.is_root()) {
-            std::filesystem::create_directories(options_.output);
-            lock_.emplace(options_.output);
-            if (std::filesystem::exists(options_.output / manifest::kManifestFileName)) {
-                throw Error(options_.output.string() +
-                            " already holds a finished conversion (manifest.json); choose another "
-                            "--output");
+        if (!comm_.is_root()) return;
+        std::filesystem::create_directories(options_.output);
+        lock_.emplace(options_.output);
+        if (options_.restart) {
+            for (const char* name : {"manifest.json", "index.h5", "train", "val"}) {
+                std::filesystem::remove_all(options_.output / name);
             }
-            std::filesystem::create_directories(options_.scratch);
+            std::filesystem::remove(journal_path(options_.output));
+            std::filesystem::remove_all(spool_root(options_));
+        }
+        journal_ = read_journal(options_.output);
+        if (journal_ && journal_->finished &&
+            std::filesystem::exists(options_.output / manifest::kManifestFileName)) {
+            log::info(options_.output.string() +
+                      " is already complete (its manifest.json was written by an earlier run); "
+                      "nothing to do. Use --restart to convert again.");
+            finished_code = static_cast<std::uint8_t>(journal_->exit_code);
+            return;
+        }
+        if (!journal_ && std::filesystem::exists(options_.output / manifest::kManifestFileName)) {
+            throw Error(options_.output.string() +
+                        " holds a manifest.json but no journal of a synshard run; choose another "
+                        "--output or use --restart to replace it");
+        }
+        if (journal_ && !options_.resume) {
+            throw UsageError(
+                options_.output.string() +
+                " holds an unfinished run; rerun with --resume (the default) or --restart");
+        }
+        // Temporary files are never valid across runs: a final name is only ever complete.
+        for (const char* folder : {"", "train", "val"}) {
+            const auto directory = options_.output / folder;
+            if (!std::filesystem::is_directory(directory)) continue;
+            for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+                if (entry.path().extension() == ".tmp") std::filesystem::remove(entry.path());
+            }
+        }
+        if (journal_) {
+            log::info("resuming the run recorded in " + journal_path(options_.output).string() +
+                      " (" + std::to_string(journal_->shards.size()) + " shards published)");
         }
     });
-    mpi::run_phase(comm_, "scratch", [&] {
-        spool_.emplace(options_.scratch / ("rank-" + std::to_string(comm_.rank()) + ".spool"));
+    mpi::check(MPI_Bcast(&finished_code, 1, MPI_UINT8_T, 0, comm_.get()), "MPI_Bcast");
+    if (finished_code != 0xff) return static_cast<ExitCode>(finished_code);
+    return std::nullopt;
+}
+
+void Conversion::check_resumable() {
+    mpi::run_phase(comm_, "resume check", [&] {
+        if (!comm_.is_root()) return;
+        if (journal_) {
+            const auto conflict =
+                resume_conflict(*journal_, plan_.plan.input_fingerprint, options_.effective);
+            if (!conflict.empty()) {
+                throw Error("cannot resume " + options_.output.string() + ": " + conflict +
+                            ". Rerun with --restart to convert from scratch.");
+            }
+        } else {
+            journal_.emplace();
+            journal_->input_fingerprint = plan_.plan.input_fingerprint;
+            journal_->options = options_.effective;
+        }
+        write_journal(options_.output, *journal_);
     });
+}
+
+std::uint32_t Conversion::open_spool(const std::filesystem::path& path, Spool::Mode mode) {
+    const auto found = spool_index_.find(path);
+    if (found != spool_index_.end()) {
+        if (mode == Spool::Mode::create)
+            throw Error("spool " + path.string() + " is already in use");
+        return found->second;
+    }
+    const auto index = static_cast<std::uint32_t>(spools_.size());
+    spools_.push_back(std::make_unique<Spool>(path, mode));
+    spool_index_.emplace(path, index);
+    return index;
+}
+
+void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipeline,
+                               mpi::PhaseProgress& progress, std::uint64_t& done) {
+    const auto& plan = plan_.plan;
+    const auto& piece = plan.pieces[plan_.share.pieces[share_index]];
+    const auto& items = plan_.share.items[share_index];
+    const auto folder =
+        spool_root(options_) / source_folder_name(plan.sources[piece.source].source.name);
+    std::filesystem::create_directories(folder);
+    const std::string stem = std::to_string(piece.begin) + "-" + std::to_string(piece.end);
+    const auto done_path = folder / (stem + ".done");
+
+    // Whatever earlier runs completed for this source (under any cut into pieces).
+    std::map<std::string, PieceOutcome::Image> earlier_images;
+    std::map<std::string, Rejection> earlier_rejections;
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+        if (entry.path().extension() != ".done") continue;
+        auto outcome = read_outcome(entry.path());
+        for (auto& image : outcome.images)
+            earlier_images.emplace(image.image.key, std::move(image));
+        for (auto& rejection : outcome.rejected)
+            earlier_rejections.emplace(rejection.key, rejection);
+    }
+
+    PieceOutcome outcome;
+    std::vector<corpus::Item> pending;
+    for (const auto& item : items) {
+        if (const auto found = earlier_images.find(item.key); found != earlier_images.end()) {
+            outcome.images.push_back(found->second);
+        } else if (const auto rejected = earlier_rejections.find(item.key);
+                   rejected != earlier_rejections.end()) {
+            outcome.rejected.push_back(rejected->second);
+        } else {
+            pending.push_back(item);
+        }
+    }
+    done += items.size() - pending.size();
+
+    if (!pending.empty()) {
+        const std::string spool_file = stem + ".spool";
+        Spool& spool = *spools_[open_spool(folder / spool_file, Spool::Mode::create)];
+        corpus::PieceReader reader(pending, options_.corpus.max_member_bytes);
+        std::vector<image::Box> boxes;
+        while (auto read = reader.next()) {
+            // Stop at the next image: this piece stays incomplete and is redone on resume.
+            if (interrupt_signal() != 0) return;
+            const auto& item = *read->item;
+            progress.update(++done);
+            if (read->rejection) {
+                outcome.rejected.push_back(*read->rejection);
+                continue;
+            }
+            boxes.clear();
+            for (const auto& labeled : item.boxes) boxes.push_back(labeled.box);
+            auto result = pipeline.process(read->bytes, boxes);
+            if (const auto* failure = std::get_if<image::ImageFailure>(&result)) {
+                outcome.rejected.push_back({item.key, failure->reason, failure->detail});
+                continue;
+            }
+            auto& processed = std::get<image::ProcessedImage>(result);
+            ImageRecord record;
+            record.key = item.key;
+            record.synset = item.wnid;
+            record.label = item.label;
+            record.val = item.split == Split::val;
+            record.hash = item.hash;
+            record.source_sha256 = sha256(read->bytes);
+            record.source_height = processed.source_height;
+            record.source_width = processed.source_width;
+            record.height = processed.height;
+            record.width = processed.width;
+            record.boxes = processed.boxes;
+            for (const auto source : processed.box_sources) {
+                record.box_labels.push_back(item.boxes[source].label);
+            }
+            LocalImage local;
+            local.key = item.key;
+            local.label = item.label;
+            local.split = item.split;
+            local.hash = item.hash;
+            local.source_sha256 = record.source_sha256;
+            if (item.split == Split::train) {
+                local.sums = image::pixel_stats(
+                    pipeline.decode_stored(processed.data, options_.pipeline.encoding,
+                                           processed.height, processed.width),
+                    processed.content_rect);
+            }
+            record.data = std::move(processed.data);
+            local.entry = spool.append(record);
+            outcome.images.push_back({spool_file, std::move(local)});
+        }
+        spool.sync();
+    }
+    write_outcome(done_path, outcome);
+
+    for (auto& [spool_file, image] : outcome.images) {
+        image.spool = open_spool(folder / spool_file, Spool::Mode::read);
+        images_.push_back(std::move(image));
+    }
+    rejected_.insert(rejected_.end(), outcome.rejected.begin(), outcome.rejected.end());
 }
 
 bool Conversion::process() {
@@ -175,56 +415,8 @@ bool Conversion::process() {
         image::Pipeline pipeline(options_.pipeline);
         mpi::PhaseProgress progress(comm_, "process", total_items, *display_);
         std::uint64_t done = 0;
-        std::vector<image::Box> boxes;
-        for (const auto& items : plan_.share.items) {
-            corpus::PieceReader reader(items, options_.corpus.max_member_bytes);
-            while (auto read = reader.next()) {
-                if (interrupt_signal() != 0) return;
-                const auto& item = *read->item;
-                progress.update(++done);
-                if (read->rejection) {
-                    rejected_.push_back(*read->rejection);
-                    continue;
-                }
-                boxes.clear();
-                for (const auto& labeled : item.boxes) boxes.push_back(labeled.box);
-                auto outcome = pipeline.process(read->bytes, boxes);
-                if (const auto* failure = std::get_if<image::ImageFailure>(&outcome)) {
-                    rejected_.push_back({item.key, failure->reason, failure->detail});
-                    continue;
-                }
-                auto& processed = std::get<image::ProcessedImage>(outcome);
-                ImageRecord record;
-                record.key = item.key;
-                record.synset = item.wnid;
-                record.label = item.label;
-                record.val = item.split == Split::val;
-                record.hash = item.hash;
-                record.source_sha256 = sha256(read->bytes);
-                record.source_height = processed.source_height;
-                record.source_width = processed.source_width;
-                record.height = processed.height;
-                record.width = processed.width;
-                record.boxes = processed.boxes;
-                for (const auto source : processed.box_sources) {
-                    record.box_labels.push_back(item.boxes[source].label);
-                }
-                LocalImage local;
-                local.key = item.key;
-                local.label = item.label;
-                local.split = item.split;
-                local.hash = item.hash;
-                local.source_sha256 = record.source_sha256;
-                if (item.split == Split::train) {
-                    local.sums = image::pixel_stats(
-                        pipeline.decode_stored(processed.data, options_.pipeline.encoding,
-                                               processed.height, processed.width),
-                        processed.content_rect);
-                }
-                record.data = std::move(processed.data);
-                local.entry = spool_->append(record);
-                images_.push_back(std::move(local));
-            }
+        for (std::size_t i = 0; i < plan_.share.pieces.size() && interrupt_signal() == 0; ++i) {
+            process_piece(i, pipeline, progress, done);
         }
     });
     time_phase("process", start);
@@ -445,6 +637,31 @@ bool Conversion::write_shards() {
     const auto start = Clock::now();
     const auto jobs = shard_jobs();
     const auto ranks = static_cast<std::size_t>(comm_.size());
+
+    // Shards an earlier run published and that are still intact are not written again;
+    // only the row of each key is recomputed, from (H, key), for the index.
+    std::vector<std::uint8_t> kept(jobs.size(), 0);
+    mpi::run_phase(comm_, "check published shards", [&] {
+        if (!comm_.is_root()) return;
+        for (std::size_t job = 0; job < jobs.size(); ++job) {
+            const auto path = h5::shard_relative_path(corpus::to_string(jobs[job].split),
+                                                      jobs[job].index, jobs[job].count);
+            const auto found = journal_->shards.find(path);
+            if (found == journal_->shards.end()) continue;
+            const auto file = options_.output / path;
+            std::error_code error;
+            const bool intact = std::filesystem::file_size(file, error) == found->second.bytes &&
+                                !error && to_hex(h5::sha256_of_file(file)) == found->second.sha256;
+            if (intact) {
+                kept[job] = 1;
+            } else {
+                journal_->shards.erase(found);
+            }
+        }
+    });
+    mpi::check(MPI_Bcast(kept.data(), static_cast<int>(kept.size()), MPI_UINT8_T, 0, comm_.get()),
+               "MPI_Bcast");
+
     // Job t is written by rank t mod P in round t / P.
     std::vector<std::vector<std::size_t>> images_of_job(jobs.size());
     const std::uint32_t train_shards = shard_counts_[split_index(Split::train)];
@@ -460,12 +677,10 @@ bool Conversion::write_shards() {
     const bool raw = options_.pipeline.encoding == image::Encoding::raw;
     const std::size_t rounds = (jobs.size() + ranks - 1) / ranks;
     std::uint64_t written_images = 0;
-    const std::uint64_t total_images = [&] {
-        std::uint64_t total = 0;
-        for (const auto& counts : class_counts_)
-            total += std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
-        return total;
-    }();
+    std::uint64_t total_images = 0;
+    for (const auto& counts : class_counts_) {
+        total_images += std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
+    }
     mpi::PhaseProgress progress(comm_, "write", total_images, *display_);
 
     for (std::size_t round = 0; round < rounds; ++round) {
@@ -475,22 +690,46 @@ bool Conversion::write_shards() {
             for (std::size_t dest = 0; dest < ranks; ++dest) {
                 const std::size_t job = round * ranks + dest;
                 if (job >= jobs.size()) break;
-                auto& bytes = outgoing[dest];
+                ByteWriter writer;
                 for (const auto index : images_of_job[job]) {
-                    const auto record = spool_->read_bytes(images_[index].entry);
-                    const std::uint64_t length = record.size();
-                    const auto* length_bytes = reinterpret_cast<const std::uint8_t*>(&length);
-                    bytes.insert(bytes.end(), length_bytes, length_bytes + sizeof length);
-                    bytes.insert(bytes.end(), record.begin(), record.end());
+                    const auto& image = images_[index];
+                    if (kept[job] != 0) {
+                        writer.put(image.hash);
+                        writer.put_string(image.key);
+                    } else {
+                        writer.put_vector(spools_[image.spool]->read_bytes(image.entry));
+                    }
                 }
+                outgoing[dest] = std::move(writer.buffer());
             }
         });
         const auto incoming = comm_.all_to_all(outgoing);
         outgoing.clear();
+        std::vector<manifest::ShardEntry> published;
         mpi::run_phase(comm_, "write", [&] {
             const std::size_t job_index = round * ranks + static_cast<std::size_t>(comm_.rank());
             if (job_index >= jobs.size()) return;
             const auto& job = jobs[job_index];
+            if (kept[job_index] != 0) {
+                std::vector<plan::HashOrder> order;
+                std::vector<std::string> keys;
+                for (const auto& bytes : incoming) {
+                    ByteReader reader(bytes);
+                    while (!reader.at_end()) {
+                        const auto hash = reader.get<std::uint64_t>();
+                        keys.push_back(reader.get_string());
+                        order.push_back({hash, {}});
+                    }
+                }
+                for (std::size_t i = 0; i < keys.size(); ++i) order[i].key = keys[i];
+                std::sort(order.begin(), order.end());
+                for (std::uint32_t row = 0; row < order.size(); ++row) {
+                    locations_.push_back(
+                        {job.split, {std::string(order[row].key), job.index, row}});
+                }
+                written_images += order.size();
+                return;
+            }
             std::vector<ImageRecord> records;
             for (const auto& bytes : incoming) {
                 ByteReader reader(bytes);
@@ -533,15 +772,44 @@ bool Conversion::write_shards() {
                 writer.add(sample);
                 locations_.push_back({job.split, {record.key, job.index, row}});
             }
-            const auto published = writer.finish();
-            written_.push_back({published.relative_path, published.num_samples, published.bytes,
-                                to_hex(published.sha256)});
+            const auto shard = writer.finish();
+            published.push_back(
+                {shard.relative_path, shard.num_samples, shard.bytes, to_hex(shard.sha256)});
             written_images += records.size();
         });
+        record_published(published);
         progress.update(written_images);
     }
     time_phase("write", start);
     return true;
+}
+
+void Conversion::record_published(const std::vector<manifest::ShardEntry>& published) {
+    ByteWriter mine;
+    for (const auto& shard : published) {
+        mine.put_string(shard.path);
+        mine.put(shard.num_samples);
+        mine.put(shard.bytes);
+        mine.put_string(shard.sha256);
+    }
+    const auto gathered = comm_.gather(mine.buffer());
+    mpi::run_phase(comm_, "journal", [&] {
+        if (!comm_.is_root()) return;
+        bool changed = false;
+        for (const auto& bytes : gathered) {
+            ByteReader reader(bytes);
+            while (!reader.at_end()) {
+                manifest::ShardEntry shard;
+                shard.path = reader.get_string();
+                shard.num_samples = reader.get<std::uint64_t>();
+                shard.bytes = reader.get<std::uint64_t>();
+                shard.sha256 = reader.get_string();
+                journal_->shards[shard.path] = shard;
+                changed = true;
+            }
+        }
+        if (changed) write_journal(options_.output, *journal_);
+    });
 }
 
 ExitCode Conversion::finish() {
@@ -551,13 +819,6 @@ ExitCode Conversion::finish() {
     write_rejections(mine, rejected_);
     write_groups(mine, duplicates_);
     write_groups(mine, leaks_);
-    mine.put<std::uint64_t>(written_.size());
-    for (const auto& shard : written_) {
-        mine.put_string(shard.path);
-        mine.put(shard.num_samples);
-        mine.put(shard.bytes);
-        mine.put_string(shard.sha256);
-    }
     mine.put<std::uint64_t>(locations_.size());
     for (const auto& [split, location] : locations_) {
         mine.put<std::uint8_t>(static_cast<std::uint8_t>(split));
@@ -595,16 +856,6 @@ ExitCode Conversion::finish() {
             result.duplicates.insert(result.duplicates.end(), duplicates.begin(), duplicates.end());
             auto leaks = read_groups(reader);
             result.leaks.insert(result.leaks.end(), leaks.begin(), leaks.end());
-            const auto shard_count = reader.get<std::uint64_t>();
-            for (std::uint64_t i = 0; i < shard_count; ++i) {
-                manifest::ShardEntry shard;
-                shard.path = reader.get_string();
-                shard.num_samples = reader.get<std::uint64_t>();
-                shard.bytes = reader.get<std::uint64_t>();
-                shard.sha256 = reader.get_string();
-                const std::string split = shard.path.substr(0, shard.path.find('/'));
-                result.splits[split].shards.push_back(std::move(shard));
-            }
             const auto location_count = reader.get<std::uint64_t>();
             for (std::uint64_t i = 0; i < location_count; ++i) {
                 const auto split = reader.get<std::uint8_t>();
@@ -614,6 +865,9 @@ ExitCode Conversion::finish() {
                 location.row = reader.get<std::uint32_t>();
                 keys[split].push_back(std::move(location));
             }
+        }
+        for (const auto& [path, shard] : journal_->shards) {
+            result.splits[path.substr(0, path.find('/'))].shards.push_back(shard);
         }
         const auto by_key = [](const Rejection& a, const Rejection& b) { return a.key < b.key; };
         std::sort(result.rejected.begin(), result.rejected.end(), by_key);
@@ -686,6 +940,9 @@ ExitCode Conversion::finish() {
             std::any_of(result.rejected.begin(), result.rejected.end(),
                         [](const Rejection& r) { return !is_chosen_cleanup(r.reason); });
         code = to_int(some_rejected ? ExitCode::completed_with_rejections : ExitCode::success);
+        journal_->finished = true;
+        journal_->exit_code = code;
+        write_journal(options_.output, *journal_);
 
         std::ostringstream summary;
         summary << "converted " << result.splits["train"].num_samples << " train and "
@@ -715,8 +972,7 @@ ExitCode Conversion::finish() {
 }
 
 ExitCode Conversion::run() {
-    InterruptGuard interrupts;
-    prepare_output();
+    if (const auto finished = prepare_output()) return *finished;
     const auto plan_start = Clock::now();
     plan_ = plan::make_plan(options_.corpus, comm_);
     time_phase("plan", plan_start);
@@ -724,21 +980,29 @@ ExitCode Conversion::run() {
         log::info("plan: " + std::to_string(plan_.plan.classes.size()) + " classes, " +
                   std::to_string(plan_.plan.images[0]) + " train and " +
                   std::to_string(plan_.plan.images[1]) + " val images on " +
-                  std::to_string(comm_.size()) + " ranks");
+                  std::to_string(comm_.size()) + (comm_.size() == 1 ? " rank" : " ranks"));
     }
-    if (!process()) return ExitCode::interrupted;
-    find_duplicates();
-    assign_shards();
-    if (!write_shards()) return ExitCode::interrupted;
+    check_resumable();
+    bool completed = process();
+    if (completed) {
+        find_duplicates();
+        assign_shards();
+        completed = write_shards();
+    }
+    if (!completed) {
+        if (comm_.is_root()) {
+            log::warn("interrupted by signal " + std::to_string(interrupt_signal()) +
+                      ": the work done so far is kept; rerun the same command to resume");
+        }
+        return ExitCode::interrupted;
+    }
     const ExitCode code = finish();
-    mpi::run_phase(comm_, "cleanup", [&] {
-        const auto path = spool_->path();
-        spool_.reset();
-        std::filesystem::remove(path);
-    });
+    spools_.clear();
+    comm_.barrier();
     if (comm_.is_root()) {
         std::error_code ignored;
-        std::filesystem::remove(options_.scratch, ignored);
+        std::filesystem::remove_all(spool_root(options_), ignored);
+        std::filesystem::remove(options_.scratch, ignored);  // only if now empty
     }
     return code;
 }

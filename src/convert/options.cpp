@@ -23,6 +23,11 @@ void add_convert_options(po::options_description& options) {
          "fail when more than this share of the inputs is rejected")  //
         ("expect-manifest", po::value<std::string>()->value_name("FILE"),
          "after writing, fail unless every shard's sha256 matches this manifest's")  //
+        ("resume", po::value<bool>()->default_value(true)->implicit_value(true),
+         "continue the unfinished run recorded in OUT's journal (the inputs and options must be "
+         "the same)")  //
+        ("restart", po::value<bool>()->default_value(false)->implicit_value(true),
+         "remove what an earlier run wrote to OUT and convert from scratch")  //
         ("quiet", po::value<bool>()->default_value(false)->implicit_value(true),
          "no progress and no summary: only warnings and errors");
 }
@@ -53,6 +58,8 @@ ConvertOptions convert_options_from(const po::variables_map& values) {
         }
     }
     options.quiet = values["quiet"].as<bool>();
+    options.resume = values["resume"].as<bool>();
+    options.restart = values["restart"].as<bool>();
     return options;
 }
 

@@ -43,9 +43,18 @@ ImageRecord read_record(ByteReader& reader) {
     return record;
 }
 
-Spool::Spool(std::filesystem::path path) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw_system_error("creating spool " + path_.string(), errno);
+Spool::Spool(std::filesystem::path path, Mode mode) : path_(std::move(path)) {
+    if (mode == Mode::create) {
+        fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw_system_error("creating spool " + path_.string(), errno);
+        return;
+    }
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw_system_error("opening spool " + path_.string(), errno);
+}
+
+void Spool::sync() {
+    if (::fsync(fd_) != 0) throw_system_error("fsync " + path_.string(), errno);
 }
 
 Spool::~Spool() {

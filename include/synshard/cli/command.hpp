@@ -23,6 +23,9 @@ struct Command {
     // Runs on every rank. Validate option values before writing anything: a UsageError
     // thrown then means exit code 2.
     std::function<ExitCode(const po::variables_map&, const mpi::Comm&)> execute;
+    // The command stops gracefully on SIGUSR1/SIGTERM/SIGINT (exit code 4): the signals
+    // are caught from the start of the process, before MPI is initialised.
+    bool interruptible = false;
 };
 
 // The commands (each defined in src/cli/<name>_command.cpp).

@@ -28,6 +28,10 @@ struct ConvertOptions {
     double max_reject_fraction = 0.05;
     std::optional<std::filesystem::path> expect_manifest;
     bool quiet = false;
+    // A rerun on an output holding an unfinished run's journal resumes it (the default);
+    // restart removes what an earlier run wrote and starts over.
+    bool resume = true;
+    bool restart = false;
     // The options that shape the output, as recorded in the manifest.
     nlohmann::ordered_json effective = nlohmann::ordered_json::object();
 };

@@ -44,13 +44,16 @@ struct SpoolEntry {
 // the number of images it processed. Records are read back by entry with pread.
 class Spool {
   public:
-    // Creates (truncates) path.
-    explicit Spool(std::filesystem::path path);
+    enum class Mode { create, read };
+    // create: creates (truncates) path; read: opens a complete spool to read records.
+    explicit Spool(std::filesystem::path path, Mode mode = Mode::create);
     ~Spool();
     Spool(const Spool&) = delete;
     Spool& operator=(const Spool&) = delete;
 
     SpoolEntry append(const ImageRecord& record);
+    // Makes every appended record durable (before the piece is declared complete).
+    void sync();
     // The record's serialized bytes (as they travel between ranks).
     std::vector<std::uint8_t> read_bytes(const SpoolEntry& entry) const;
     ImageRecord read(const SpoolEntry& entry) const;

@@ -48,7 +48,11 @@ std::vector<std::string> job_file_tokens(const std::filesystem::path& file,
         }
         if (option.string_key.compare(0, prefix.size(), prefix) != 0) continue;
         const std::string name = option.string_key.substr(prefix.size());
-        for (const auto& value : option.value) tokens.push_back("--" + name + "=" + value);
+        for (const auto& value : option.value) {
+            std::string token = "--";
+            token.append(name).append("=").append(value);
+            tokens.push_back(std::move(token));
+        }
         if (option.value.empty()) tokens.push_back("--" + name);
     }
     return tokens;

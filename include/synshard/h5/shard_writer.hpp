@@ -67,7 +67,7 @@ struct PublishedShard {
 class ShardWriter {
   public:
     // Image bytes are written to the file in chunks of this size (Fletcher32 each).
-    static constexpr std::size_t kImageChunkBytes = 64 * 1024;
+    static constexpr std::size_t kImageChunkBytes = std::size_t{64} * 1024;
 
     // Creates OUT/<split>/ if needed and the temporary file. Throws Error naming the
     // file on any failure; throws Error if the spec or class table is invalid.

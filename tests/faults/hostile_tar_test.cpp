@@ -129,7 +129,8 @@ TEST(FaultsHostileTar, TruncatedUnsafeAndHugeMembersAreReportedAndTheRestConvert
     const auto cwd = dir / "cwd";
     std::filesystem::create_directory(cwd);
     const ProcessResult result = run_shell(
-        "cd " + shell_quote(cwd.string()) + " && timeout -k 5 50 /usr/bin/time -f 'maxrss_kb=%M' " +
+        "cd " + shell_quote(cwd.string()) +
+        " && timeout -k 5 120 /usr/bin/time -f 'maxrss_kb=%M' " +
         convert_command(tars, out, dir / "scratch", "--max-reject-fraction 0.9") + " 2>&1");
     ASSERT_EQ(result.exit_code, 3) << result.output;
 

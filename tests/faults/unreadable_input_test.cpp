@@ -59,12 +59,13 @@ TEST(FaultsUnreadableInput, UnreadableFifoSymlinkAndDirectoryAreRejectedAndTheRu
     std::filesystem::permissions(locked, std::filesystem::perms::none);
 
     const auto out = dir / "out" / "converted";
-    const ProcessResult result = run_shell(
-        "cd / && HOME=" + shell_quote(dir.path().string()) +
-        " timeout -k 5 50 setpriv --reuid=" + kNobody + " --regid=" + kNobody + " --clear-groups " +
-        convert_command(corpus / "train", out, dir / "out" / "scratch",
-                        "--max-reject-fraction 0.5") +
-        " 2>&1");
+    const ProcessResult result =
+        run_shell("cd / && HOME=" + shell_quote(dir.path().string()) +
+                  " timeout -k 5 120 setpriv --reuid=" + kNobody + " --regid=" + kNobody +
+                  " --clear-groups " +
+                  convert_command(corpus / "train", out, dir / "out" / "scratch",
+                                  "--max-reject-fraction 0.5") +
+                  " 2>&1");
     ASSERT_EQ(result.exit_code, 3) << "completed with rejections (124 = hung): " << result.output;
     const auto manifest = read_json(out / "manifest.json");
     EXPECT_EQ(rejected_reasons(manifest, locked.filename().string()),

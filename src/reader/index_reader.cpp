@@ -49,6 +49,22 @@ std::vector<std::uint64_t> IndexReader::shard_num_samples(const std::string& spl
     return state_->split_group(split).open_dataset("shard_num_samples").read<std::uint64_t>();
 }
 
+std::vector<h5::KeyLocation> IndexReader::read_keys(const std::string& split) const {
+    const h5::Group group = state_->split_group(split);
+    std::vector<std::string> keys = group.open_dataset("keys").read_strings();
+    const std::vector<std::uint32_t> shards =
+        group.open_dataset("key_shards").read<std::uint32_t>();
+    const std::vector<std::uint32_t> rows = group.open_dataset("key_rows").read<std::uint32_t>();
+    if (shards.size() != keys.size() || rows.size() != keys.size()) {
+        throw Error(group.context() + ": keys, key_shards and key_rows differ in length");
+    }
+    std::vector<h5::KeyLocation> locations(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        locations[i] = {std::move(keys[i]), shards[i], rows[i]};
+    }
+    return locations;
+}
+
 std::optional<Located> IndexReader::locate(std::string_view key) const {
     for (const std::string& split : splits()) {
         const h5::Group group = state_->split_group(split);

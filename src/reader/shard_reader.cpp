@@ -5,6 +5,7 @@
 
 #include "synshard/h5/class_table_io.hpp"
 #include "synshard/h5/h5.hpp"
+#include "synshard/h5/shard_writer.hpp"
 #include "synshard/util/error.hpp"
 
 namespace synshard::reader {
@@ -127,10 +128,37 @@ std::vector<std::uint8_t> ShardReader::read_image(std::uint64_t row) const {
     return s.images->read<std::uint8_t>(start, count);
 }
 
-Sample ShardReader::read(std::uint64_t row) const {
+std::uint64_t ShardReader::scan_image_data() const {
     const State& s = *state_;
-    Sample sample;
+    const std::vector<hsize_t> dims = s.images->dims();
+    if (is_raw()) {
+        std::uint64_t bytes = 0;
+        for (std::uint64_t row = 0; row < num_samples(); ++row) bytes += read_image(row).size();
+        return bytes;
+    }
+    // Whole image chunks per block: each chunk is read (and checksummed) exactly once.
+    constexpr hsize_t kBlock = 64 * h5::ShardWriter::kImageChunkBytes;
+    const hsize_t total = dims.at(0);
+    for (hsize_t start = 0; start < total; start += kBlock) {
+        const hsize_t offsets[] = {start};
+        const hsize_t count[] = {std::min(kBlock, total - start)};
+        s.images->read<std::uint8_t>(offsets, count);
+    }
+    return total;
+}
+
+Sample ShardReader::read(std::uint64_t row) const {
+    Sample sample = read_metadata(row);
     sample.image = read_image(row);
+    return sample;
+}
+
+Sample ShardReader::read_metadata(std::uint64_t row) const {
+    const State& s = *state_;
+    if (row >= num_samples()) {
+        s.fail("row " + std::to_string(row) + " of " + std::to_string(num_samples()));
+    }
+    Sample sample;
     sample.key = s.keys[row];
     sample.synset = s.synsets[row];
     sample.label = s.labels[row];

@@ -33,6 +33,7 @@ Command synth_command();
 Command plan_command();
 Command convert_command();
 Command hierarchy_command();
+Command verify_command();
 
 // Every command, in the order --help lists them.
 const std::vector<Command>& commands();

@@ -41,6 +41,10 @@ class IndexReader {
     std::vector<std::string> shard_paths(const std::string& split) const;
     std::vector<std::uint64_t> shard_num_samples(const std::string& split) const;
 
+    // Every key of the split with its shard and row, in stored (bytewise sorted) order.
+    // Throws Error when keys, key_shards and key_rows differ in length.
+    std::vector<h5::KeyLocation> read_keys(const std::string& split) const;
+
     // The key's location in any split (splits tried in bytewise order), nullopt if absent.
     std::optional<Located> locate(std::string_view key) const;
 

@@ -58,8 +58,14 @@ class ShardReader {
 
     // Row `row` (< num_samples(), else Error).
     Sample read(std::uint64_t row) const;
+    // Row `row` without its image data (`image` is empty): no image chunk is read.
+    Sample read_metadata(std::uint64_t row) const;
     // Only the image data of row `row`.
     std::vector<std::uint8_t> read_image(std::uint64_t row) const;
+    // Reads every stored image chunk once, in blocks of a few MiB, so that HDF5 checks
+    // each chunk's Fletcher32 checksum; returns the image bytes read. Memory stays at one
+    // block. Throws Error naming the file when a read fails (a corrupted chunk).
+    std::uint64_t scan_image_data() const;
 
     h5::ClassTable read_class_table() const;
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# CI: builds everything with -fsanitize=address,undefined (SYNSHARD_SANITIZE=ON) in its
+# own build directory and runs the unit and MPI tests under ASan, UBSan and LSan.
+# Leaks inside Open MPI, PMIx and hwloc are suppressed by cmake/lsan.supp, nothing else.
+# Lint and the Python check test no C++ of ours; the fault tests run whole conversions
+# in subprocesses and are the slowest tests: they run in the normal build only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+build="${SYNSHARD_SANITIZE_BUILD:-build-sanitize}"
+start=$(date +%s)
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNSHARD_SANITIZE=ON \
+      -DSYNSHARD_BUILD_BENCHMARKS=OFF
+cmake --build "$build" -j2
+
+export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:print_stacktrace=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export LSAN_OPTIONS="suppressions=$root/cmake/lsan.supp:print_suppressions=0"
+
+cd "$build"
+ctest --output-on-failure -j2 -E '^(Lint\.|Python\.|Serial\.Faults)'
+echo "sanitize: passed in $(( $(date +%s) - start )) s"

@@ -1,0 +1,58 @@
+#include <iostream>
+
+#include "synshard/cli/command.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/util/log.hpp"
+#include "synshard/verify/verify.hpp"
+
+namespace synshard::cli {
+
+Command verify_command() {
+    Command command;
+    command.name = "verify";
+    command.summary =
+        "Check a finished output against its manifest and index: every shard's sha256 and "
+        "sample count, every dataset's consistency, images decode, the index matches. Exit 0 "
+        "only when all holds.";
+    command.operands = "OUT";
+    command.describe = [](po::options_description& options,
+                          po::positional_options_description& positional) {
+        options.add_options()  //
+            ("output", po::value<std::string>()->required()->value_name("OUT"),
+             "the output directory to check (also the first operand)")  //
+            ("full", po::value<bool>()->default_value(false)->implicit_value(true),
+             "decode every encoded image (default: --sample images per shard)")  //
+            ("sample", po::value<std::uint64_t>()->default_value(16)->value_name("N"),
+             "images decoded per shard, evenly spaced over its rows, without --full")  //
+            ("json", po::value<std::string>()->value_name("FILE"),
+             "also write the report as JSON ('-' for standard output)");
+        positional.add("output", 1);
+    };
+    command.execute = [](const po::variables_map& values, const mpi::Comm& comm) {
+        verify::VerifyOptions options;
+        options.output = values["output"].as<std::string>();
+        options.full = values["full"].as<bool>();
+        options.sample = values["sample"].as<std::uint64_t>();
+        if (!std::filesystem::is_directory(options.output)) {
+            throw UsageError(options.output.string() + " is not a directory");
+        }
+        const verify::Report report = verify::verify(options, comm);
+        if (comm.is_root()) {
+            const bool json_to_stdout =
+                values.count("json") != 0 && values["json"].as<std::string>() == "-";
+            (json_to_stdout ? std::cerr : std::cout) << verify::describe(report) << std::flush;
+            if (values.count("json") != 0) {
+                const std::string text = verify::to_json(report).dump(2) + "\n";
+                if (json_to_stdout)
+                    std::cout << text << std::flush;
+                else
+                    write_file_atomically(values["json"].as<std::string>(), text);
+            }
+        }
+        return report.ok() ? ExitCode::success : ExitCode::failure;
+    };
+    return command;
+}
+
+}  // namespace synshard::cli

@@ -67,7 +67,7 @@ for split in manifest["splits"].values():
         digest = hashlib.sha256((out / shard["path"]).read_bytes()).hexdigest()
         assert digest == shard["sha256"], (shard["path"], digest, shard["sha256"])
 EOF
-  if "$synshard" --help 2>&1 | grep -qw verify; then
+  if has_command verify; then
     "$synshard" verify "$out" || fail "synshard verify $out failed"
     say "synshard verify: ok"
   fi
@@ -82,6 +82,20 @@ sample_run_dir() {
   rm -rf "$dir"
   mkdir -p "$dir/sample"
   ln -s "$reference/sample/corpus" "$dir/sample/corpus"
+}
+
+# Whether this build has a command, or a convert option (read whole: `grep -q` on a pipe
+# could cut the writer short and, under pipefail, turn a yes into a no).
+has_command() {
+  local help
+  help=$("$synshard" --help 2>&1)
+  awk -v name="$1" '/^Commands:/ {on = 1; next} on && NF == 0 {on = 0}
+                    on && $1 == name {found = 1} END {exit !found}' <<<"$help"
+}
+has_convert_option() {
+  local help
+  help=$("$synshard" convert --help 2>&1)
+  grep -Eq -- "^ +$1( |\$)" <<<"$help"
 }
 
 # Exit codes of a completed conversion: 0, or 3 when inputs were rejected (the sample's

@@ -60,7 +60,7 @@ expected=$(printf '%s\n' -W depend=afterany:123.fake-server -v \
   fail "qsub was called with: $(cat qsub.args | xargs)"
 say "stopped with exit code 4 and submitted its follow-up"
 
-if ! "$synshard" convert --help 2>&1 | grep -q -- --restart; then
+if ! has_convert_option --restart; then
   say "follow-up run not checked: resume not available in this build"
   exit 0
 fi

@@ -9,7 +9,7 @@
 # Skipped (with the reason) when this build's converter cannot resume yet.
 source "$(dirname "$0")/common.sh"
 
-"$synshard" convert --help 2>&1 | grep -q -- --restart || skip "resume not available in this build"
+has_convert_option --restart || skip "resume not available in this build"
 start_local_slurm
 run=$work/slurm_requeue
 sample_run_dir "$run"

@@ -146,11 +146,18 @@ up() {
 
 down() {
   [[ -d "$dir" ]] || return 0
+  # Every job of this private cluster is ours: cancel them so that no rank outlives its
+  # slurmd (linuxproc cannot reap a job's processes once slurmd is gone).
+  if alive "$dir/slurmctld.pid" && [[ -n "$(SLURM_CONF=$conf squeue -h -o %i 2>/dev/null)" ]]; then
+    SLURM_CONF=$conf scancel --user="$(id -un)" 2>/dev/null || true
+    for _ in $(seq 120); do
+      [[ -z "$(SLURM_CONF=$conf squeue -h -o %i 2>/dev/null)" ]] && break
+      sleep 0.5
+    done
+  fi
   stop_pidfile "$dir/slurmd.pid"
   stop_pidfile "$dir/slurmctld.pid"
   stop_pidfile "$dir/munge/munged.pid"
-  # Batch scripts of jobs still running when slurmd stopped (linuxproc does not track
-  # them after slurmd is gone) are left to their own end; nothing else is killed here.
   rm -rf "$dir"
   log "down"
 }

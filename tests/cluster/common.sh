@@ -7,8 +7,8 @@
 set -euo pipefail
 
 SKIP=77
-synshard=${1:?usage: $0 SYNSHARD_BINARY WORK_DIR}
-work=${2:?usage: $0 SYNSHARD_BINARY WORK_DIR}
+synshard=$(realpath "${1:?usage: $0 SYNSHARD_BINARY WORK_DIR}")
+work=$(realpath -m "${2:?usage: $0 SYNSHARD_BINARY WORK_DIR}")
 source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 reference=$work/reference
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cluster.netns_mpirun: three "nodes" as network namespaces on one bridge
 # (cluster/netns/netns-cluster.sh), each with its own hostname and /dev/shm, and one
-# mpirun across them with a hostfile and an rsh agent, ranks talking over TCP. The sample
+# mpirun across them with a hostfile and an rsh agent, ranks talking over TCP between
+# nodes and over shared memory within one (checked in Open MPI's own log). The sample
 # corpus converted with 2 ranks on each node (6 ranks) must give shards byte-identical to
 # the single-node 2-rank reference. The namespaces, bridge and /etc/hosts lines are
 # removed on exit, also when the test fails.
@@ -33,9 +34,16 @@ placement=$(bash "$netns" mpirun -np 6 hostname | LC_ALL=C sort | uniq -c | awk 
   fail "ranks were placed as '$placement', expected 2 on each of synshard-n1..n3"
 say "placement: $placement"
 
+# btl_base_verbose makes every rank say which transport it uses to reach which peer.
 status=0
-bash "$netns" mpirun -np 6 "$synshard" convert --config "$source_dir/jobs/sample.ini" --quiet ||
-  status=$?
-conversion_succeeded "$status" || fail "the 6-rank, 3-node conversion exited with $status"
+bash "$netns" mpirun -np 6 --mca btl_base_verbose 100 \
+  "$synshard" convert --config "$source_dir/jobs/sample.ini" --quiet >mpirun.log 2>&1 || status=$?
+conversion_succeeded "$status" || { tail -n 60 mpirun.log >&2; fail "the 6-rank, 3-node conversion exited with $status"; }
 say "3 nodes x 2 ranks: exit code $status"
+# Within a node shared memory (each node's own /dev/shm), between nodes TCP on the bridge.
+grep -Eq 'Using vader btl for send to .* on node synshard-n' mpirun.log ||
+  fail "no rank used shared memory (vader) to a rank of its own node (mpirun.log)"
+grep -Eq 'Using tcp btl for send to .* on node synshard-n' mpirun.log ||
+  fail "no rank used TCP to a rank of another node (mpirun.log)"
+say "transports: vader within nodes, tcp between them"
 check_output "$run/sample/out"

@@ -103,10 +103,13 @@ start_munge() {
 }
 
 wait_for_node() {
-  local state
-  for _ in $(seq 300); do
-    alive "$dir/slurmctld.pid" || die "slurmctld stopped (see $dir/log/slurmctld.log)"
-    alive "$dir/slurmd.pid" || die "slurmd stopped (see $dir/log/slurmd.log)"
+  local state i
+  for i in $(seq 300); do
+    # The daemons write their pid files some time after they return: look every 5 s.
+    if ((i % 25 == 0)); then
+      alive "$dir/slurmctld.pid" || die "slurmctld stopped (see $dir/log/slurmctld.log)"
+      alive "$dir/slurmd.pid" || die "slurmd stopped (see $dir/log/slurmd.log)"
+    fi
     state=$(SLURM_CONF=$conf sinfo -h -o %T 2>/dev/null | head -n 1 || true)
     case "$state" in
       idle | mixed | allocated) return 0 ;;

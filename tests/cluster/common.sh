@@ -1,0 +1,166 @@
+# Shared by the cluster tests (sourced). Each test script is called by ctest as
+#   bash tests/cluster/NAME_test.sh SYNSHARD_BINARY WORK_DIR
+# and exits 0 (passed), 1 (failed) or $SKIP (77: ctest's SKIP_RETURN_CODE, shown as
+# skipped with the printed reason) when the machine cannot run it (no root, no
+# CAP_NET_ADMIN, no Slurm, no resume in this build).
+# shellcheck shell=bash
+set -euo pipefail
+
+SKIP=77
+synshard=$(realpath "${1:?usage: $0 SYNSHARD_BINARY WORK_DIR}")
+work=$(realpath -m "${2:?usage: $0 SYNSHARD_BINARY WORK_DIR}")
+source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+reference=$work/reference
+
+say() { echo "[$(date +%T)] $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit "$SKIP"; }
+
+require_root() {
+  [[ $(id -u) -eq 0 ]] || skip "needs root ($1)"
+}
+
+require_commands() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (bash cluster/install-deps.sh)"
+  done
+}
+
+# The machine's Slurm ports, bridge and /etc/hosts lines are one per machine: cluster
+# tests of different build trees (several engineers, CI) take turns.
+take_machine_lock() {
+  exec 9>/tmp/synshard-cluster-tests.lock
+  if ! flock -w 1500 9; then fail "another cluster test held /tmp/synshard-cluster-tests.lock for 25 min"; fi
+}
+
+mpirun_flags=(--oversubscribe)
+[[ $(id -u) -ne 0 ]] || mpirun_flags+=(--allow-run-as-root)
+
+# "path sha256" of every shard file of an output, sorted: equal lists mean byte-identical
+# shards under the same names.
+shard_hashes() {
+  (cd "$1" && find train val -name '*.h5' -type f -print0 | LC_ALL=C sort -z |
+    xargs -0 sha256sum)
+}
+
+# Fails unless OUT holds a finished conversion whose shards equal the reference's.
+check_output() {
+  local out=$1
+  [[ -s "$out/manifest.json" ]] || fail "$out/manifest.json is missing"
+  [[ -s "$out/index.h5" ]] || fail "$out/index.h5 is missing"
+  local expected actual
+  expected=$(shard_hashes "$reference/sample/out")
+  actual=$(shard_hashes "$out")
+  [[ -n "$actual" ]] || fail "$out holds no shards"
+  if [[ "$actual" != "$expected" ]]; then
+    diff <(echo "$expected") <(echo "$actual") >&2 || true
+    fail "the shards in $out differ from the single-node reference (diff above: < reference, > this run)"
+  fi
+  # Every shard's sha256 is also what the manifest records for it.
+  /usr/bin/python3 - "$out" <<'EOF' || fail "manifest.json's shard sha256 values do not match the files"
+import hashlib, json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+manifest = json.loads((out / "manifest.json").read_text())
+for split in manifest["splits"].values():
+    for shard in split["shards"]:
+        digest = hashlib.sha256((out / shard["path"]).read_bytes()).hexdigest()
+        assert digest == shard["sha256"], (shard["path"], digest, shard["sha256"])
+EOF
+  if has_command verify; then
+    "$synshard" verify "$out" || fail "synshard verify $out failed"
+    say "synshard verify: ok"
+  fi
+  say "$(echo "$actual" | wc -l) shards identical to the reference; manifest agrees"
+}
+
+# Makes DIR a directory to run jobs/sample.ini in: the job file's relative paths
+# (sample/corpus/..., sample/out) resolve there, with the reference's corpus linked in.
+sample_run_dir() {
+  local dir=$1
+  [[ -d "$reference/sample/corpus/train" ]] || fail "no sample corpus in $reference (run Cluster.reference first)"
+  rm -rf "$dir"
+  mkdir -p "$dir/sample"
+  ln -s "$reference/sample/corpus" "$dir/sample/corpus"
+}
+
+# Whether this build has a command, or a convert option (read whole: `grep -q` on a pipe
+# could cut the writer short and, under pipefail, turn a yes into a no).
+has_command() {
+  local help
+  help=$("$synshard" --help 2>&1)
+  awk -v name="$1" '/^Commands:/ {on = 1; next} on && NF == 0 {on = 0}
+                    on && $1 == name {found = 1} END {exit !found}' <<<"$help"
+}
+has_convert_option() {
+  local help
+  help=$("$synshard" convert --help 2>&1)
+  grep -Eq -- "^ +$1( |\$)" <<<"$help"
+}
+
+# Exit codes of a completed conversion: 0, or 3 when inputs were rejected (the sample's
+# deliberate traps).
+conversion_succeeded() { [[ "$1" == 0 || "$1" == 3 ]]; }
+
+# --- Slurm ----------------------------------------------------------------------------
+
+# Starts a one-node Slurm with its state in a fresh temporary directory (stopped and
+# removed on exit; its logs are printed first when the test failed).
+start_local_slurm() {
+  require_root "slurmd starts jobs as their owners"
+  require_commands munged mungekey slurmctld slurmd sbatch scontrol sinfo mpirun flock
+  take_machine_lock
+  SYNSHARD_SLURM_DIR=$(mktemp -d /tmp/synshard-slurm.XXXXXX)
+  export SYNSHARD_SLURM_DIR
+  trap stop_local_slurm EXIT
+  eval "$(bash "$source_dir/cluster/slurm/local-cluster.sh" up)"
+}
+
+stop_local_slurm() {
+  local status=$?
+  if ((status != 0 && status != SKIP)); then
+    local log
+    for log in "${job_log:-}" "$SYNSHARD_SLURM_DIR"/log/*.log; do
+      [[ -f "$log" ]] || continue
+      echo "----- $log (last 40 lines)" >&2
+      tail -n 40 "$log" >&2
+    done
+  fi
+  bash "$source_dir/cluster/slurm/local-cluster.sh" down || true
+  exit "$status"
+}
+
+# One field (e.g. JobState, ExitCode, Restarts) of `scontrol show job`.
+job_field() {
+  scontrol show job "$1" -o | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
+}
+
+# Waits until the job has ended (bounded); prints its final state.
+wait_for_job_end() {
+  local job=$1 timeout=$2 state
+  local deadline=$((SECONDS + timeout))
+  while ((SECONDS < deadline)); do
+    state=$(job_field "$job" JobState)
+    case "$state" in
+      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE)
+        echo "$state"
+        return 0
+        ;;
+    esac
+    sleep 0.5
+  done
+  scontrol show job "$job" >&2
+  fail "job $job did not end within $timeout s (state $state)"
+}
+
+# Fails unless the job's batch script ended with a completed conversion, as Slurm and
+# the job log both record it.
+check_job_succeeded() {
+  local job=$1 exit_code
+  exit_code=$(job_field "$job" ExitCode)
+  [[ "$exit_code" == 0:0 || "$exit_code" == 3:0 ]] ||
+    fail "job $job ended with ExitCode=$exit_code (expected 0:0 or 3:0)"
+  grep -Eq 'synshard convert exited with code (0|3)$' "$job_log" ||
+    fail "the job log $job_log records no completed conversion"
+  say "job $job: ExitCode=$exit_code, state $(job_field "$job" JobState)"
+}

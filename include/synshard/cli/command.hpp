@@ -30,6 +30,9 @@ Command synth_command();
 Command plan_command();
 Command convert_command();
 Command hierarchy_command();
+Command inspect_command();
+Command show_command();
+Command locate_command();
 
 // Every command, in the order --help lists them.
 const std::vector<Command>& commands();

@@ -82,7 +82,8 @@ Json summarize(const reader::Dataset& dataset) {
     summary["splits"] = splits;
     summary["total"] = Json{{"num_samples", samples}, {"shards", shards}, {"bytes", bytes}};
     std::map<std::string, std::uint64_t> by_reason;
-    for (const Rejection& rejection : manifest.rejected) ++by_reason[std::string(to_string(rejection.reason))];
+    for (const Rejection& rejection : manifest.rejected)
+        ++by_reason[std::string(to_string(rejection.reason))];
     summary["rejected"] = Json{{"total", manifest.rejected.size()}, {"by_reason", by_reason}};
     summary["duplicates"] = key_groups(manifest.duplicates);
     summary["leaks"] = key_groups(manifest.leaks);
@@ -120,7 +121,8 @@ Json describe_synset(const reader::Dataset& dataset, const std::string& wnid) {
     std::map<std::string, std::uint64_t> counts;
     for (const auto& entry : manifest.classes) {
         if (!dataset.is_a(entry.label, wnid)) continue;
-        classes.push_back(Json{{"label", entry.label}, {"synset", entry.synset}, {"words", entry.words}});
+        classes.push_back(
+            Json{{"label", entry.label}, {"synset", entry.synset}, {"words", entry.words}});
         for (const auto& [split, count] : entry.counts) counts[split] += count;
     }
     result["classes"] = classes;
@@ -144,7 +146,8 @@ std::string megabytes(std::uint64_t bytes) {
 std::string reasons_text(const Json& by_reason) {
     std::string text;
     for (const auto& [reason, count] : by_reason.items()) {
-        text += (text.empty() ? "" : ", ") + reason + " " + std::to_string(count.get<std::uint64_t>());
+        text +=
+            (text.empty() ? "" : ", ") + reason + " " + std::to_string(count.get<std::uint64_t>());
     }
     return text;
 }
@@ -154,9 +157,8 @@ std::string render_summary(const Json& s) {
     const auto line = [&](const std::string& name) -> std::ostream& {
         return text << "  " << std::left << std::setw(14) << name << std::right;
     };
-    text << s["output"].get<std::string>() << ": synshard output format "
-         << s["format_version"] << ", written by synshard " << s["tool_version"].get<std::string>()
-         << "\n";
+    text << s["output"].get<std::string>() << ": synshard output format " << s["format_version"]
+         << ", written by synshard " << s["tool_version"].get<std::string>() << "\n";
     line("encoding") << s["encoding"].get<std::string>();
     if (s["encoding"] == "jpeg" && !s["quality"].is_null()) text << ", quality " << s["quality"];
     text << "\n";
@@ -166,25 +168,28 @@ std::string render_summary(const Json& s) {
                          << " classes\n";
     line("seed") << s["seed"] << "\n";
     line("fingerprint") << s["input_fingerprint"].get<std::string>() << "\n";
-    text << "  " << std::left << std::setw(8) << "split" << std::right << std::setw(10)
-         << "samples" << std::setw(8) << "shards" << std::setw(12) << "bytes"
+    // nlohmann::json ignores stream widths, so numbers are turned into strings first.
+    const auto row = [&](const std::string& name, const Json& values, const std::string& more) {
+        text << "  " << std::left << std::setw(8) << name << std::right << std::setw(10)
+             << std::to_string(values["num_samples"].get<std::uint64_t>()) << std::setw(8)
+             << std::to_string(values["shards"].get<std::uint64_t>()) << std::setw(12)
+             << megabytes(values["bytes"]) << more << "\n";
+    };
+    text << "  " << std::left << std::setw(8) << "split" << std::right << std::setw(10) << "samples"
+         << std::setw(8) << "shards" << std::setw(12) << "bytes"
          << "  images per class\n";
     for (const auto& [name, split] : s["splits"].items()) {
-        text << "  " << std::left << std::setw(8) << name << std::right << std::setw(10)
-             << split["num_samples"] << std::setw(8) << split["shards"] << std::setw(12)
-             << megabytes(split["bytes"]) << "  " << split["images_per_class"]["min"] << ".."
-             << split["images_per_class"]["max"] << "\n";
+        const Json& per_class = split["images_per_class"];
+        row(name, split, "  " + per_class["min"].dump() + ".." + per_class["max"].dump());
     }
-    const Json& total = s["total"];
-    text << "  " << std::left << std::setw(8) << "total" << std::right << std::setw(10)
-         << total["num_samples"] << std::setw(8) << total["shards"] << std::setw(12)
-         << megabytes(total["bytes"]) << "\n";
+    row("total", s["total"], "");
     line("rejected") << s["rejected"]["total"];
-    if (s["rejected"]["total"] != 0) text << " (" << reasons_text(s["rejected"]["by_reason"]) << ")";
+    if (s["rejected"]["total"] != 0)
+        text << " (" << reasons_text(s["rejected"]["by_reason"]) << ")";
     text << "\n";
-    line("duplicates") << s["duplicates"]["groups"] << " groups of identical files ("
+    line("duplicates") << s["duplicates"]["groups"] << " group(s) of inputs with identical bytes ("
                        << s["duplicates"]["keys"] << " keys)\n";
-    line("leaks") << s["leaks"]["groups"] << " val images identical to train images ("
+    line("leaks") << s["leaks"]["groups"] << " group(s) of val inputs identical to train inputs ("
                   << s["leaks"]["keys"] << " keys)\n";
     text << std::fixed << std::setprecision(2);
     for (const char* stat : {"mean", "std"}) {
@@ -251,8 +256,7 @@ void put_text(cv::Mat& image, const std::string& text, cv::Point at, double scal
     cv::putText(image, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, kInk, 1, cv::LINE_AA);
 }
 
-cv::Mat class_panel(const std::string& split, std::vector<std::uint64_t> counts,
-                    cv::Scalar color) {
+cv::Mat class_panel(const std::string& split, std::vector<std::uint64_t> counts, cv::Scalar color) {
     cv::Mat panel(kTitleHeight + kBarAreaHeight + kAxisHeight, kPlotWidth, CV_8UC3, kWhite);
     std::sort(counts.rbegin(), counts.rend());
     std::uint64_t total = 0;
@@ -321,7 +325,8 @@ cv::Mat draw_plot(const reader::Dataset& dataset, const Json& summary) {
     std::vector<cv::Mat> panels;
     std::size_t index = 0;
     for (const auto& [name, split] : dataset.manifest().splits) {
-        panels.push_back(class_panel(name, class_counts(dataset.manifest(), name), split_color(index++)));
+        panels.push_back(
+            class_panel(name, class_counts(dataset.manifest(), name), split_color(index++)));
     }
     panels.push_back(rejects_panel(summary["rejected"]["by_reason"]));
     cv::Mat plot;
@@ -363,7 +368,8 @@ Command inspect_command() {
         const std::string output = values["output"].as<std::string>();
         const std::string json = values.count("json") != 0 ? values["json"].as<std::string>() : "";
         const std::string plot = values.count("plot") != 0 ? values["plot"].as<std::string>() : "";
-        const std::string wnid = values.count("class") != 0 ? values["class"].as<std::string>() : "";
+        const std::string wnid =
+            values.count("class") != 0 ? values["class"].as<std::string>() : "";
         if (!plot.empty() && std::filesystem::path(plot).extension() != ".png") {
             throw UsageError("--plot " + plot + ": the picture is a .png file");
         }
@@ -379,7 +385,8 @@ Command inspect_command() {
             }
             if (!json.empty()) write_json(json, summary);
             if (!plot.empty()) {
-                reader::write_png(plot, draw_plot(dataset, wnid.empty() ? summary : summarize(dataset)));
+                reader::write_png(plot,
+                                  draw_plot(dataset, wnid.empty() ? summary : summarize(dataset)));
                 if (json != "-") log::info("inspect: plot written to " + plot);
             }
             return ExitCode::success;

@@ -50,12 +50,12 @@ ShowOptions read_options(const po::variables_map& values) {
 reader::Tile tile_of(const reader::Dataset& dataset, const reader::Sample& sample,
                      const std::string& where) {
     const h5::ClassEntry& entry = dataset.class_entry(sample.label);
-    return reader::Tile{dataset.rgb(sample),
-                        sample.boxes,
-                        {where + "  label " + std::to_string(sample.label) + " " + entry.synset,
-                         entry.words,
-                         sample.key + "  " + std::to_string(sample.width) + "x" +
-                             std::to_string(sample.height)}};
+    return reader::Tile{
+        dataset.rgb(sample),
+        sample.boxes,
+        {where + "  " + std::to_string(sample.width) + "x" + std::to_string(sample.height) +
+             "  label " + std::to_string(sample.label),
+         entry.synset + " " + entry.words, sample.key}};
 }
 
 ExitCode show(const ShowOptions& options) {
@@ -72,8 +72,8 @@ ExitCode show(const ShowOptions& options) {
         const std::uint64_t index = dataset.global_index(
             located->split, reader::SamplePosition{located->shard, located->row});
         reader::write_png(options.picture,
-                          reader::draw_tile(tile_of(
-                              dataset, sample, located->split + " " + std::to_string(index))));
+                          reader::draw_tile(tile_of(dataset, sample,
+                                                    located->split + " " + std::to_string(index))));
         log::info("show: " + options.key + " -> " + options.picture.string());
         return ExitCode::success;
     }

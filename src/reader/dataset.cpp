@@ -31,9 +31,9 @@ cv::Mat decode_rgb(const Sample& sample, std::string_view encoding,
     try {
         // Any encoded output is JPEG or PNG told by content, so the encoding only matters
         // for raw.
-        return pipeline.decode_stored(sample.image, raw ? image::Encoding::raw : image::Encoding::original,
-                                      raw ? raw_geometry.first : sample.height,
-                                      raw ? raw_geometry.second : sample.width);
+        return pipeline.decode_stored(
+            sample.image, raw ? image::Encoding::raw : image::Encoding::original,
+            raw ? raw_geometry.first : sample.height, raw ? raw_geometry.second : sample.width);
     } catch (const Error& error) {
         throw Error(sample.key + ": " + error.what());
     }
@@ -167,8 +167,8 @@ std::uint32_t Dataset::shard_count(const std::string& split) const {
 SamplePosition Dataset::position(const std::string& split, std::uint64_t index) const {
     const State::Split& data = state_->split(split);
     if (index >= data.first_rows.back()) {
-        throw Error(state_->directory.string() + ": " + split + " sample " +
-                    std::to_string(index) + " of " + std::to_string(data.first_rows.back()));
+        throw Error(state_->directory.string() + ": " + split + " sample " + std::to_string(index) +
+                    " of " + std::to_string(data.first_rows.back()));
     }
     // The last shard whose first row is <= index (empty shards are skipped over).
     const auto after = std::upper_bound(data.first_rows.begin(), data.first_rows.end(), index);
@@ -259,8 +259,9 @@ const h5::ClassEntry& Dataset::class_entry(std::int32_t label) const {
 
 std::optional<std::int32_t> Dataset::label_of(std::string_view wnid) const {
     const auto& table = classes().classes;
-    const auto found = std::find_if(table.begin(), table.end(),
-                                    [&](const h5::ClassEntry& entry) { return entry.synset == wnid; });
+    const auto found = std::find_if(table.begin(), table.end(), [&](const h5::ClassEntry& entry) {
+        return entry.synset == wnid;
+    });
     if (found == table.end()) return std::nullopt;
     return static_cast<std::int32_t>(found - table.begin());
 }

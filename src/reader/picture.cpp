@@ -95,9 +95,9 @@ cv::Mat draw_contact_sheet(const std::vector<Tile>& tiles, int side) {
         cv::Mat resized;
         cv::resize(to_bgr(tile.rgb), resized, scaled, 0, 0,
                    scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-        cv::Mat image = sheet(cv::Rect(cell.x + (side - scaled.width) / 2,
-                                       cell.y + (side - scaled.height) / 2, scaled.width,
-                                       scaled.height));
+        cv::Mat image =
+            sheet(cv::Rect(cell.x + (side - scaled.width) / 2, cell.y + (side - scaled.height) / 2,
+                           scaled.width, scaled.height));
         resized.copyTo(image);
         draw_boxes(image, tile.boxes, scale);
         draw_caption(sheet(cv::Rect(cell.x, cell.y + side, side, cell_height - side)),

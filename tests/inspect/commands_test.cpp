@@ -5,9 +5,9 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <set>
 #include <sstream>
 
 #include "reader/converted_output.hpp"
@@ -91,8 +91,7 @@ TEST(ShowCommand, OneSampleAtItsStoredSizeWithItsBoxes) {
               2);
     EXPECT_EQ(run_synshard({"show", out.string(), "--split", "test", "--out", never}).exit_code, 2);
     EXPECT_EQ(run_synshard({"show", out.string(), "--key", "nope", "--out", never}).exit_code, 2);
-    EXPECT_EQ(run_synshard({"show", out.string(), "--out", (dir / "x.jpg").string()}).exit_code,
-              2);
+    EXPECT_EQ(run_synshard({"show", out.string(), "--out", (dir / "x.jpg").string()}).exit_code, 2);
     EXPECT_EQ(run_synshard({"show", (dir / "nothing").string(), "--out", never}).exit_code, 1);
     EXPECT_FALSE(std::filesystem::exists(never));
 }
@@ -105,10 +104,9 @@ TEST(ShowCommand, ContactSheetHasItsGridSizeAndBoxesWhereTheyBelong) {
     const int side = 96;
     const std::uint64_t first = 2;
     const std::string png = (dir / "sheet.png").string();
-    const auto shown =
-        run_synshard({"show", out.string(), "--split", "val", "--index", std::to_string(first),
-                      "--contact-sheet", std::to_string(count), "--tile", std::to_string(side),
-                      "--out", png});
+    const auto shown = run_synshard(
+        {"show", out.string(), "--split", "train", "--index", std::to_string(first),
+         "--contact-sheet", std::to_string(count), "--tile", std::to_string(side), "--out", png});
     ASSERT_EQ(shown.exit_code, 0) << shown.output;
     const cv::Mat sheet = cv::imread(png, cv::IMREAD_COLOR);
     ASSERT_FALSE(sheet.empty());
@@ -117,10 +115,10 @@ TEST(ShowCommand, ContactSheetHasItsGridSizeAndBoxesWhereTheyBelong) {
     ASSERT_EQ(sheet.rows, 3 * cell_height);
     int checked = 0;
     for (int i = 0; i < count; ++i) {
-        const Sample sample = dataset.sample("val", first + static_cast<std::uint64_t>(i));
+        const Sample sample = dataset.sample("train", first + static_cast<std::uint64_t>(i));
         // The layout documented in picture.hpp, computed here independently.
-        const double scale =
-            std::min(static_cast<double>(side) / sample.width, static_cast<double>(side) / sample.height);
+        const double scale = std::min(static_cast<double>(side) / sample.width,
+                                      static_cast<double>(side) / sample.height);
         const int scaled_width = static_cast<int>(std::lround(sample.width * scale));
         const int scaled_height = static_cast<int>(std::lround(sample.height * scale));
         const int left = i % 3 * side + (side - scaled_width) / 2;
@@ -135,7 +133,8 @@ TEST(ShowCommand, ContactSheetHasItsGridSizeAndBoxesWhereTheyBelong) {
             const int y0 = top + at(box.ymin);
             const int x1 = left + std::min(at(box.xmax), scaled_width) - 1;
             const int y1 = top + std::min(at(box.ymax), scaled_height) - 1;
-            checked += expect_outline(sheet, cv::Rect(x0, y0, x1 - x0 + 1, y1 - y0 + 1), sample.key);
+            checked +=
+                expect_outline(sheet, cv::Rect(x0, y0, x1 - x0 + 1, y1 - y0 + 1), sample.key);
         }
     }
     EXPECT_GT(checked, 0) << "none of the sheet's samples has a box";
@@ -161,8 +160,8 @@ TEST(LocateCommand, PrintsSplitShardAndRowOrSaysTheKeyIsMissing) {
     EXPECT_EQ(found.output, line(train, "train", train_at) + line(val, "val", val_at));
 
     const Rejection& rejected = dataset.manifest().rejected.front();
-    const auto missing =
-        run_synshard({"locate", (out / "index.h5").string(), "n01440764/none.JPEG", rejected.key, val.key});
+    const auto missing = run_synshard(
+        {"locate", (out / "index.h5").string(), "n01440764/none.JPEG", rejected.key, val.key});
     EXPECT_EQ(missing.exit_code, 1);
     EXPECT_NE(missing.output.find("n01440764/none.JPEG\tnot found"), std::string::npos)
         << missing.output;
@@ -183,7 +182,9 @@ TEST(InspectCommand, SummaryTextAndJsonAgreeWithTheManifest) {
     ASSERT_EQ(text.exit_code, 0) << text.output;
     for (const std::string& expected :
          {std::string("encoding      jpeg, quality 90"), std::string("shorter:64"),
-          "train " + std::string(13 - std::to_string(manifest.splits.at("train").num_samples).size(), ' ') +
+          "train " +
+              std::string(13 - std::to_string(manifest.splits.at("train").num_samples).size(),
+                          ' ') +
               std::to_string(manifest.splits.at("train").num_samples),
           std::string("duplicates"), std::string("leaks"), std::string("mean (RGB)")}) {
         EXPECT_NE(text.output.find(expected), std::string::npos) << expected << "\n" << text.output;
@@ -196,7 +197,8 @@ TEST(InspectCommand, SummaryTextAndJsonAgreeWithTheManifest) {
     EXPECT_EQ(summary["splits"]["val"]["num_samples"], manifest.splits.at("val").num_samples);
     EXPECT_EQ(summary["splits"]["train"]["shards"], manifest.splits.at("train").shards.size());
     std::map<std::string, std::uint64_t> by_reason;
-    for (const Rejection& rejection : manifest.rejected) ++by_reason[std::string(to_string(rejection.reason))];
+    for (const Rejection& rejection : manifest.rejected)
+        ++by_reason[std::string(to_string(rejection.reason))];
     EXPECT_FALSE(by_reason.empty()) << "the quirks corpus has rejects";
     EXPECT_EQ(summary["rejected"]["by_reason"].get<decltype(by_reason)>(), by_reason);
     EXPECT_EQ(summary["duplicates"]["groups"], manifest.duplicates.size());
@@ -220,7 +222,8 @@ TEST(InspectCommand, ClassShowsItsPathAndCountsAndAncestorsListTheirClasses) {
     const Dataset dataset(out);
     const manifest::ClassSummary& tench = dataset.manifest().classes.at(0);
     ASSERT_EQ(tench.synset, "n01440764");
-    const auto shown = run_synshard({"inspect", out.string(), "--class", tench.synset, "--json", "-"});
+    const auto shown =
+        run_synshard({"inspect", out.string(), "--class", tench.synset, "--json", "-"});
     ASSERT_EQ(shown.exit_code, 0) << shown.output;
     const auto json = nlohmann::json::parse(shown.output);
     EXPECT_EQ(json["label"], 0);
@@ -241,7 +244,8 @@ TEST(InspectCommand, ClassShowsItsPathAndCountsAndAncestorsListTheirClasses) {
         << text.output;
 
     // "fish" is no class but an ancestor of tench and goldfish.
-    const auto fish = run_synshard({"inspect", out.string(), "--class", "n02512053", "--json", "-"});
+    const auto fish =
+        run_synshard({"inspect", out.string(), "--class", "n02512053", "--json", "-"});
     ASSERT_EQ(fish.exit_code, 0) << fish.output;
     const auto fish_json = nlohmann::json::parse(fish.output);
     EXPECT_TRUE(fish_json["label"].is_null());
@@ -295,7 +299,8 @@ TEST(InspectCommand, PlotDrawsOneSortedBarPerClassAndOnePerRejectReason) {
     cv::Mat rejects;
     cv::transpose(plot, rejects);
     std::set<std::string> reasons;
-    for (const Rejection& rejection : manifest.rejected) reasons.insert(std::string(to_string(rejection.reason)));
+    for (const Rejection& rejection : manifest.rejected)
+        reasons.insert(std::string(to_string(rejection.reason)));
     EXPECT_EQ(bar_heights(rejects, reject_color).size(), reasons.size());
     EXPECT_EQ(run_synshard({"inspect", out.string(), "--plot", (dir / "p.svg").string()}).exit_code,
               2);

@@ -126,7 +126,8 @@ TEST(Dataset, ClassWordsAndHierarchyQueries) {
             EXPECT_EQ(path.back(), kEntity);
         }
         for (const manifest::ClassSummary& other : manifest.classes) {
-            if (other.label != summary.label) EXPECT_FALSE(dataset.is_a(summary.label, other.synset));
+            if (other.label != summary.label)
+                EXPECT_FALSE(dataset.is_a(summary.label, other.synset));
         }
     }
     // The sample corpus's first classes: tench and goldfish are fish, goldfinch is not.

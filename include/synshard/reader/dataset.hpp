@@ -4,12 +4,11 @@
 #include <filesystem>
 #include <iterator>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "synshard/h5/format.hpp"
 #include "synshard/manifest/manifest.hpp"

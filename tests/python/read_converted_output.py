@@ -79,6 +79,8 @@ def check_index(out, split, samples, shard_sizes):
 
 def check_shard_dataset(out, readme, samples, manifest):
     namespace = {}
+    # The block ends with a usage line on "sample/out", relative to the repository.
+    os.chdir(os.path.dirname(os.path.dirname(os.path.abspath(out))))
     exec(readme_block(readme, "class ShardDataset"), namespace)
     dataset = namespace["ShardDataset"](out, "train")
     check(len(dataset) == len(samples) == manifest["splits"]["train"]["num_samples"], "len")
@@ -129,7 +131,7 @@ def samples_val_label0(out):
 
 
 def main():
-    out, readme = sys.argv[1], sys.argv[2]
+    out, readme = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     with open(os.path.join(out, "manifest.json")) as f:
         manifest = json.load(f)
     by_split = {}

@@ -182,7 +182,7 @@ TEST(InspectCommand, SummaryTextAndJsonAgreeWithTheManifest) {
     ASSERT_EQ(text.exit_code, 0) << text.output;
     for (const std::string& expected :
          {std::string("encoding      jpeg, quality 90"), std::string("shorter:64"),
-          "train " +
+          "train" +
               std::string(13 - std::to_string(manifest.splits.at("train").num_samples).size(),
                           ' ') +
               std::to_string(manifest.splits.at("train").num_samples),

@@ -12,15 +12,16 @@
 
 namespace synshard::testing {
 
-// 4 classes of about 8 train images and 2 val images each, resized to shorter side 64,
-// 10-image shards, with boxes. Writes dir/corpus and dir/out; returns dir/out. Records a
-// test failure (with the commands' output) unless synth exits 0 and convert 0 or 3.
+// 5 classes (tench, goldfish, sea snake, tabby, barber chair) of about 7 train images and 2
+// val images each, resized to shorter side 64, 10-image train shards, 2 val shards. Writes
+// dir/corpus and dir/out; returns dir/out. Records a test failure (with the commands' output)
+// unless synth exits 0 and convert 0 or 3.
 inline std::filesystem::path write_converted_output(const std::filesystem::path& dir,
                                                     const std::string& encoding = "jpeg") {
     const std::string corpus = (dir / "corpus").string();
     const std::filesystem::path out = dir / "out";
     const ProcessResult synth =
-        run_synshard({"synth", "--output", corpus, "--num-classes", "4", "--per-class", "8",
+        run_synshard({"synth", "--output", corpus, "--num-classes", "5", "--per-class", "7",
                       "--val-per-class", "2", "--seed", "7", "--quirks"});
     EXPECT_EQ(synth.exit_code, 0) << synth.output;
     std::vector<std::string> convert{"convert",
@@ -38,6 +39,8 @@ inline std::filesystem::path write_converted_output(const std::filesystem::path&
                                      "7",
                                      "--shard-size",
                                      "10",
+                                     "--val-shards",
+                                     "2",
                                      "--max-reject-fraction",
                                      "1",
                                      "--encoding",

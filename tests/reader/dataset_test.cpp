@@ -126,17 +126,20 @@ TEST(Dataset, ClassWordsAndHierarchyQueries) {
             EXPECT_EQ(path.back(), kEntity);
         }
         for (const manifest::ClassSummary& other : manifest.classes) {
-            if (other.label != summary.label)
+            if (other.label != summary.label) {
                 EXPECT_FALSE(dataset.is_a(summary.label, other.synset));
+            }
         }
     }
-    // The sample corpus's first classes: tench and goldfish are fish, goldfinch is not.
+    // Tench and goldfish are fish, a tabby is not.
     const auto tench = dataset.label_of("n01440764");
-    const auto goldfinch = dataset.label_of("n01531178");
-    ASSERT_TRUE(tench && goldfinch);
+    const auto goldfish = dataset.label_of("n01443537");
+    const auto tabby = dataset.label_of("n02123045");
+    ASSERT_TRUE(tench && goldfish && tabby);
     const std::string fish = "n02512053";
     EXPECT_TRUE(dataset.is_a(*tench, fish));
-    EXPECT_FALSE(dataset.is_a(*goldfinch, fish));
+    EXPECT_TRUE(dataset.is_a(*goldfish, fish));
+    EXPECT_FALSE(dataset.is_a(*tabby, fish));
     EXPECT_FALSE(dataset.is_a(*tench, "n99999999"));
     EXPECT_FALSE(dataset.label_of(fish).has_value());
     EXPECT_THROW(dataset.class_entry(static_cast<std::int32_t>(manifest.classes.size())), Error);

@@ -194,7 +194,11 @@ std::string render_summary(const Json& s) {
     text << std::fixed << std::setprecision(2);
     for (const char* stat : {"mean", "std"}) {
         line(std::string(stat) + " (RGB)");
-        for (const auto& value : s["stats"][stat]) text << " " << value.get<double>();
+        const char* separator = "";
+        for (const auto& value : s["stats"][stat]) {
+            text << separator << value.get<double>();
+            separator = " ";
+        }
         text << "\n";
     }
     return text.str();

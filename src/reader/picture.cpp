@@ -18,7 +18,7 @@ const cv::Scalar kTextColor{235, 235, 235};
 void draw_caption(cv::Mat band, const std::vector<std::string>& lines) {
     band.setTo(kBackgroundColor);
     for (std::size_t i = 0; i < lines.size(); ++i) {
-        const int baseline = 4 + static_cast<int>(i + 1) * kCaptionLineHeight - 4;
+        const int baseline = static_cast<int>(i + 1) * kCaptionLineHeight;
         cv::putText(band, lines[i], cv::Point(4, baseline), cv::FONT_HERSHEY_SIMPLEX, kFontScale,
                     kTextColor, 1, cv::LINE_AA);
     }

@@ -3,8 +3,9 @@
 namespace synshard::cli {
 
 const std::vector<Command>& commands() {
-    static const std::vector<Command> all{synth_command(), plan_command(), convert_command(),
-                                          hierarchy_command(), verify_command()};
+    static const std::vector<Command> all{synth_command(),  plan_command(),     convert_command(),
+                                          verify_command(), inspect_command(),  show_command(),
+                                          locate_command(), hierarchy_command()};
     return all;
 }
 

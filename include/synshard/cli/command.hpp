@@ -34,6 +34,9 @@ Command plan_command();
 Command convert_command();
 Command hierarchy_command();
 Command verify_command();
+Command inspect_command();
+Command show_command();
+Command locate_command();
 
 // Every command, in the order --help lists them.
 const std::vector<Command>& commands();

@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""Reads a converted synshard output as a user would: h5py, numpy, OpenCV and PIL only.
+
+Usage: read_converted_output.py OUT README.md
+
+Checks every shard of OUT against docs/FORMAT.md and manifest.json, decodes every image
+with OpenCV and PIL, resolves every key through index.h5, and runs the `ShardDataset`
+class exactly as README.md shows it (also in a forked worker, as a DataLoader would).
+Exits non-zero on any mismatch.
+"""
+import io
+import json
+import os
+import re
+import sys
+
+import cv2
+import h5py
+import numpy as np
+from PIL import Image
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def readme_block(readme, marker):
+    """The ```python block of README.md that contains `marker`."""
+    with open(readme) as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    found = [b for b in blocks if marker in b]
+    check(len(found) == 1, f"README.md has {len(found)} python blocks with {marker!r}")
+    return found[0]
+
+
+def read_split(out, split, entry, classes):
+    """Every sample of the split in global order: (key, label, rgb, boxes)."""
+    samples = []
+    for shard_entry in entry["shards"]:
+        with h5py.File(os.path.join(out, shard_entry["path"]), "r") as f:
+            n = int(f.attrs["num_samples"])
+            check(n == shard_entry["num_samples"], f"{shard_entry['path']}: num_samples")
+            check(f.attrs["split"] == split, "split attribute")
+            check(f.attrs["encoding"] == "jpeg", "the sample output is JPEG")
+            words = list(f["classes/words"].asstr()[:])
+            check(words == [c["words"] for c in classes], "class words differ from manifest")
+            offsets, labels = f["image_offsets"][:], f["labels"][:]
+            synsets = [s.decode() for s in f["synsets"][:]]
+            keys = list(f["keys"].asstr()[:])
+            sizes, box_offsets, boxes = f["sizes"][:], f["bbox_offsets"][:], f["bboxes"][:]
+            for i in range(n):
+                encoded = f["image_bytes"][offsets[i]:offsets[i + 1]]
+                bgr = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+                pil = np.asarray(Image.open(io.BytesIO(encoded.tobytes())).convert("RGB"))
+                height, width = (int(v) for v in sizes[i])
+                check(bgr.shape == (height, width, 3), f"{keys[i]}: {bgr.shape} vs {sizes[i]}")
+                check(np.abs(bgr[:, :, ::-1].astype(int) - pil).mean() < 2, f"{keys[i]}: PIL")
+                check(synsets[i] == classes[labels[i]]["synset"], f"{keys[i]}: synset")
+                mine = boxes[box_offsets[i]:box_offsets[i + 1]]
+                check(np.all((mine[:, 0] >= 0) & (mine[:, 2] <= width) & (mine[:, 0] < mine[:, 2])
+                             & (mine[:, 1] >= 0) & (mine[:, 3] <= height) & (mine[:, 1] < mine[:, 3])),
+                      f"{keys[i]}: boxes outside {width}x{height}")
+                samples.append((keys[i], int(labels[i]), bgr[:, :, ::-1], mine))
+    return samples
+
+
+def check_index(out, split, samples, shard_sizes):
+    with h5py.File(os.path.join(out, "index.h5"), "r") as index:
+        group = index["splits"][split]
+        keys = list(group["keys"].asstr()[:])
+        check(keys == sorted(keys, key=lambda k: k.encode()), f"{split}: keys not sorted")
+        check(sorted(keys) == sorted(s[0] for s in samples), f"{split}: keys differ")
+        starts = np.cumsum([0] + shard_sizes)
+        for key, shard, row in zip(keys, group["key_shards"][:], group["key_rows"][:]):
+            check(samples[starts[shard] + row][0] == key, f"{split}: {key} misplaced")
+        check(list(group["labels"][:]) == [s[1] for s in samples], f"{split}: virtual labels")
+
+
+def check_shard_dataset(out, readme, samples, manifest):
+    namespace = {}
+    # The block ends with a usage line on "sample/out", relative to the repository.
+    os.chdir(os.path.dirname(os.path.dirname(os.path.abspath(out))))
+    exec(readme_block(readme, "class ShardDataset"), namespace)
+    dataset = namespace["ShardDataset"](out, "train")
+    check(len(dataset) == len(samples) == manifest["splits"]["train"]["num_samples"], "len")
+    sums = np.zeros(3)
+    for i, (key, label, rgb, boxes) in enumerate(samples):
+        item = dataset[i]
+        check(item["label"] == label, f"ShardDataset[{i}] label")
+        check(np.array_equal(item["image"], rgb), f"ShardDataset[{i}] image")
+        check(item["image"].flags["C_CONTIGUOUS"], "images are contiguous (torch.from_numpy)")
+        check(np.array_equal(item["boxes"], boxes), f"ShardDataset[{i}] boxes")
+        sums += item["image"].reshape(-1, 3).sum(axis=0)
+    pixels = sum(s[2].shape[0] * s[2].shape[1] for s in samples)
+    # OpenCV's JPEG decoder may round a few pixels differently from the converter's.
+    check(np.allclose(sums / pixels, manifest["stats"]["mean"], atol=0.5),
+          f"mean {sums / pixels} vs manifest {manifest['stats']['mean']}")
+    for bad in (-1, len(dataset)):
+        try:
+            dataset[bad]
+            check(False, f"ShardDataset[{bad}] did not raise IndexError")
+        except IndexError:
+            pass
+    # A forked worker (DataLoader's default) opens its own files.
+    opened = len(dataset.files)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read)
+        try:
+            ok = dataset[len(dataset) - 1]["label"] == samples[-1][1] and len(dataset.files) == 1
+        except Exception:
+            ok = False
+        os.write(write, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(child, 0)
+    check(answer == b"1", "ShardDataset in a forked worker")
+    check(len(dataset.files) == opened, "the worker's files are its own")
+    dataset_transformed = namespace["ShardDataset"](out, "val", transform=lambda s: s["label"])
+    check(dataset_transformed[0] == samples_val_label0(out), "transform")
+
+
+def samples_val_label0(out):
+    with open(os.path.join(out, "manifest.json")) as f:
+        first = json.load(f)["splits"]["val"]["shards"][0]["path"]
+    with h5py.File(os.path.join(out, first), "r") as f:
+        return int(f["labels"][0])
+
+
+def main():
+    out, readme = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    with open(os.path.join(out, "manifest.json")) as f:
+        manifest = json.load(f)
+    by_split = {}
+    for split, entry in manifest["splits"].items():
+        samples = read_split(out, split, entry, manifest["classes"])
+        check(len(samples) == entry["num_samples"], f"{split}: sample count")
+        check_index(out, split, samples, [s["num_samples"] for s in entry["shards"]])
+        by_split[split] = samples
+        print(f"{split}: {len(samples)} samples ok", flush=True)
+    check_shard_dataset(out, readme, by_split["train"], manifest)
+    print("ShardDataset ok", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

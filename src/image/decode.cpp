@@ -138,6 +138,10 @@ std::variant<SourceHeader, ImageFailure> read_jpeg_header(void* handle, Bytes by
                    (markers.frame == 0xc0 || markers.frame == 0xc2);
     header.cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
     header.inverted_cmyk = header.cmyk && markers.adobe;
+    if (colorspace == TJCS_YCbCr && subsampling >= 0 && subsampling < TJ_NUMSAMP &&
+        subsampling != TJSAMP_GRAY) {
+        header.chroma_step = {tjMCUWidth[subsampling] / 8, tjMCUHeight[subsampling] / 8};
+    }
     return header;
 }
 
@@ -520,6 +524,40 @@ std::optional<ImageFailure> Decoder::decode_jpeg(std::span<const std::uint8_t> b
         return jpeg_failure(decompressor_);
     }
     if (cmyk) cmyk_to_rgb(scratch_, header.inverted_cmyk, rgb);
+    return std::nullopt;
+}
+
+std::optional<ImageFailure> Decoder::decode_ycbcr(std::span<const std::uint8_t> bytes,
+                                                  const SourceHeader& header, Size cover,
+                                                  YcbcrPlanes& ycbcr) {
+    if (header.format != SourceFormat::jpeg || header.chroma_step == Size{}) {
+        throw Error("decode_ycbcr: not a YCbCr JPEG");
+    }
+    const Size size = jpeg_decode_size(header.stored, jpeg_scale_eighths(header.stored, cover));
+    std::array<unsigned char*, 3> planes{};
+    std::array<int, 3> strides{};
+    for (std::size_t c = 0; c < 3; ++c) {
+        // TurboJPEG pads the luma plane to whole chroma samples (tjPlaneWidth/Height).
+        const Size step = header.chroma_step;
+        const int columns = (size.width + step.width - 1) / step.width;
+        const int rows = (size.height + step.height - 1) / step.height;
+        cv::Mat& plane = ycbcr.planes[c];
+        if (c == 0) {
+            plane.create(rows * step.height, columns * step.width, CV_8UC1);
+        } else {
+            plane.create(rows, columns, CV_8UC1);
+        }
+        planes[c] = plane.data;
+        strides[c] = static_cast<int>(plane.step);
+    }
+    ycbcr.chroma_step = header.chroma_step;
+    const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_ACCURATEDCT;
+    if (tjDecompressToYUVPlanes(decompressor_, bytes.data(), bytes.size(), planes.data(),
+                                size.width, strides.data(), size.height, flags) != 0) {
+        auto failure = jpeg_failure(decompressor_);
+        reset_decompressor();
+        return failure;
+    }
     return std::nullopt;
 }
 

@@ -75,13 +75,7 @@ std::vector<std::uint8_t> JpegEncoder::encode(std::span<const std::uint8_t> pixe
     const int status =
         tjCompress2(handle_, pixels.data(), width, 0, height, tj_pixel_format(layout), &output,
                     &size, subsampling, settings.quality, flags);
-    if (status != 0) {
-        const std::string message = tjGetErrorStr2(handle_);
-        tjFree(output);
-        throw Error("JPEG encode: " + message);
-    }
-    std::vector<std::uint8_t> bytes(output, output + size);
-    tjFree(output);
+    std::vector<std::uint8_t> bytes = finish(status, output, size);
     if (settings.progressive) {
         // libjpeg-turbo 2.1.5 keeps the progressive scan script in the handle: a baseline
         // encode after it on the same handle comes out corrupt. A fresh handle forgets it.
@@ -90,6 +84,34 @@ std::vector<std::uint8_t> JpegEncoder::encode(std::span<const std::uint8_t> pixe
         tjDestroy(handle_);
         handle_ = fresh;
     }
+    return bytes;
+}
+
+std::vector<std::uint8_t> JpegEncoder::encode_ycbcr420(
+    const std::array<const std::uint8_t*, 3>& planes, const std::array<int, 3>& strides, int width,
+    int height, int quality) {
+    if (width <= 0 || height <= 0) {
+        throw Error("JPEG encode: bad size " + std::to_string(width) + "x" +
+                    std::to_string(height));
+    }
+    std::array<const unsigned char*, 3> sources = planes;  // TurboJPEG takes a non-const array
+    unsigned char* output = nullptr;
+    unsigned long size = 0;
+    const int status =
+        tjCompressFromYUVPlanes(handle_, sources.data(), width, strides.data(), height, TJSAMP_420,
+                                &output, &size, quality, TJFLAG_ACCURATEDCT);
+    return finish(status, output, size);
+}
+
+std::vector<std::uint8_t> JpegEncoder::finish(int status, unsigned char* output,
+                                              unsigned long size) {
+    if (status != 0) {
+        const std::string message = tjGetErrorStr2(handle_);
+        tjFree(output);
+        throw Error("JPEG encode: " + message);
+    }
+    std::vector<std::uint8_t> bytes(output, output + size);
+    tjFree(output);
     return bytes;
 }
 

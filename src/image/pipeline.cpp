@@ -296,13 +296,52 @@ std::variant<ProcessedImage, ImageFailure> Pipeline::process(std::span<const std
         header.orientation == 1 && layout.scaled == source && layout.output == source;
     const bool keep_original = options_.encoding == Encoding::original && header.plain && unchanged;
     const Size cover = oriented_size(layout.scaled, header.orientation);
-    if (auto failure = decoder_.decode(bytes, header, cover, options_.background, decoded_)) {
+    ProcessedImage result;
+    result.source_format = format;
+    result.source_width = source.width;
+    result.source_height = source.height;
+    result.width = layout.output.width;
+    result.height = layout.output.height;
+    result.content_rect = layout.content;
+    // A YCbCr JPEG stored as JPEG without turning or padding goes plane by plane: no
+    // chroma upsampling, colour conversion or chroma downsampling, and a third of the
+    // resampling at full resolution.
+    const bool stored_as_jpeg = options_.encoding == Encoding::jpeg ||
+                                (options_.encoding == Encoding::original && !keep_original);
+    if (stored_as_jpeg && header.chroma_step != Size{} && header.orientation == 1 &&
+        layout.content == Rect{0, 0, layout.output.width, layout.output.height}) {
+        if (auto failure = decoder_.decode_ycbcr(bytes, header, cover, ycbcr_)) {
+            return std::move(*failure);
+        }
+        result.data = encode_ycbcr(stored, cover, layout);
+    } else if (auto failure = render(bytes, header, cover, layout, keep_original, result)) {
         return std::move(*failure);
+    }
+
+    for (std::size_t i = 0; i < boxes.size(); ++i) {
+        if (auto box = transform_box(boxes[i], stored, header.orientation, layout)) {
+            result.boxes.push_back(*box);
+            result.box_sources.push_back(static_cast<std::uint32_t>(i));
+        } else {
+            ++result.boxes_dropped;
+        }
+    }
+    return result;
+}
+
+std::optional<ImageFailure> Pipeline::render(std::span<const std::uint8_t> bytes,
+                                             const SourceHeader& header, Size cover,
+                                             const Layout& layout, bool keep_original,
+                                             ProcessedImage& result) {
+    if (auto failure = decoder_.decode(bytes, header, cover, options_.background, decoded_)) {
+        return failure;
     }
     const cv::Mat& upright = orient(decoded_, header.orientation, oriented_);
     // A DCT-scaled JPEG decode holds the image in its first source * M / 8 pixels.
-    const int eighths = format == SourceFormat::jpeg ? jpeg_scale_eighths(stored, cover) : 8;
+    const int eighths =
+        header.format == SourceFormat::jpeg ? jpeg_scale_eighths(header.stored, cover) : 8;
     const double scale = eighths / 8.0;
+    const Size source = oriented_size(header.stored, header.orientation);
     const cv::Mat& scaled = resample(upright, eighths < 8, source.width * scale,
                                      source.height * scale, layout.scaled, resized_);
     const cv::Mat* image = &scaled;
@@ -314,13 +353,6 @@ std::variant<ProcessedImage, ImageFailure> Pipeline::process(std::span<const std
         image = &output_;
     }
 
-    ProcessedImage result;
-    result.source_format = format;
-    result.source_width = source.width;
-    result.source_height = source.height;
-    result.width = layout.output.width;
-    result.height = layout.output.height;
-    result.content_rect = layout.content;
     const std::span<const std::uint8_t> pixels(image->data, image->total() * image->elemSize());
     if (keep_original) {
         result.data.assign(bytes.begin(), bytes.end());
@@ -338,15 +370,37 @@ std::variant<ProcessedImage, ImageFailure> Pipeline::process(std::span<const std
                                       {options_.quality, ChromaSubsampling::s420, false});
     }
 
-    for (std::size_t i = 0; i < boxes.size(); ++i) {
-        if (auto box = transform_box(boxes[i], stored, header.orientation, layout)) {
-            result.boxes.push_back(*box);
-            result.box_sources.push_back(static_cast<std::uint32_t>(i));
-        } else {
-            ++result.boxes_dropped;
-        }
+    return std::nullopt;
+}
+
+std::vector<std::uint8_t> Pipeline::encode_ycbcr(Size stored, Size cover, const Layout& layout) {
+    // The decoded planes hold the image in their first stored * M / 8 luma pixels.
+    const double scale = jpeg_scale_eighths(stored, cover) / 8.0;
+    const double ratio_x = stored.width * scale / layout.scaled.width;
+    const double ratio_y = stored.height * scale / layout.scaled.height;
+    std::array<const std::uint8_t*, 3> planes{};
+    std::array<int, 3> strides{};
+    for (std::size_t c = 0; c < 3; ++c) {
+        // Output plane coordinate u is output pixel u * out_step, scaled-image pixel
+        // u * out_step + crop.x, source pixel that times the ratio, source plane
+        // coordinate that over the source's step.
+        const int out_step = c == 0 ? 1 : 2;
+        const Size in_step = c == 0 ? Size{1, 1} : ycbcr_.chroma_step;
+        // TurboJPEG reads the luma plane padded to whole chroma samples: the padding
+        // continues the resampling, so it is deterministic too.
+        const int rows = (layout.output.height + 1) / 2 * (c == 0 ? 2 : 1);
+        const int columns = (layout.output.width + 1) / 2 * (c == 0 ? 2 : 1);
+        cv::Mat& plane = planes_[c];
+        plane.create(rows, columns, CV_8UC1);
+        resampler_.resample(
+            ycbcr_.planes[c],
+            {out_step * ratio_x / in_step.width, layout.crop.x * ratio_x / in_step.width},
+            {out_step * ratio_y / in_step.height, layout.crop.y * ratio_y / in_step.height}, plane);
+        planes[c] = plane.data;
+        strides[c] = static_cast<int>(plane.step);
     }
-    return result;
+    return encoder_.encode_ycbcr420(planes, strides, layout.output.width, layout.output.height,
+                                    options_.quality);
 }
 
 cv::Mat Pipeline::decode_stored(std::span<const std::uint8_t> bytes, Encoding encoding, int height,

@@ -596,6 +596,36 @@ TEST(ImagePipeline, QualityMatchesTheNaivePath) {
     }
 }
 
+// The same rule for JPEG output, where a YCbCr JPEG is resampled plane by plane: both
+// sides stored as JPEG q90 (naive: full decode, INTER_AREA, cv::imencode).
+TEST(ImagePipeline, JpegQualityMatchesTheNaivePath) {
+    Pipeline pipeline(options_with("shorter:256", Encoding::jpeg));
+    const std::pair<int, int> sizes[] = {
+        {500, 375}, {375, 500}, {641, 479}, {2000, 1500}, {3000, 2000}};
+    std::uint64_t seed = 200;
+    for (const auto& [width, height] : sizes) {
+        SCOPED_TRACE(std::to_string(width) + "x" + std::to_string(height));
+        const ByteVector jpeg = encode_jpeg(photo_like(width, height, seed++, 14));
+        const ProcessedImage image = expect_success(pipeline, jpeg);
+        const cv::Mat ours = stored_pixels(pipeline, image);
+        const cv::Mat full = decoded(jpeg);
+        cv::Mat full_float;
+        full.convertTo(full_float, CV_32FC3);
+        cv::Mat reference_float;
+        cv::resize(full_float, reference_float, ours.size(), 0, 0, cv::INTER_LANCZOS4);
+        cv::Mat reference;
+        reference_float.convertTo(reference, CV_8UC3);
+        cv::Mat naive;
+        cv::resize(full, naive, ours.size(), 0, 0, cv::INTER_AREA);
+        const cv::Mat naive_stored =
+            decoded(encode_with_opencv(naive, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90}));
+        const double ours_db = cv::PSNR(ours, reference);
+        const double naive_db = cv::PSNR(naive_stored, reference);
+        EXPECT_GE(ours_db, naive_db - 1.0)
+            << "ours " << ours_db << " dB, naive " << naive_db << " dB";
+    }
+}
+
 // --- options ---------------------------------------------------------------------------
 
 PipelineOptions parse_options(std::vector<std::string> args) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -47,6 +48,15 @@ struct SourceHeader {
     bool transparency = false;   // an alpha channel or a PNG tRNS chunk
     bool cmyk = false;           // a CMYK or YCCK JPEG
     bool inverted_cmyk = false;  // ... with an Adobe marker: stored values are 255 - ink
+    // A YCbCr JPEG's chroma subsampling: chroma planes hold one sample per
+    // chroma_step.width x chroma_step.height luma samples. {0, 0} for anything else.
+    Size chroma_step = {};
+};
+
+// A JPEG's Y, Cb and Cr planes (CV_8UC1 each) as stored, before colour conversion.
+struct YcbcrPlanes {
+    std::array<cv::Mat, 3> planes;
+    Size chroma_step;  // see SourceHeader
 };
 
 // Decodes untrusted image bytes to 8-bit RGB. One per thread: it keeps a TurboJPEG
@@ -73,6 +83,13 @@ class Decoder {
     std::optional<ImageFailure> decode(std::span<const std::uint8_t> bytes,
                                        const SourceHeader& header, Size cover, Rgb background,
                                        cv::Mat& rgb);
+
+    // Decodes a JPEG whose header has a chroma_step (YCbCr) to its Y, Cb and Cr planes
+    // at the DCT scale decode() would use: no chroma upsampling and no colour conversion,
+    // for callers that resample and re-encode YCbCr. Failures as for decode().
+    std::optional<ImageFailure> decode_ycbcr(std::span<const std::uint8_t> bytes,
+                                             const SourceHeader& header, Size cover,
+                                             YcbcrPlanes& ycbcr);
 
   private:
     void reset_decompressor();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -33,7 +34,18 @@ class JpegEncoder {
     std::vector<std::uint8_t> encode(std::span<const std::uint8_t> pixels, int width, int height,
                                      PixelLayout layout, const JpegEncodeSettings& settings);
 
+    // Encodes 4:2:0 Y, Cb and Cr planes (the chroma planes ceil(width / 2) x
+    // ceil(height / 2), the Y plane twice that, as TurboJPEG's tjPlaneWidth/Height; rows
+    // `strides` bytes apart) as a baseline JPEG of width x height:
+    // the colour conversion and chroma downsampling of encode() are skipped. Throws Error
+    // as encode() does.
+    std::vector<std::uint8_t> encode_ycbcr420(const std::array<const std::uint8_t*, 3>& planes,
+                                              const std::array<int, 3>& strides, int width,
+                                              int height, int quality);
+
   private:
+    std::vector<std::uint8_t> finish(int status, unsigned char* output, unsigned long size);
+
     void* handle_;
 };
 

@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <cstdint>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <set>
 #include <span>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "synshard/image/decode.hpp"
 #include "synshard/image/geometry.hpp"
 #include "synshard/image/jpeg_encoder.hpp"
+#include "synshard/image/resample.hpp"
 
 namespace synshard::image {
 
@@ -110,9 +112,20 @@ class Pipeline {
                           int width);
 
   private:
+    // Decodes to RGB, orients, resamples, crops or pads and stores result.data.
+    std::optional<ImageFailure> render(std::span<const std::uint8_t> bytes,
+                                       const SourceHeader& header, Size cover, const Layout& layout,
+                                       bool keep_original, ProcessedImage& result);
+    // The JPEG of ycbcr_ (an upright YCbCr decode of a `stored` JPEG for `cover`)
+    // resampled and cropped to `layout` (no padding), plane by plane.
+    std::vector<std::uint8_t> encode_ycbcr(Size stored, Size cover, const Layout& layout);
+
     PipelineOptions options_;
     Decoder decoder_;
     JpegEncoder encoder_;
+    Resampler resampler_;
+    YcbcrPlanes ycbcr_;
+    std::array<cv::Mat, 3> planes_;
     cv::Mat decoded_;
     cv::Mat oriented_;
     cv::Mat resized_;

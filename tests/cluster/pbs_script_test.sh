@@ -40,7 +40,7 @@ pbs_job 123.fake-server 0
 "${pbs_env[@]}" >>job.log 2>&1 &
 job=$!
 deadline=$((SECONDS + 120))
-until compgen -G "$run/tmp/rank-*.spool" >/dev/null; do
+until compgen -G "$run/tmp/synshard-*/*/*.spool" >/dev/null; do
   kill -0 "$job" 2>/dev/null || { cat job.log >&2; fail "the job ended before it could be signalled"; }
   ((SECONDS < deadline)) || fail "no spool within 120 s"
   sleep 0.05

@@ -24,7 +24,7 @@ say "submitted job $job"
 # interrupts real work rather than the start-up.
 scratch=$run/tmp/synshard-$job
 deadline=$((SECONDS + 120))
-until compgen -G "$scratch/rank-*.spool" >/dev/null; do
+until compgen -G "$scratch/synshard-*/*/*.spool" >/dev/null; do
   state=$(job_field "$job" JobState)
   [[ "$state" == PENDING || "$state" == RUNNING ]] ||
     fail "job $job ended ($state) before it could be signalled: nothing was tested"

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "synshard/cli/command.hpp"
+#include "synshard/cli/options.hpp"
 #include "synshard/cli/root_only.hpp"
 #include "synshard/reader/dataset.hpp"
 #include "synshard/reader/picture.hpp"
@@ -356,9 +357,8 @@ Command inspect_command() {
     command.operands = "OUT";
     command.describe = [](po::options_description& options,
                           po::positional_options_description& positional) {
+        add_output_operand(options, positional);
         options.add_options()  //
-            ("output", po::value<std::string>()->required()->value_name("OUT"),
-             "the converted output: its directory, index.h5 or manifest.json")  //
             ("class", po::value<std::string>()->value_name("WNID"),
              "describe one synset instead: a class, or an ancestor and the classes below it")  //
             ("json", po::value<std::string>()->value_name("FILE"),
@@ -366,7 +366,6 @@ Command inspect_command() {
              "text)")  //
             ("plot", po::value<std::string>()->value_name("FILE.png"),
              "also draw images per class for each split and rejects by reason (PNG)");
-        positional.add("output", 1);
     };
     command.execute = [](const po::variables_map& values, const mpi::Comm& comm) {
         const std::string output = values["output"].as<std::string>();

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "synshard/cli/command.hpp"
+#include "synshard/cli/options.hpp"
 #include "synshard/cli/root_only.hpp"
 #include "synshard/reader/dataset.hpp"
 
@@ -29,12 +30,11 @@ Command locate_command() {
     command.operands = "OUT KEY...";
     command.describe = [](po::options_description& options,
                           po::positional_options_description& positional) {
+        add_output_operand(options, positional);
         options.add_options()  //
-            ("output", po::value<std::string>()->required()->value_name("OUT"),
-             "the converted output: its directory, index.h5 or manifest.json")  //
             ("key", po::value<std::vector<std::string>>()->required()->value_name("KEY"),
              "image keys as stored, e.g. n01440764_10026.JPEG or ILSVRC2012_val_00000001.JPEG");
-        positional.add("output", 1).add("key", -1);
+        positional.add("key", -1);
     };
     command.execute = [](const po::variables_map& values, const mpi::Comm& comm) {
         return run_on_root(comm, "locate", [&] {

@@ -8,6 +8,13 @@
 
 namespace synshard::cli {
 
+void add_output_operand(po::options_description& options,
+                        po::positional_options_description& positional) {
+    options.add_options()("output", po::value<std::string>()->required()->value_name("OUT"),
+                          "the converted output: its directory, index.h5 or manifest.json");
+    positional.add("output", 1);
+}
+
 po::options_description common_options() {
     po::options_description options("Common options");
     options.add_options()                                   //

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "synshard/cli/command.hpp"
+#include "synshard/cli/options.hpp"
 #include "synshard/cli/root_only.hpp"
 #include "synshard/reader/dataset.hpp"
 #include "synshard/reader/picture.hpp"
@@ -111,9 +112,8 @@ Command show_command() {
     command.operands = "OUT";
     command.describe = [](po::options_description& options,
                           po::positional_options_description& positional) {
+        add_output_operand(options, positional);
         options.add_options()  //
-            ("output", po::value<std::string>()->required()->value_name("OUT"),
-             "the converted output: its directory, index.h5 or manifest.json")  //
             ("split", po::value<std::string>()->default_value("train")->value_name("SPLIT"),
              "train or val")  //
             ("index", po::value<std::int64_t>()->default_value(0)->value_name("I"),
@@ -126,7 +126,6 @@ Command show_command() {
              "a grid of samples I..I+N-1 instead of one sample at its stored size")  //
             ("tile", po::value<int>()->default_value(256)->value_name("PX"),
              "contact sheet cell side: each image is scaled to fit PX x PX");
-        positional.add("output", 1);
     };
     command.execute = [](const po::variables_map& values, const mpi::Comm& comm) {
         const ShowOptions options = read_options(values);

@@ -12,6 +12,11 @@
 
 namespace synshard::cli {
 
+// The required first operand `OUT` (option "output") of the commands that read a
+// converted output: its directory, index.h5 or manifest.json.
+void add_output_operand(po::options_description& options,
+                        po::positional_options_description& positional);
+
 // The options every command has: --help, --config, --log-level.
 po::options_description common_options();
 

@@ -16,7 +16,7 @@ packages=(
   libboost-program-options-dev wordnet-base
   # tests, benchmarks, fuzzing and code habits
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy
-  python3 python3-h5py python3-numpy python3-pil python3-opencv time util-linux
+  python3 python3-h5py python3-numpy python3-pil python3-opencv time util-linux procps
   # cluster tests: a one-node Slurm, and network-namespace "nodes" (tests/cluster/)
   slurmctld slurmd slurm-client munge iproute2 iputils-ping
 )

@@ -157,32 +157,24 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
 
 void write_index(const std::filesystem::path& output_dir, const IndexContents& contents) {
     const std::filesystem::path final_path = output_dir / kIndexFileName;
-    const std::filesystem::path temporary = temporary_path_for(final_path);
-    check_hierarchy(contents, temporary.string());
-    try {
-        std::optional<File> file(File::create(temporary));
-        file->set_attribute("format_version", kFormatVersion);
-        file->set_attribute("encoding", contents.encoding);
-        file->set_attribute("label_scheme", contents.label_scheme);
-        if (contents.encoding == kRawEncoding) {
-            file->set_attribute("raw_height", std::int64_t{contents.raw_height});
-            file->set_attribute("raw_width", std::int64_t{contents.raw_width});
-        }
-        Group classes = file->create_group("classes");
-        write_class_table(classes, contents.classes, ClassTableContent::for_index);
-        classes.write_vector<std::int32_t>("nodes", contents.hierarchy.class_nodes).close();
-        classes.close();
-        write_hierarchy(*file, contents.hierarchy);
-        Group splits = file->create_group("splits");
-        for (const SplitIndex& split : contents.splits) write_split(splits, split, contents);
-        splits.close();
-        file->close();
-        publish_file(temporary, final_path);
-    } catch (...) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw;
+    check_hierarchy(contents, final_path.string());
+    File file = File::create(final_path);
+    file.set_attribute("format_version", kFormatVersion);
+    file.set_attribute("encoding", contents.encoding);
+    file.set_attribute("label_scheme", contents.label_scheme);
+    if (contents.encoding == kRawEncoding) {
+        file.set_attribute("raw_height", std::int64_t{contents.raw_height});
+        file.set_attribute("raw_width", std::int64_t{contents.raw_width});
     }
+    Group classes = file.create_group("classes");
+    write_class_table(classes, contents.classes, ClassTableContent::for_index);
+    classes.write_vector<std::int32_t>("nodes", contents.hierarchy.class_nodes).close();
+    classes.close();
+    write_hierarchy(file, contents.hierarchy);
+    Group splits = file.create_group("splits");
+    for (const SplitIndex& split : contents.splits) write_split(splits, split, contents);
+    splits.close();
+    file.publish();
 }
 
 }  // namespace synshard::h5

@@ -8,15 +8,15 @@
 #include "synshard/h5/h5.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 
 namespace synshard::h5 {
 
 struct ShardWriter::State {
     ShardSpec spec;
     std::filesystem::path final_path;
-    std::filesystem::path temporary_path;
     std::int64_t num_classes = 0;
-    std::string context;  // the temporary file, for error messages
+    std::string context;  // the shard's path, for error messages
 
     // Destroyed in reverse order: the dataset before the file.
     std::optional<File> file;
@@ -35,14 +35,6 @@ struct ShardWriter::State {
     std::vector<std::uint64_t> bbox_offsets{0};
     std::vector<std::int32_t> bbox_labels;
     bool finished = false;
-
-    ~State() {
-        if (finished) return;
-        images.reset();
-        file.reset();
-        std::error_code ignored;
-        std::filesystem::remove(temporary_path, ignored);
-    }
 
     std::uint64_t num_samples() const { return labels.size(); }
 
@@ -138,8 +130,7 @@ ShardWriter::ShardWriter(ShardSpec spec, const ClassTable& classes)
     const std::filesystem::path directory = s.spec.output_dir / s.spec.split;
     s.final_path =
         directory / shard_file_name(s.spec.split, s.spec.shard_index, s.spec.shard_count);
-    s.temporary_path = temporary_path_for(s.final_path);
-    s.context = s.temporary_path.string();
+    s.context = s.final_path.string();
     s.num_classes = static_cast<std::int64_t>(classes.classes.size());
     if (s.spec.split.empty() || s.spec.shard_count < 1 || s.spec.shard_index < 0 ||
         s.spec.shard_index >= s.spec.shard_count || s.spec.encoding.empty()) {
@@ -154,7 +145,7 @@ ShardWriter::ShardWriter(ShardSpec spec, const ClassTable& classes)
     std::filesystem::create_directories(directory, error);
     if (error) throw_system_error("creating " + directory.string(), error.value());
 
-    s.file.emplace(File::create(s.temporary_path));
+    s.file.emplace(File::create(s.final_path));
     File& out = *s.file;
     out.set_attribute("format_version", kFormatVersion);
     out.set_attribute("split", s.spec.split);
@@ -223,8 +214,7 @@ PublishedShard ShardWriter::finish() {
     }
     s.images->close();
     s.write_metadata();
-    s.file->close();
-    publish_file(s.temporary_path, s.final_path);
+    const FileImage image = s.file->publish();
     s.finished = true;
 
     PublishedShard published;
@@ -232,10 +222,8 @@ PublishedShard ShardWriter::finish() {
     published.relative_path =
         shard_relative_path(s.spec.split, s.spec.shard_index, s.spec.shard_count);
     published.num_samples = s.num_samples();
-    std::error_code error;
-    published.bytes = std::filesystem::file_size(s.final_path, error);
-    if (error) throw_system_error("size of " + s.final_path.string(), error.value());
-    published.sha256 = sha256_of_file(s.final_path);
+    published.bytes = image.bytes().size();
+    published.sha256 = sha256(image.bytes());
     return published;
 }
 

@@ -35,6 +35,18 @@ bool try_create(const std::filesystem::path& path, const std::string& holder) {
     return true;
 }
 
+// A killed process stays a zombie until its parent (often init) reaps it; it holds no
+// lock any more, so it counts as gone.
+bool is_running(long pid) {
+    if (::kill(static_cast<pid_t>(pid), 0) != 0) return errno != ESRCH;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return true;  // no procfs: trust kill()
+    // "pid (command) state ...": the command may hold spaces and parentheses.
+    const auto state = line.rfind(')');
+    return state == std::string::npos || state + 2 >= line.size() || line[state + 2] != 'Z';
+}
+
 }  // namespace
 
 std::filesystem::path OutputLock::lock_path(const std::filesystem::path& directory) {
@@ -50,8 +62,7 @@ OutputLock::OutputLock(const std::filesystem::path& directory) : path_(lock_path
     std::string held_host;
     long held_pid = 0;
     existing >> held_host >> held_pid;
-    const bool dead_here = held_host == host && held_pid > 0 &&
-                           ::kill(static_cast<pid_t>(held_pid), 0) != 0 && errno == ESRCH;
+    const bool dead_here = held_host == host && held_pid > 0 && !is_running(held_pid);
     if (dead_here) {
         ::unlink(path_.c_str());
         if (try_create(path_, holder)) return;

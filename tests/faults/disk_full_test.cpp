@@ -42,11 +42,7 @@ class TmpfsMount {
     std::string error_;
 };
 
-// DISABLED: finds a real bug. After ENOSPC, ShardWriter's cleanup closes the file, the
-// failing H5Fclose leaves HDF5's file ID dangling, and HDF5's own close of it at
-// MPI_Finalize segfaults (exit 139 instead of 1). Everything else this test checks holds
-// (message, no *.tmp, no manifest, the rerun completes). Enable once src/h5 is fixed.
-TEST(FaultsDiskFull, DISABLED_FailsNamingTheFileLeavesNoPartialFileAndARerunWithRoomCompletes) {
+TEST(FaultsDiskFull, FailsNamingTheFileLeavesNoPartialFileAndARerunWithRoomCompletes) {
     if (!running_as_root()) GTEST_SKIP() << "needs root to mount a tmpfs (running as non-root)";
     TempDir dir;
     const auto corpus = dir / "corpus";

@@ -6,6 +6,7 @@
 
 #include "support/test_support.hpp"
 #include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
 
 namespace synshard::h5 {
 namespace {
@@ -32,14 +33,14 @@ TEST(H5Errors, MissingFileNamesPathAndHdf5Stack) {
 TEST(H5Errors, MissingDatasetNamesFileAndObject) {
     testing::TempDir dir;
     const auto path = dir / "a.h5";
-    File::create(path).close();
+    File::create(path).publish();
     const File file = File::open_read_only(path);
     const std::string text = error_text([&] { file.open_dataset("nothing"); });
     EXPECT_NE(text.find(path.string() + ":/nothing"), std::string::npos) << text;
     EXPECT_NE(text.find("H5Dopen2()"), std::string::npos) << text;
 }
 
-TEST(H5Handles, DestructorsCloseEverything) {
+TEST(H5Handles, DestructorsCloseEverythingAndAnUnpublishedFileLeavesNothing) {
     testing::TempDir dir;
     const auto path = dir / "a.h5";
     {
@@ -50,17 +51,52 @@ TEST(H5Handles, DestructorsCloseEverything) {
         // Handles left open on purpose: their destructors must release them.
     }
     EXPECT_EQ(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
-    File file = File::open_read_only(path);
-    EXPECT_EQ(file.open_group("g").open_dataset("v").read<std::int32_t>(),
-              (std::vector<std::int32_t>{1, 2, 3}));
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
 
-TEST(H5Handles, CloseOfFileWithOpenObjectsFailsLoudly) {
+TEST(H5Handles, PublishOfFileWithOpenObjectsFailsLoudlyAndLeavesNothing) {
     testing::TempDir dir;
-    File file = File::create(dir / "a.h5");
-    Group group = file.create_group("g");
-    const std::string text = error_text([&] { file.close(); });
-    EXPECT_NE(text.find("closing " + (dir / "a.h5").string()), std::string::npos) << text;
+    const auto path = dir / "a.h5";
+    {
+        File file = File::create(path);
+        Group group = file.create_group("g");
+        const std::string text = error_text([&] { file.publish(); });
+        EXPECT_NE(text.find("closing " + path.string()), std::string::npos) << text;
+        // The group closes first, then the file that stayed open.
+    }
+    EXPECT_EQ(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(H5Publish, WritesExactlyWhatHdf5WritesToADisk) {
+    testing::TempDir dir;
+    const std::vector<std::int32_t> values(100000, 7);
+    const auto fill = [&](Location& file) {
+        file.set_attribute("name", "same");
+        file.write_vector<std::int32_t>("v", values).close();
+    };
+    File in_memory = File::create(dir / "memory.h5");
+    fill(in_memory);
+    const FileImage image = in_memory.publish();
+    EXPECT_EQ(read_file(dir / "memory.h5"),
+              std::vector<std::uint8_t>(image.bytes().begin(), image.bytes().end()));
+    EXPECT_FALSE(std::filesystem::exists(dir / "memory.h5.tmp"));
+
+    // The same content through HDF5's default (sec2) driver with the same settings.
+    const auto on_disk = dir / "disk.h5";
+    {
+        const hid_t creation = H5Fget_create_plist(File::open_read_only(dir / "memory.h5").id());
+        ASSERT_GE(H5Pset_obj_track_times(creation, false), 0);  // not kept in the file
+        const hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+        ASSERT_GE(H5Pset_libver_bounds(access, kLowBound, kHighBound), 0);
+        // A Location over a file that HDF5 writes itself.
+        Group file(H5Fcreate(on_disk.c_str(), H5F_ACC_TRUNC, creation, access), H5Fclose,
+                   on_disk.string());
+        H5Pclose(access);
+        H5Pclose(creation);
+        fill(file);
+    }
+    EXPECT_EQ(read_file(on_disk), read_file(dir / "memory.h5"));
 }
 
 TEST(H5Handles, MovedHandleIsClosedOnce) {
@@ -102,7 +138,7 @@ TEST(H5RoundTrip, EveryTypeAndAttribute) {
         file.write_vector<std::int32_t>("empty", std::vector<std::int32_t>{}).close();
         file.set_attribute("name", "shard \xc3\xa9");
         file.set_attribute("count", std::int64_t{-42});
-        file.close();
+        file.publish();
     }
     const File file = File::open_read_only(path);
     EXPECT_EQ(file.open_dataset("u8").read<std::uint8_t>(), bytes);

@@ -73,6 +73,9 @@ pid=$!
 wait_for '[[ $(ls "$work/kill/train" 2>/dev/null | wc -l) -ge 3 ]]' || fail "kill: no shard seen"
 kill -9 -- -$pid
 wait $pid 2>/dev/null
+# SIGKILL is asynchronous: a rank may still be tearing down its memory (and holding the
+# output lock) for a moment after mpirun is gone.
+wait_for '! pgrep -g $pid >/dev/null' || fail "kill: ranks outlived kill -9"
 [[ ! -e "$work/kill/manifest.json" ]] || echo "kill: note: the job finished before the kill"
 no_partial_files "$work/kill"
 echo "kill: $(ls "$work/kill/train" | grep -c '\.h5$') train shards under final names after kill -9, all complete"

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 
 #include "support/test_support.hpp"
@@ -45,6 +46,24 @@ TEST(OutputLock, ALockLeftByADeadProcessOnThisHostIsTakenOver) {
     EXPECT_NO_THROW(OutputLock taken(dir.path()));
     std::ofstream(OutputLock::lock_path(dir.path())) << "other-host " << child << "\n";
     EXPECT_THROW(OutputLock refused(dir.path()), Error);
+}
+
+TEST(OutputLock, AKilledHolderNotYetReapedIsGone) {
+    testing::TempDir dir;
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    ASSERT_GT(child, 0);
+    std::ofstream(OutputLock::lock_path(dir.path())) << hostname() << " " << child << "\n";
+    EXPECT_THROW(OutputLock refused(dir.path()), Error) << "a live holder keeps its lock";
+    ::kill(child, SIGKILL);
+    // A zombie until waitpid(): waitid with WNOWAIT sees it die without reaping it.
+    siginfo_t info{};
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);
+    EXPECT_NO_THROW(OutputLock taken(dir.path()));
+    ::waitpid(child, nullptr, 0);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,9 +57,12 @@ class Handle {
     const std::string& context() const { return context_; }
     void close();
 
-  private:
+  protected:
     void close_quietly() noexcept;
+    // Forgets the id without closing it (after a successful close by the caller).
+    void release() noexcept;
 
+  private:
     hid_t id_ = H5I_INVALID_HID;
     Closer closer_ = nullptr;
     std::string context_;
@@ -165,16 +169,56 @@ class Group : public Location {
     using Location::Location;
 };
 
+// The bytes of a file that was assembled in memory (File::create), owned.
+class FileImage {
+  public:
+    std::span<const std::uint8_t> bytes() const { return {buffer_.get(), size_}; }
+
+  private:
+    friend class File;
+    struct Free {
+        void operator()(std::uint8_t* buffer) const noexcept;
+    };
+    FileImage(std::unique_ptr<std::uint8_t, Free> buffer, std::size_t size)
+        : buffer_(std::move(buffer)), size_(size) {}
+
+    std::unique_ptr<std::uint8_t, Free> buffer_;
+    std::size_t size_ = 0;
+};
+
 class File : public Location {
   public:
-    using Location::Location;
-    // Creates (truncating) a file with the deterministic creation settings above.
+    File() = default;
+    ~File();
+    File(File&&) noexcept;
+    File& operator=(File&&) noexcept;
+
+    // Creates a file with the deterministic creation settings above, assembled in memory
+    // (HDF5's core driver without a backing store): nothing reaches the disk before
+    // publish(). HDF5 itself never writes to the disk because a write failing inside
+    // H5Fclose (ENOSPC) leaves HDF5 1.10 with a half-closed file that crashes the
+    // library's shutdown; a failing write of ours is a plain error. Memory: the file.
     static File create(const std::filesystem::path& path);
     static File open_read_only(const std::filesystem::path& path);
     const std::filesystem::path& path() const { return path_; }
 
+    // Closes now. When HDF5 refuses (objects in the file are still open), throws and the
+    // file stays open, so that the destructor closes it after them.
+    void close();
+
+    // Closes a file made by create() and writes its bytes to path() the crash-safe way
+    // (write_file_atomically: "<path>.tmp", fsync, rename; the temporary is removed on
+    // failure). Returns the bytes written: exactly what HDF5 writes to a file on disk.
+    FileImage publish();
+
+    // Where HDF5's core driver keeps a created file's bytes (see h5.cpp).
+    struct Memory;
+
   private:
+    File(hid_t id, std::string context, std::filesystem::path path, std::unique_ptr<Memory> memory);
+
     std::filesystem::path path_;
+    std::unique_ptr<Memory> memory_;  // null for files opened from the disk
 };
 
 class Dataset : public Handle {

@@ -55,7 +55,7 @@ struct IndexContents {
     std::vector<SplitIndex> splits;
 };
 
-// Writes OUT/index.h5 (as "index.h5.tmp", then published like a shard). Layout in
+// Writes OUT/index.h5 (assembled in memory, then published like a shard). Layout in
 // docs/FORMAT.md: class table with glosses and class -> node, the hierarchy, and per split
 // the shard list, the keys sorted bytewise with their shard and row, and virtual datasets
 // `labels` (always) and `images` (raw encoding) spanning the split's shards through

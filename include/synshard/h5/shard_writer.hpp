@@ -54,22 +54,22 @@ struct PublishedShard {
     Sha256Digest sha256{};
 };
 
-// Writes one shard file, one sample at a time. The file is created as "<final>.tmp"
-// (replacing any stale one) and only appears under its final name in finish(), complete
-// and synced. Memory: the metadata of one shard plus one image chunk (kImageChunkBytes);
-// image bytes go to the file as soon as a chunk is full.
+// Writes one shard file, one sample at a time. The file is assembled in memory
+// (h5::File::create) and only reaches the disk in finish(), written as "<final>.tmp",
+// synced and renamed: nothing is ever visible under the final name unless complete, and a
+// full disk is a plain write error. Memory: the whole shard (its images and metadata).
 //
 // The file's bytes depend only on the spec, the class table and the samples in the
 // order they were added: writing the same inputs again gives a byte-identical file.
 //
-// A writer destroyed before finish() (an exception, an interrupted job) closes and
-// removes its temporary file. Not thread-safe; one writer per file.
+// A writer destroyed before finish() (an exception, an interrupted job) leaves nothing
+// on disk. Not thread-safe; one writer per file.
 class ShardWriter {
   public:
     // Image bytes are written to the file in chunks of this size (Fletcher32 each).
     static constexpr std::size_t kImageChunkBytes = std::size_t{64} * 1024;
 
-    // Creates OUT/<split>/ if needed and the temporary file. Throws Error naming the
+    // Creates OUT/<split>/ if needed and the in-memory file. Throws Error naming the
     // file on any failure; throws Error if the spec or class table is invalid.
     ShardWriter(ShardSpec spec, const ClassTable& classes);
     ~ShardWriter();

@@ -392,7 +392,7 @@ std::vector<std::uint8_t> Pipeline::encode_ycbcr(Size stored, Size cover, const 
         const int columns = (layout.output.width + 1) / 2 * (c == 0 ? 2 : 1);
         cv::Mat& plane = planes_[c];
         plane.create(rows, columns, CV_8UC1);
-        resampler_.resample(
+        resamplers_[c].resample(
             ycbcr_.planes[c],
             {out_step * ratio_x / in_step.width, layout.crop.x * ratio_x / in_step.width},
             {out_step * ratio_y / in_step.height, layout.crop.y * ratio_y / in_step.height}, plane);

@@ -12,9 +12,6 @@
 namespace synshard::image {
 namespace {
 
-// Fraction bits of the vertically filtered row: 255 * 64 with the cubic's overshoot
-// stays well inside int16.
-constexpr int kRowBits = 6;
 constexpr double kRadius = 2;  // Catmull-Rom's support, in (stretched) source pixels
 
 // Keys' cubic with a = -0.5 (Catmull-Rom): interpolating, sharp, small negative lobes.
@@ -28,10 +25,13 @@ double catmull_rom(double x) {
 }  // namespace
 
 int Resampler::tap_count(double scale) {
-    // Taps beyond the support get weight zero.
     const double support = kRadius * std::max(scale, 1.0);
-    const int needed = static_cast<int>(std::ceil(2 * support)) + 1;
-    return (needed + 3) / 4 * 4;  // whole groups of 4 for the SSE2 horizontal pass
+    return static_cast<int>(std::ceil(2 * support)) + 1;
+}
+
+int Resampler::row_tap_count(double scale) {
+    // Taps beyond the support get weight zero.
+    return (tap_count(scale) + 3) / 4 * 4;  // whole groups of 4 for the SSE2 pass
 }
 
 void Resampler::build_table(AxisMap map, int source_length, int target_length, int taps,
@@ -40,6 +40,9 @@ void Resampler::build_table(AxisMap map, int source_length, int target_length, i
     const double support = kRadius * stretch;
     // A source shorter than the filter: every output reads all of it.
     taps = std::min(taps, source_length);
+    table.map = map;
+    table.source_length = source_length;
+    table.target_length = target_length;
     table.taps = taps;
     table.first.resize(static_cast<std::size_t>(target_length));
     table.weights.assign(static_cast<std::size_t>(target_length) * static_cast<std::size_t>(taps),
@@ -82,8 +85,8 @@ namespace {
 
 // The two passes with the tap count known at compile time, so the compiler unrolls the
 // tap loops and vectorises the vertical pass across the row.
-constexpr int kVerticalShift = Resampler::kWeightBits - kRowBits;
-constexpr int kHorizontalShift = Resampler::kWeightBits + kRowBits;
+constexpr int kVerticalShift = Resampler::kWeightBits - Resampler::kRowBits;
+constexpr int kHorizontalShift = Resampler::kWeightBits + Resampler::kRowBits;
 
 // One output row at source width from `taps` source rows (`in`), in fixed point with
 // kRowBits fraction bits. The SSE2 path computes exactly what the scalar loop does
@@ -129,16 +132,20 @@ std::uint8_t to_pixel(std::int32_t sum) {
 }
 
 // One channel of the output row (every `step`-th byte of `out`) from one channel of a
-// vertically filtered row.
+// vertically filtered row. The SSE2 path computes exactly what the scalar loop does, four
+// output samples at a time: pmaddwd products are exact, the four partial sums of each
+// output are added by a transpose, and saturating packs clamp to 0..255 like to_pixel.
 void horizontal_pass(const std::int16_t* row, const Resampler::Table& table, int width,
                      std::uint8_t* out, int step) {
     constexpr std::int32_t kRound = 1 << (kHorizontalShift - 1);
     const int taps = table.taps;
+    int x = 0;
 #if defined(__SSE2__)
     if (taps % 4 == 0) {
-        for (int x = 0; x < width; ++x) {
-            const std::int16_t* in = row + table.first[static_cast<std::size_t>(x)];
-            const std::int16_t* weights = &table.weights[static_cast<std::size_t>(x) * taps];
+        const auto partial_sums = [&](int output) {
+            const std::int16_t* in = row + table.first[static_cast<std::size_t>(output)];
+            const std::int16_t* weights =
+                &table.weights[static_cast<std::size_t>(output) * static_cast<std::size_t>(taps)];
             __m128i sums = _mm_setzero_si128();
             int k = 0;
             for (; k + 8 <= taps; k += 8) {
@@ -153,16 +160,33 @@ void horizontal_pass(const std::int16_t* row, const Resampler::Table& table, int
                     _mm_madd_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in + k)),
                                    _mm_loadl_epi64(reinterpret_cast<const __m128i*>(weights + k))));
             }
-            sums = _mm_add_epi32(sums, _mm_shuffle_epi32(sums, _MM_SHUFFLE(1, 0, 3, 2)));
-            sums = _mm_add_epi32(sums, _mm_shuffle_epi32(sums, _MM_SHUFFLE(2, 3, 0, 1)));
-            out[x * step] = to_pixel(_mm_cvtsi128_si32(sums) + kRound);
+            return sums;
+        };
+        const __m128i round = _mm_set1_epi32(kRound);
+        for (; x + 4 <= width; x += 4) {
+            const __m128i a = partial_sums(x);
+            const __m128i b = partial_sums(x + 1);
+            const __m128i c = partial_sums(x + 2);
+            const __m128i d = partial_sums(x + 3);
+            // [a0+a2, b0+b2, a1+a3, b1+b3] and the same for c, d; then one sum per lane.
+            const __m128i ab = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
+            const __m128i cd = _mm_add_epi32(_mm_unpacklo_epi32(c, d), _mm_unpackhi_epi32(c, d));
+            const __m128i sums = _mm_add_epi32(
+                _mm_add_epi32(_mm_unpacklo_epi64(ab, cd), _mm_unpackhi_epi64(ab, cd)), round);
+            const __m128i shifted = _mm_srai_epi32(sums, kHorizontalShift);
+            const __m128i words = _mm_packs_epi32(shifted, shifted);
+            const auto pixels =
+                static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(words, words)));
+            for (int i = 0; i < 4; ++i) {
+                out[(x + i) * step] = static_cast<std::uint8_t>(pixels >> (8 * i));
+            }
         }
-        return;
     }
 #endif
-    for (int x = 0; x < width; ++x) {
+    for (; x < width; ++x) {
         const std::int16_t* in = row + table.first[static_cast<std::size_t>(x)];
-        const std::int16_t* weights = &table.weights[static_cast<std::size_t>(x) * taps];
+        const std::int16_t* weights =
+            &table.weights[static_cast<std::size_t>(x) * static_cast<std::size_t>(taps)];
         std::int32_t sum = kRound;
         for (int k = 0; k < taps; ++k) sum += weights[k] * in[k];
         out[x * step] = to_pixel(sum);
@@ -176,8 +200,16 @@ void Resampler::resample(const cv::Mat& source, AxisMap x, AxisMap y, cv::Mat& t
         source.empty() || target.empty()) {
         throw Error("Resampler: needs non-empty 8-bit images with 1 or 3 channels");
     }
-    build_table(x, source.cols, target.cols, tap_count(x.scale), columns_);
-    build_table(y, source.rows, target.rows, tap_count(y.scale), rows_);
+    // Runs of same-sized images (most of ImageNet is 500x375) reuse the tables.
+    const auto prepare = [](AxisMap map, int source_length, int target_length, int taps,
+                            Table& table) {
+        if (table.map.scale != map.scale || table.map.offset != map.offset ||
+            table.source_length != source_length || table.target_length != target_length) {
+            build_table(map, source_length, target_length, taps, table);
+        }
+    };
+    prepare(x, source.cols, target.cols, row_tap_count(x.scale), columns_);
+    prepare(y, source.rows, target.rows, tap_count(y.scale), rows_);
     const int channels = source.channels();
     const int samples = source.cols * channels;
     row_.resize(static_cast<std::size_t>(samples));

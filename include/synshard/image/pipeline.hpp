@@ -123,7 +123,8 @@ class Pipeline {
     PipelineOptions options_;
     Decoder decoder_;
     JpegEncoder encoder_;
-    Resampler resampler_;
+    // One per YCbCr plane, so that each keeps its weight tables across same-sized images.
+    std::array<Resampler, 3> resamplers_;
     YcbcrPlanes ycbcr_;
     std::array<cv::Mat, 3> planes_;
     cv::Mat decoded_;

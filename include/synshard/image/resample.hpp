@@ -33,10 +33,23 @@ class Resampler {
         int taps = 0;
         std::vector<int> first;
         std::vector<std::int16_t> weights;
+        // What the table was built for; resample() reuses it for the same axis.
+        AxisMap map;
+        int source_length = 0;
+        int target_length = 0;
     };
     static constexpr int kWeightBits = 14;
-    // How many source samples an output sample reads at `scale` (a multiple of 4).
+    // Fraction bits of a vertically filtered sample (int16): 255 * 64 with the cubic's
+    // overshoot stays well inside. The output pixel at (x, y) is, exactly,
+    //   v(i) = (sum_k rows.weights[y][k] * source[rows.first[y] + k][i] + 2^7) >> 8
+    //   clamp((sum_k columns.weights[x][k] * v(columns.first[x] + k) + 2^19) >> 20, 0, 255)
+    // with the shifts kWeightBits -+ kRowBits (per channel for interleaved images).
+    static constexpr int kRowBits = 6;
+    // How many source samples an output sample reads at `scale`: every one the filter
+    // reaches, plus one (a window starting at any offset covers the support).
     static int tap_count(double scale);
+    // tap_count rounded up to a multiple of 4, as the horizontal pass along a row reads.
+    static int row_tap_count(double scale);
     // The table for `map`: at most `taps` taps (fewer only for a shorter source).
     static void build_table(AxisMap map, int source_length, int target_length, int taps,
                             Table& table);

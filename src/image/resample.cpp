@@ -90,35 +90,50 @@ constexpr int kHorizontalShift = Resampler::kWeightBits + Resampler::kRowBits;
 
 // One output row at source width from `taps` source rows (`in`), in fixed point with
 // kRowBits fraction bits. The SSE2 path computes exactly what the scalar loop does
-// (pmaddwd is an exact 16 x 16 -> 32-bit multiply-add).
+// (pmaddwd is an exact 16 x 16 -> 32-bit multiply-add), 16 samples at a time with the
+// weights of each pair of taps packed once per row.
 void vertical_pass(const std::uint8_t* const* in, const std::int16_t* weights, int taps,
-                   int samples, std::int16_t* row) {
+                   int samples, std::int16_t* row, std::vector<std::int32_t>& pairs) {
     constexpr std::int32_t kRound = 1 << (kVerticalShift - 1);
     int i = 0;
 #if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128();
-    for (; i + 8 <= samples; i += 8) {
-        __m128i low = _mm_set1_epi32(kRound);
-        __m128i high = low;
-        for (int k = 0; k < taps; k += 2) {
-            // Taps in pairs; an odd last tap pairs with itself at weight zero.
-            const bool pair = k + 1 < taps;
-            const __m128i a = _mm_unpacklo_epi8(
-                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in[k] + i)), zero);
-            const __m128i b =
-                pair ? _mm_unpacklo_epi8(
-                           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in[k + 1] + i)), zero)
-                     : zero;
-            const __m128i w =
-                _mm_set1_epi32(static_cast<int>(static_cast<std::uint16_t>(weights[k])) |
-                               (pair ? static_cast<int>(weights[k + 1]) << 16 : 0));
-            low = _mm_add_epi32(low, _mm_madd_epi16(_mm_unpacklo_epi16(a, b), w));
-            high = _mm_add_epi32(high, _mm_madd_epi16(_mm_unpackhi_epi16(a, b), w));
-        }
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i),
-                         _mm_packs_epi32(_mm_srai_epi32(low, kVerticalShift),
-                                         _mm_srai_epi32(high, kVerticalShift)));
+    // Taps in pairs; an odd last tap pairs with itself at weight zero.
+    pairs.resize(static_cast<std::size_t>((taps + 1) / 2));
+    for (int k = 0; k < taps; k += 2) {
+        const auto high =
+            k + 1 < taps ? static_cast<std::uint32_t>(static_cast<std::uint16_t>(weights[k + 1]))
+                         : 0U;
+        pairs[static_cast<std::size_t>(k / 2)] = static_cast<std::int32_t>(
+            static_cast<std::uint32_t>(static_cast<std::uint16_t>(weights[k])) | (high << 16));
     }
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i round = _mm_set1_epi32(kRound);
+    const auto widen = [&](int k, int at) {
+        return k < taps ? _mm_unpacklo_epi8(
+                              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in[k] + at)), zero)
+                        : zero;
+    };
+    for (; i + 16 <= samples; i += 16) {
+        __m128i sums[4] = {round, round, round, round};
+        for (int k = 0; k < taps; k += 2) {
+            const __m128i w = _mm_set1_epi32(pairs[static_cast<std::size_t>(k / 2)]);
+            for (int half = 0; half < 2; ++half) {
+                const __m128i a = widen(k, i + 8 * half);
+                const __m128i b = widen(k + 1, i + 8 * half);
+                sums[2 * half] =
+                    _mm_add_epi32(sums[2 * half], _mm_madd_epi16(_mm_unpacklo_epi16(a, b), w));
+                sums[2 * half + 1] =
+                    _mm_add_epi32(sums[2 * half + 1], _mm_madd_epi16(_mm_unpackhi_epi16(a, b), w));
+            }
+        }
+        for (int half = 0; half < 2; ++half) {
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i + 8 * half),
+                             _mm_packs_epi32(_mm_srai_epi32(sums[2 * half], kVerticalShift),
+                                             _mm_srai_epi32(sums[2 * half + 1], kVerticalShift)));
+        }
+    }
+#else
+    static_cast<void>(pairs);
 #endif
     for (; i < samples; ++i) {
         std::int32_t sum = kRound;
@@ -221,7 +236,7 @@ void Resampler::resample(const cv::Mat& source, AxisMap x, AxisMap y, cv::Mat& t
             rows_in_[static_cast<std::size_t>(k)] = source.ptr<std::uint8_t>(first + k);
         }
         vertical_pass(rows_in_.data(), &rows_.weights[static_cast<std::size_t>(out_y) * rows_.taps],
-                      rows_.taps, samples, row_.data());
+                      rows_.taps, samples, row_.data(), weight_pairs_);
         std::uint8_t* out = target.ptr<std::uint8_t>(out_y);
         if (channels == 1) {
             horizontal_pass(row_.data(), columns_, target.cols, out, 1);

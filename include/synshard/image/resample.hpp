@@ -60,6 +60,7 @@ class Resampler {
     std::vector<const std::uint8_t*> rows_in_;  // the source rows one output row reads
     std::vector<std::int16_t> row_;             // one vertically filtered row, in fixed point
     std::vector<std::int16_t> planes_;          // row_ one channel after the other
+    std::vector<std::int32_t> weight_pairs_;    // one output row's taps, packed in pairs
 };
 
 }  // namespace synshard::image

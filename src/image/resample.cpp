@@ -136,7 +136,7 @@ void horizontal_pass(const std::int16_t* row, const Resampler::Table& table, int
     const int taps = table.taps;
 #if defined(__SSE2__)
     if (taps % 4 == 0) {
-        for (int x = 0; x < width; ++x) {
+        for (int x = 0; x < width; ++x, out += step) {
             const std::int16_t* in = row + table.first[static_cast<std::size_t>(x)];
             const std::int16_t* weights = &table.weights[static_cast<std::size_t>(x) * taps];
             __m128i sums = _mm_setzero_si128();
@@ -155,17 +155,17 @@ void horizontal_pass(const std::int16_t* row, const Resampler::Table& table, int
             }
             sums = _mm_add_epi32(sums, _mm_shuffle_epi32(sums, _MM_SHUFFLE(1, 0, 3, 2)));
             sums = _mm_add_epi32(sums, _mm_shuffle_epi32(sums, _MM_SHUFFLE(2, 3, 0, 1)));
-            out[x * step] = to_pixel(_mm_cvtsi128_si32(sums) + kRound);
+            *out = to_pixel(_mm_cvtsi128_si32(sums) + kRound);
         }
         return;
     }
 #endif
-    for (int x = 0; x < width; ++x) {
+    for (int x = 0; x < width; ++x, out += step) {
         const std::int16_t* in = row + table.first[static_cast<std::size_t>(x)];
         const std::int16_t* weights = &table.weights[static_cast<std::size_t>(x) * taps];
         std::int32_t sum = kRound;
         for (int k = 0; k < taps; ++k) sum += weights[k] * in[k];
-        out[x * step] = to_pixel(sum);
+        *out = to_pixel(sum);
     }
 }
 
@@ -196,11 +196,11 @@ void Resampler::resample(const cv::Mat& source, AxisMap x, AxisMap y, cv::Mat& t
             continue;
         }
         // Interleaved channels are filtered one plane at a time (contiguous taps).
-        for (int c = 0; c < channels; ++c) {
-            std::int16_t* plane = &planes_[static_cast<std::size_t>(c * source.cols)];
-            for (int i = 0; i < source.cols; ++i) {
-                plane[i] = row_[static_cast<std::size_t>(i * channels + c)];
-            }
+        const auto columns = static_cast<std::size_t>(source.cols);
+        const auto interleave = static_cast<std::size_t>(channels);
+        for (std::size_t c = 0; c < interleave; ++c) {
+            std::int16_t* plane = &planes_[c * columns];
+            for (std::size_t i = 0; i < columns; ++i) plane[i] = row_[i * interleave + c];
             horizontal_pass(plane, columns_, target.cols, out + c, channels);
         }
     }

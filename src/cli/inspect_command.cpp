@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
@@ -109,9 +110,10 @@ Json describe_synset(const reader::Dataset& dataset, const std::string& wnid) {
     Json paths = Json::array();
     for (const auto& path : hierarchy.paths_to_root(wnid)) {
         Json names = Json::array();
-        for (auto step = path.rbegin(); step != path.rend(); ++step) {
-            names.push_back(Json{{"synset", *step}, {"words", hierarchy.synset(*step).words}});
-        }
+        std::transform(path.rbegin(), path.rend(), std::back_inserter(names),
+                       [&](const std::string& step) {
+                           return Json{{"synset", step}, {"words", hierarchy.synset(step).words}};
+                       });
         paths.push_back(names);
     }
     result["paths"] = paths;
@@ -261,7 +263,8 @@ void put_text(cv::Mat& image, const std::string& text, cv::Point at, double scal
     cv::putText(image, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, kInk, 1, cv::LINE_AA);
 }
 
-cv::Mat class_panel(const std::string& split, std::vector<std::uint64_t> counts, cv::Scalar color) {
+cv::Mat class_panel(const std::string& split, std::vector<std::uint64_t> counts,
+                    const cv::Scalar& color) {
     cv::Mat panel(kTitleHeight + kBarAreaHeight + kAxisHeight, kPlotWidth, CV_8UC3, kWhite);
     std::sort(counts.rbegin(), counts.rend());
     std::uint64_t total = 0;
@@ -281,14 +284,15 @@ cv::Mat class_panel(const std::string& split, std::vector<std::uint64_t> counts,
     put_text(panel, "classes, most images first", {kMarginLeft, bottom + 16}, 0.4);
     const auto n = static_cast<std::int64_t>(counts.size());
     for (std::int64_t i = 0; i < n; ++i) {
-        if (most == 0 || counts[static_cast<std::size_t>(i)] == 0) continue;
+        const std::uint64_t count = counts[static_cast<std::size_t>(i)];
+        if (most == 0 || count == 0) continue;
         // With more classes than pixels several share a column; sorted, the tallest shows.
         int left = kMarginLeft + static_cast<int>(i * width / n);
         int right = kMarginLeft + static_cast<int>((i + 1) * width / n) - 1;
         if (right - left >= 2) --right;  // a gap between bars wide enough to have one
         right = std::max(left, right);
-        const int height = static_cast<int>(std::lround(
-            static_cast<double>(counts[static_cast<std::size_t>(i)]) * kBarAreaHeight / most));
+        const int height = static_cast<int>(
+            std::lround(static_cast<double>(count) * kBarAreaHeight / static_cast<double>(most)));
         if (height == 0) continue;
         cv::rectangle(panel, cv::Point(left, bottom - height), cv::Point(right, bottom - 1), color,
                       cv::FILLED);

@@ -35,7 +35,8 @@ ArchiveReader::ArchiveReader(const std::filesystem::path& path)
     archive_read_support_filter_all(handle_->reader);
     archive_read_support_format_tar(handle_->reader);
     archive_read_support_format_gnutar(handle_->reader);
-    if (archive_read_open_fd(handle_->reader, handle_->fd, 64 * 1024) != ARCHIVE_OK) {
+    constexpr std::size_t kReadBlockBytes = std::size_t{64} * 1024;
+    if (archive_read_open_fd(handle_->reader, handle_->fd, kReadBlockBytes) != ARCHIVE_OK) {
         fail("opening");
     }
 }

@@ -87,7 +87,7 @@ void load_xml_folder(const fs::path& folder, const std::string& prefix, BoxMap& 
 }
 
 void load_xml_tar(const fs::path& tar, const std::string& prefix, BoxMap& boxes, BoxStats& stats) {
-    constexpr std::int64_t kMaxXmlBytes = 16 * 1024 * 1024;
+    constexpr std::int64_t kMaxXmlBytes = std::int64_t{16} * 1024 * 1024;
     try {
         ArchiveReader reader(tar);
         while (auto header = reader.next()) {

@@ -217,8 +217,8 @@ void Dataspace::select_block(std::span<const hsize_t> start, std::span<const hsi
 // ---- PropertyList
 
 PropertyList::PropertyList(hid_t plist_class, std::string context)
-    : Handle((silence_automatic_printing(), H5Pcreate(plist_class)), H5Pclose, context) {
-    check_id(id(), "creating " + context);
+    : Handle((silence_automatic_printing(), H5Pcreate(plist_class)), H5Pclose, std::move(context)) {
+    check_id(id(), "creating " + this->context());
 }
 
 // ---- Location
@@ -354,7 +354,7 @@ Dataset Location::write_fixed_ascii(const std::string& name, std::span<const std
             throw Error(where + ": \"" + values[i] + "\" is longer than " + std::to_string(length) +
                         " bytes");
         }
-        std::copy(values[i].begin(), values[i].end(), buffer.begin() + i * length);
+        std::copy(values[i].begin(), values[i].end(), buffer.data() + i * length);
     }
     const Datatype type = Datatype::fixed_ascii(length);
     const hsize_t dims[] = {values.size()};

@@ -52,7 +52,8 @@ struct ShardWriter::State {
     void append_encoded(std::span<const std::uint8_t> bytes) {
         while (!bytes.empty()) {
             const std::size_t take = std::min(bytes.size(), kImageChunkBytes - pending.size());
-            pending.insert(pending.end(), bytes.begin(), bytes.begin() + take);
+            const std::span<const std::uint8_t> head = bytes.first(take);
+            pending.insert(pending.end(), head.begin(), head.end());
             bytes = bytes.subspan(take);
             if (pending.size() == kImageChunkBytes) {
                 write_chunk(pending);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstddef>
 #include <cstdio>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -231,14 +232,15 @@ PixelStats pixel_stats(const cv::Mat& rgb, const Rect& content) {
     }
     PixelStats stats;
     for (int y = content.y; y < content.y + content.height; ++y) {
-        const std::uint8_t* pixel = rgb.ptr<std::uint8_t>(y) + 3 * content.x;
+        const std::uint8_t* pixel = rgb.ptr<std::uint8_t>(y) + std::ptrdiff_t{3} * content.x;
         // Per-row 32-bit sums cannot overflow (65535 * 255^2 < 2^32).
         std::array<std::uint32_t, 3> sum{};
         std::array<std::uint64_t, 3> squares{};
         for (int x = 0; x < content.width; ++x, pixel += 3) {
             for (std::size_t c = 0; c < 3; ++c) {
                 sum[c] += pixel[c];
-                squares[c] += std::uint32_t{pixel[c]} * pixel[c];
+                // 32-bit squares (255^2 fits), added to the 64-bit sums.
+                squares[c] += static_cast<std::uint64_t>(std::uint32_t{pixel[c]} * pixel[c]);
             }
         }
         for (std::size_t c = 0; c < 3; ++c) {

@@ -192,19 +192,19 @@ void horizontal_pass(const std::int16_t* row, const Resampler::Table& table, int
             const __m128i words = _mm_packs_epi32(shifted, shifted);
             const auto pixels =
                 static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(words, words)));
-            for (int i = 0; i < 4; ++i) {
-                out[(x + i) * step] = static_cast<std::uint8_t>(pixels >> (8 * i));
+            for (int i = 0; i < 4; ++i, out += step) {
+                *out = static_cast<std::uint8_t>(pixels >> (8 * i));
             }
         }
     }
 #endif
-    for (; x < width; ++x) {
+    for (; x < width; ++x, out += step) {
         const std::int16_t* in = row + table.first[static_cast<std::size_t>(x)];
         const std::int16_t* weights =
             &table.weights[static_cast<std::size_t>(x) * static_cast<std::size_t>(taps)];
         std::int32_t sum = kRound;
         for (int k = 0; k < taps; ++k) sum += weights[k] * in[k];
-        out[x * step] = to_pixel(sum);
+        *out = to_pixel(sum);
     }
 }
 
@@ -243,11 +243,11 @@ void Resampler::resample(const cv::Mat& source, AxisMap x, AxisMap y, cv::Mat& t
             continue;
         }
         // Interleaved channels are filtered one plane at a time (contiguous taps).
-        for (int c = 0; c < channels; ++c) {
-            std::int16_t* plane = &planes_[static_cast<std::size_t>(c * source.cols)];
-            for (int i = 0; i < source.cols; ++i) {
-                plane[i] = row_[static_cast<std::size_t>(i * channels + c)];
-            }
+        const auto columns = static_cast<std::size_t>(source.cols);
+        const auto interleave = static_cast<std::size_t>(channels);
+        for (std::size_t c = 0; c < interleave; ++c) {
+            std::int16_t* plane = &planes_[c * columns];
+            for (std::size_t i = 0; i < columns; ++i) plane[i] = row_[i * interleave + c];
             horizontal_pass(plane, columns_, target.cols, out + c, channels);
         }
     }

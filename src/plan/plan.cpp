@@ -569,6 +569,7 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
             write_item(out, found->second->items[k]);
     }
     std::vector<Bytes> messages;
+    messages.reserve(outgoing.size());
     for (auto& writer : outgoing) messages.push_back(std::move(writer.bytes()));
     std::map<std::size_t, std::vector<Item>> received;
     for (const auto& bytes : comm.all_to_all(messages)) {
@@ -585,6 +586,7 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     }
 
     std::vector<manifest::GroupDigest> digests;
+    digests.reserve(mine.size());
     for (const auto& source : mine) digests.push_back(source.digest);
     std::vector<manifest::GroupDigest> all_digests;
     for (const auto& bytes : comm.all_gather(manifest::encode_digests(digests))) {

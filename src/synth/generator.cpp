@@ -209,6 +209,7 @@ VocAnnotation annotation_for(const ClassPlan& class_plan, const TrainFile& file)
 // Real solution files are not sorted by image; a keyed shuffle keeps that trap.
 void shuffle_rows(std::vector<LocRow>& rows, std::uint64_t seed) {
     std::vector<std::pair<std::uint64_t, LocRow>> keyed;
+    keyed.reserve(rows.size());
     for (auto& row : rows)
         keyed.emplace_back(keyed_hash(seed, "csv/" + row.image_id), std::move(row));
     std::sort(keyed.begin(), keyed.end(),

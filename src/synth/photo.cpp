@@ -109,8 +109,9 @@ void draw_clutter(Rng& rng, cv::Mat& image) {
                             360, colour, cv::FILLED, cv::LINE_AA);
                 break;
             case 2: {
-                std::vector<cv::Point> corners;
                 const int sides = uniform_int(rng, 3, 6);
+                std::vector<cv::Point> corners;
+                corners.reserve(static_cast<std::size_t>(sides));
                 for (int k = 0; k < sides; ++k) {
                     corners.push_back(at + cv::Point(uniform_int(rng, -extent, extent),
                                                      uniform_int(rng, -extent, extent)));

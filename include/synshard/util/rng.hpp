@@ -4,7 +4,7 @@
 
 namespace synshard {
 
-__extension__ typedef unsigned __int128 Uint128;  // GCC/Clang builtin, for a wide multiply
+__extension__ using Uint128 = unsigned __int128;  // GCC/Clang builtin, for a wide multiply
 
 // A small deterministic generator (SplitMix64). Unlike std:: distributions, every
 // derived value below is defined here, so a seed gives the same stream on every

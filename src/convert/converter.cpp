@@ -698,6 +698,12 @@ bool Conversion::write_shards() {
                 const std::size_t job = round * ranks + dest;
                 if (job >= jobs.size()) break;
                 ByteWriter writer;
+                if (kept[job] == 0) {
+                    std::uint64_t bytes = 0;
+                    for (const auto index : images_of_job[job])
+                        bytes += sizeof(std::uint64_t) + images_[index].entry.length;
+                    writer.reserve(bytes);
+                }
                 for (const auto index : images_of_job[job]) {
                     const auto& image = images_[index];
                     if (kept[job] != 0) {

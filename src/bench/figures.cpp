@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <string_view>
 
 #include "synshard/util/error.hpp"
 
@@ -244,17 +245,18 @@ std::string format_table(const std::vector<Figure>& figures) {
     for (const auto& figure : figures) width = std::max(width, figure.name.size());
     std::ostringstream text;
     char line[256];
-    std::snprintf(line, sizeof line, "%-*s  %22s  %-12s  %s\n", static_cast<int>(width), "figure",
-                  "value", "target", "");
+    std::snprintf(line, sizeof line, "%-*s  %22s  target\n", static_cast<int>(width), "figure",
+                  "value");
     text << line;
     for (const auto& figure : figures) {
         char value[64];
         const int digits = std::abs(figure.value) >= 100 ? 0 : std::abs(figure.value) >= 10 ? 1 : 2;
         std::snprintf(value, sizeof value, "%.*f %s", digits, figure.value, figure.unit.c_str());
-        std::snprintf(line, sizeof line, "%-*s  %22s  %-12s  %s\n", static_cast<int>(width),
+        std::snprintf(line, sizeof line, "%-*s  %22s  %-12s  %s", static_cast<int>(width),
                       figure.name.c_str(), value, figure.target.c_str(),
                       to_string(figure.verdict).c_str());
-        text << line;
+        std::string_view row(line);
+        text << row.substr(0, row.find_last_not_of(' ') + 1) << "\n";
     }
     return text.str();
 }

@@ -3,9 +3,9 @@
 namespace synshard::cli {
 
 const std::vector<Command>& commands() {
-    static const std::vector<Command> all{synth_command(),  plan_command(),     convert_command(),
-                                          verify_command(), inspect_command(),  show_command(),
-                                          locate_command(), hierarchy_command()};
+    static const std::vector<Command> all{synth_command(),  plan_command(),      convert_command(),
+                                          verify_command(), inspect_command(),   show_command(),
+                                          locate_command(), hierarchy_command(), bench_command()};
     return all;
 }
 

@@ -23,7 +23,7 @@ Command convert_command() {
                        }
                        options.effective = options_to_json(
                            values, {"config", "help", "log-level", "quiet", "scratch",
-                                    "expect-manifest", "json", "resume", "restart"});
+                                    "expect-manifest", "json", "resume", "restart", "stats"});
                        return convert::convert(options, comm);
                    },
                    /*interruptible=*/true};

@@ -22,6 +22,7 @@
 #include "synshard/util/fs.hpp"
 #include "synshard/util/interrupt.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/memory.hpp"
 #include "synshard/util/output_lock.hpp"
 
 namespace synshard::convert {
@@ -194,6 +195,8 @@ class Conversion {
     // Collective: the shards published in a round go into the root's journal.
     void record_published(const std::vector<manifest::ShardEntry>& published);
     ExitCode finish();
+    // Collective: the root writes options_.stats (see convert()).
+    void write_stats(ExitCode code);
 
     bool interrupted_everywhere() const { return comm_.max(interrupt_signal() != 0 ? 1 : 0) != 0; }
     void time_phase(const std::string& name, Clock::time_point start) {
@@ -218,6 +221,8 @@ class Conversion {
     std::array<std::uint32_t, kSplits> shard_counts_{};
     std::vector<std::pair<Split, h5::KeyLocation>> locations_;
     std::map<std::string, double> timings_;
+    image::StageTimes stage_times_;
+    double write_exchange_seconds_ = 0;
     Clock::time_point start_ = Clock::now();
 };
 
@@ -418,6 +423,7 @@ bool Conversion::process() {
         for (std::size_t i = 0; i < plan_.share.pieces.size() && interrupt_signal() == 0; ++i) {
             process_piece(i, pipeline, progress, done);
         }
+        stage_times_ = pipeline.stage_times();
     });
     time_phase("process", start);
     if (interrupted_everywhere()) return false;
@@ -685,12 +691,19 @@ bool Conversion::write_shards() {
 
     for (std::size_t round = 0; round < rounds; ++round) {
         if (interrupted_everywhere()) return false;
+        const auto exchange_start = Clock::now();
         std::vector<std::vector<std::uint8_t>> outgoing(ranks);
         mpi::run_phase(comm_, "write: gather images", [&] {
             for (std::size_t dest = 0; dest < ranks; ++dest) {
                 const std::size_t job = round * ranks + dest;
                 if (job >= jobs.size()) break;
                 ByteWriter writer;
+                if (kept[job] == 0) {
+                    std::uint64_t bytes = 0;
+                    for (const auto index : images_of_job[job])
+                        bytes += sizeof(std::uint64_t) + images_[index].entry.length;
+                    writer.reserve(bytes);
+                }
                 for (const auto index : images_of_job[job]) {
                     const auto& image = images_[index];
                     if (kept[job] != 0) {
@@ -705,6 +718,7 @@ bool Conversion::write_shards() {
         });
         const auto incoming = comm_.all_to_all(outgoing);
         outgoing.clear();
+        write_exchange_seconds_ += seconds_since(exchange_start);
         std::vector<manifest::ShardEntry> published;
         mpi::run_phase(comm_, "write", [&] {
             const std::size_t job_index = round * ranks + static_cast<std::size_t>(comm_.rank());
@@ -971,6 +985,33 @@ ExitCode Conversion::finish() {
     return static_cast<ExitCode>(code);
 }
 
+void Conversion::write_stats(ExitCode code) {
+    nlohmann::ordered_json mine;
+    mine["rank"] = comm_.rank();
+    mine["seconds"] = seconds_since(start_);
+    mine["peak_rss_bytes"] = peak_rss_bytes();
+    mine["phases"] = timings_;
+    mine["write_exchange_seconds"] = write_exchange_seconds_;
+    mine["stages"] = {{"decode", stage_times_.decode_seconds},
+                      {"resize", stage_times_.resize_seconds},
+                      {"encode", stage_times_.encode_seconds},
+                      {"images", stage_times_.images},
+                      {"source_pixels", stage_times_.source_pixels}};
+    const std::string text = mine.dump();
+    const auto gathered = comm_.gather(std::vector<std::uint8_t>(text.begin(), text.end()));
+    mpi::run_phase(comm_, "stats", [&] {
+        if (!comm_.is_root()) return;
+        nlohmann::ordered_json stats;
+        stats["ranks"] = comm_.size();
+        stats["exit_code"] = to_int(code);
+        stats["per_rank"] = nlohmann::ordered_json::array();
+        for (const auto& bytes : gathered) {
+            stats["per_rank"].push_back(nlohmann::ordered_json::parse(bytes.begin(), bytes.end()));
+        }
+        write_file_atomically(*options_.stats, stats.dump(2) + "\n");
+    });
+}
+
 ExitCode Conversion::run() {
     if (const auto finished = prepare_output()) return *finished;
     const auto plan_start = Clock::now();
@@ -997,6 +1038,7 @@ ExitCode Conversion::run() {
         return ExitCode::interrupted;
     }
     const ExitCode code = finish();
+    if (options_.stats) write_stats(code);
     spools_.clear();
     comm_.barrier();
     if (comm_.is_root()) {

@@ -29,7 +29,9 @@ void add_convert_options(po::options_description& options) {
         ("restart", po::value<bool>()->default_value(false)->implicit_value(true),
          "remove what an earlier run wrote to OUT and convert from scratch")  //
         ("quiet", po::value<bool>()->default_value(false)->implicit_value(true),
-         "no progress and no summary: only warnings and errors");
+         "no progress and no summary: only warnings and errors")  //
+        ("stats", po::value<std::string>()->value_name("FILE"),
+         "write per-rank timings, pipeline stage times and peak RSS as JSON to FILE");
 }
 
 ConvertOptions convert_options_from(const po::variables_map& values) {
@@ -58,6 +60,7 @@ ConvertOptions convert_options_from(const po::variables_map& values) {
         }
     }
     options.quiet = values["quiet"].as<bool>();
+    if (values.count("stats") != 0) options.stats = values["stats"].as<std::string>();
     options.resume = values["resume"].as<bool>();
     options.restart = values["restart"].as<bool>();
     return options;

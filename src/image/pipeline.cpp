@@ -258,8 +258,15 @@ Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)) {
     cv::setNumThreads(1);
 }
 
+void Pipeline::lap(double& seconds, Clock::time_point& mark) {
+    const auto now = Clock::now();
+    seconds += std::chrono::duration<double>(now - mark).count();
+    mark = now;
+}
+
 std::variant<ProcessedImage, ImageFailure> Pipeline::process(std::span<const std::uint8_t> bytes,
                                                              std::span<const Box> boxes) {
+    auto mark = Clock::now();
     if (bytes.empty()) return ImageFailure{Reason::empty, "0 bytes"};
     if (static_cast<std::int64_t>(bytes.size()) > options_.max_input_bytes) {
         return too_large(std::to_string(bytes.size()) + " bytes exceeds --max-input-bytes " +
@@ -315,10 +322,14 @@ std::variant<ProcessedImage, ImageFailure> Pipeline::process(std::span<const std
         if (auto failure = decoder_.decode_ycbcr(bytes, header, cover, ycbcr_)) {
             return std::move(*failure);
         }
-        result.data = encode_ycbcr(stored, cover, layout);
-    } else if (auto failure = render(bytes, header, cover, layout, keep_original, result)) {
+        lap(stage_times_.decode_seconds, mark);
+        result.data = encode_ycbcr(stored, cover, layout, mark);
+    } else if (auto failure = render(bytes, header, cover, layout, keep_original, result, mark)) {
         return std::move(*failure);
     }
+    ++stage_times_.images;
+    stage_times_.source_pixels +=
+        static_cast<std::uint64_t>(stored.width) * static_cast<std::uint64_t>(stored.height);
 
     for (std::size_t i = 0; i < boxes.size(); ++i) {
         if (auto box = transform_box(boxes[i], stored, header.orientation, layout)) {
@@ -334,10 +345,11 @@ std::variant<ProcessedImage, ImageFailure> Pipeline::process(std::span<const std
 std::optional<ImageFailure> Pipeline::render(std::span<const std::uint8_t> bytes,
                                              const SourceHeader& header, Size cover,
                                              const Layout& layout, bool keep_original,
-                                             ProcessedImage& result) {
+                                             ProcessedImage& result, Clock::time_point& mark) {
     if (auto failure = decoder_.decode(bytes, header, cover, options_.background, decoded_)) {
         return failure;
     }
+    lap(stage_times_.decode_seconds, mark);
     const cv::Mat& upright = orient(decoded_, header.orientation, oriented_);
     // A DCT-scaled JPEG decode holds the image in its first source * M / 8 pixels.
     const int eighths =
@@ -355,6 +367,7 @@ std::optional<ImageFailure> Pipeline::render(std::span<const std::uint8_t> bytes
         image = &output_;
     }
 
+    lap(stage_times_.resize_seconds, mark);
     const std::span<const std::uint8_t> pixels(image->data, image->total() * image->elemSize());
     if (keep_original) {
         result.data.assign(bytes.begin(), bytes.end());
@@ -371,11 +384,12 @@ std::optional<ImageFailure> Pipeline::render(std::span<const std::uint8_t> bytes
         result.data = encoder_.encode(pixels, result.width, result.height, PixelLayout::rgb,
                                       {options_.quality, ChromaSubsampling::s420, false});
     }
-
+    lap(stage_times_.encode_seconds, mark);
     return std::nullopt;
 }
 
-std::vector<std::uint8_t> Pipeline::encode_ycbcr(Size stored, Size cover, const Layout& layout) {
+std::vector<std::uint8_t> Pipeline::encode_ycbcr(Size stored, Size cover, const Layout& layout,
+                                                 Clock::time_point& mark) {
     // The decoded planes hold the image in their first stored * M / 8 luma pixels.
     const double scale = jpeg_scale_eighths(stored, cover) / 8.0;
     const double ratio_x = stored.width * scale / layout.scaled.width;
@@ -401,8 +415,11 @@ std::vector<std::uint8_t> Pipeline::encode_ycbcr(Size stored, Size cover, const 
         planes[c] = plane.data;
         strides[c] = static_cast<int>(plane.step);
     }
-    return encoder_.encode_ycbcr420(planes, strides, layout.output.width, layout.output.height,
-                                    options_.quality);
+    lap(stage_times_.resize_seconds, mark);
+    auto encoded = encoder_.encode_ycbcr420(planes, strides, layout.output.width,
+                                            layout.output.height, options_.quality);
+    lap(stage_times_.encode_seconds, mark);
+    return encoded;
 }
 
 cv::Mat Pipeline::decode_stored(std::span<const std::uint8_t> bytes, Encoding encoding, int height,

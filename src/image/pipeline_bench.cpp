@@ -7,12 +7,11 @@
 #include <cstdio>
 #include <map>
 #include <opencv2/core/utility.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
 
 #include "image/image_samples.hpp"
+#include "synshard/bench/naive.hpp"
 #include "synshard/image/pipeline.hpp"
 
 namespace {
@@ -71,17 +70,11 @@ void pipeline_path(benchmark::State& state, const ImageSet& set) {
 
 void naive_path(benchmark::State& state, const ImageSet& set) {
     const auto& files = jpegs(set);
+    const auto resize = image::parse_resize("shorter:256");
     std::size_t next = 0;
     for (auto _ : state) {
-        const ByteVector& file = files[next++ % files.size()];
-        const cv::Mat decoded = cv::imdecode(file, cv::IMREAD_COLOR);
-        const image::Layout layout = image::plan_layout({decoded.cols, decoded.rows},
-                                                        image::parse_resize("shorter:256"), true);
-        cv::Mat resized;
-        cv::resize(decoded, resized, cv::Size(layout.scaled.width, layout.scaled.height), 0, 0,
-                   cv::INTER_AREA);
-        std::vector<std::uint8_t> encoded;
-        cv::imencode(".jpg", resized, encoded, {cv::IMWRITE_JPEG_QUALITY, 90});
+        auto encoded =
+            synshard::bench::naive_resize_encode(files[next++ % files.size()], resize, 90);
         benchmark::DoNotOptimize(encoded);
     }
     report_input_size(state, files);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "synshard/util/error.hpp"
@@ -124,15 +125,19 @@ std::vector<std::vector<std::uint8_t>> Comm::all_to_all(
     const std::vector<std::vector<std::uint8_t>>& outgoing) const {
     const auto ranks = static_cast<std::size_t>(size_);
     if (outgoing.size() != ranks) throw Error("all_to_all: need one message per rank");
+    // The message to itself never goes through MPI: one copy instead of three (a shard's
+    // images, at one rank, are all such a message).
+    const auto self = static_cast<std::size_t>(rank_);
     std::vector<std::uint64_t> send_sizes(ranks);
-    for (std::size_t r = 0; r < ranks; ++r) send_sizes[r] = outgoing[r].size();
+    for (std::size_t r = 0; r < ranks; ++r) send_sizes[r] = r == self ? 0 : outgoing[r].size();
     std::vector<std::uint64_t> receive_sizes(ranks);
     check(MPI_Alltoall(send_sizes.data(), 1, MPI_UINT64_T, receive_sizes.data(), 1, MPI_UINT64_T,
                        comm_),
           "MPI_Alltoall");
 
     std::vector<std::vector<std::uint8_t>> incoming(ranks);
-    for (std::size_t r = 0; r < ranks; ++r) incoming[r].resize(receive_sizes[r]);
+    for (std::size_t r = 0; r < ranks; ++r) incoming[r].reserve(receive_sizes[r]);
+    incoming[self].assign(outgoing[self].begin(), outgoing[self].end());
 
     // Rounds of at most kMaxChunk bytes per pair keep every count within int.
     const std::uint64_t largest_send = *std::max_element(send_sizes.begin(), send_sizes.end());
@@ -141,8 +146,6 @@ std::vector<std::vector<std::uint8_t>> Comm::all_to_all(
     std::uint64_t largest = std::max(largest_send, largest_receive);
     check(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX, comm_), "MPI_Allreduce");
 
-    std::vector<std::uint8_t> send_buffer;
-    std::vector<std::uint8_t> receive_buffer;
     for (std::uint64_t offset = 0; offset < largest || offset == 0; offset += kMaxChunk) {
         std::vector<std::uint64_t> send_chunk(ranks);
         std::vector<std::uint64_t> receive_chunk(ranks);
@@ -168,23 +171,24 @@ std::vector<std::vector<std::uint8_t>> Comm::all_to_all(
             receive_total > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
             throw Error("all_to_all: one round exceeds 2 GiB; lower the per-rank batch size");
         }
-        send_buffer.resize(send_total);
-        receive_buffer.resize(receive_total);
+        // Every byte of both buffers is written before it is read: no zero-filling.
+        const auto send_buffer = std::make_unique_for_overwrite<std::uint8_t[]>(send_total);
+        const auto receive_buffer = std::make_unique_for_overwrite<std::uint8_t[]>(receive_total);
         for (std::size_t r = 0; r < ranks; ++r) {
             std::copy_n(outgoing[r].begin() + static_cast<std::ptrdiff_t>(
                                                   std::min<std::uint64_t>(offset, send_sizes[r])),
-                        send_chunk[r], send_buffer.begin() + send_displacements[r]);
+                        send_chunk[r], send_buffer.get() + send_displacements[r]);
         }
         const auto send_counts = counts_of(send_chunk);
         const auto receive_counts = counts_of(receive_chunk);
-        check(MPI_Alltoallv(send_buffer.data(), send_counts.data(), send_displacements.data(),
-                            MPI_BYTE, receive_buffer.data(), receive_counts.data(),
+        check(MPI_Alltoallv(send_buffer.get(), send_counts.data(), send_displacements.data(),
+                            MPI_BYTE, receive_buffer.get(), receive_counts.data(),
                             receive_displacements.data(), MPI_BYTE, comm_),
               "MPI_Alltoallv");
+        // Rounds arrive in offset order: each appends to its message.
         for (std::size_t r = 0; r < ranks; ++r) {
-            std::copy_n(receive_buffer.begin() + receive_displacements[r], receive_chunk[r],
-                        incoming[r].begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(
-                                                  offset, receive_sizes[r])));
+            const std::uint8_t* chunk = receive_buffer.get() + receive_displacements[r];
+            incoming[r].insert(incoming[r].end(), chunk, chunk + receive_chunk[r]);
         }
         if (largest == 0) break;
     }

@@ -37,6 +37,7 @@ Command verify_command();
 Command inspect_command();
 Command show_command();
 Command locate_command();
+Command bench_command();
 
 // Every command, in the order --help lists them.
 const std::vector<Command>& commands();

@@ -28,6 +28,8 @@ struct ConvertOptions {
     double max_reject_fraction = 0.05;
     std::optional<std::filesystem::path> expect_manifest;
     bool quiet = false;
+    // Where the root writes this run's measurements (see convert()); none by default.
+    std::optional<std::filesystem::path> stats;
     // A rerun on an output holding an unfinished run's journal resumes it (the default);
     // restart removes what an earlier run wrote and starts over.
     bool resume = true;
@@ -44,6 +46,12 @@ void add_convert_options(po::options_description& options);
 ConvertOptions convert_options_from(const po::variables_map& values);
 
 // Collective: converts the corpus into OUT (see docs/ARCHITECTURE.md for the phases).
+// With options.stats, once the manifest is written the root also writes that JSON file:
+// {"ranks": P, "exit_code": C, "per_rank": [{"rank", "seconds" (the rank's whole run),
+// "peak_rss_bytes" (its VmHWM at the end), "phases" {phase: seconds as the rank saw it},
+// "write_exchange_seconds" (the write rounds' image exchange, inside "write"), "stages"
+// {"decode", "resize", "encode" seconds, "images", "source_pixels"} (its Pipeline's
+// StageTimes)}, ...]} for benchmarks (`synshard bench`).
 // Returns success, completed_with_rejections or interrupted; throws on failure (a
 // PhaseFailure on every rank).
 ExitCode convert(const ConvertOptions& options, const mpi::Comm& comm);

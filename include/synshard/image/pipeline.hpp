@@ -2,6 +2,7 @@
 
 #include <array>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -88,6 +89,18 @@ struct PixelStats {
 // Sums over `content` of a CV_8UC3 image (padding outside it is not counted).
 PixelStats pixel_stats(const cv::Mat& rgb, const Rect& content);
 
+// Where a Pipeline's process() calls spent their time, summed since construction (steady
+// clock; a few clock reads per image). decode: format sniffing, header and pixel decode;
+// resize: orientation, resampling, crop and padding; encode: the stored bytes. Only
+// images that made it through are counted (a rejection ends its clock uncounted).
+struct StageTimes {
+    double decode_seconds = 0;
+    double resize_seconds = 0;
+    double encode_seconds = 0;
+    std::uint64_t images = 0;         // process() calls that returned a ProcessedImage
+    std::uint64_t source_pixels = 0;  // their stored width x height, before any DCT scaling
+};
+
 // Bytes in, a stored image or the reason it was rejected out. One per thread (or rank):
 // it holds TurboJPEG handles and scratch buffers reused across images. Output bytes
 // depend only on the input bytes, the boxes and the options (bit-exact kernels, one
@@ -99,6 +112,7 @@ class Pipeline {
     explicit Pipeline(PipelineOptions options);
 
     const PipelineOptions& options() const { return options_; }
+    const StageTimes& stage_times() const { return stage_times_; }
 
     // Never throws for bad image bytes: every way an image can be unusable is an
     // ImageFailure with an image reason code (empty, unsupported-format, truncated,
@@ -112,13 +126,19 @@ class Pipeline {
                           int width);
 
   private:
+    using Clock = std::chrono::steady_clock;
+    // Adds the time since `mark` to `seconds` and moves `mark` to now.
+    static void lap(double& seconds, Clock::time_point& mark);
+
     // Decodes to RGB, orients, resamples, crops or pads and stores result.data.
     std::optional<ImageFailure> render(std::span<const std::uint8_t> bytes,
                                        const SourceHeader& header, Size cover, const Layout& layout,
-                                       bool keep_original, ProcessedImage& result);
+                                       bool keep_original, ProcessedImage& result,
+                                       Clock::time_point& mark);
     // The JPEG of ycbcr_ (an upright YCbCr decode of a `stored` JPEG for `cover`)
     // resampled and cropped to `layout` (no padding), plane by plane.
-    std::vector<std::uint8_t> encode_ycbcr(Size stored, Size cover, const Layout& layout);
+    std::vector<std::uint8_t> encode_ycbcr(Size stored, Size cover, const Layout& layout,
+                                           Clock::time_point& mark);
 
     PipelineOptions options_;
     Decoder decoder_;
@@ -131,6 +151,7 @@ class Pipeline {
     cv::Mat oriented_;
     cv::Mat resized_;
     cv::Mat output_;
+    StageTimes stage_times_;
 };
 
 }  // namespace synshard::image

@@ -37,6 +37,9 @@ class ByteWriter {
         buffer_.insert(buffer_.end(), bytes, bytes + values.size() * sizeof(T));
     }
 
+    // Room for `bytes` more without reallocating (for writers whose size is known).
+    void reserve(std::size_t bytes) { buffer_.reserve(buffer_.size() + bytes); }
+
     std::vector<std::uint8_t>& buffer() { return buffer_; }
 
   private:

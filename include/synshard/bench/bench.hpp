@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "synshard/bench/figures.hpp"
+
+namespace synshard::bench {
+
+// What `synshard bench` is asked to measure.
+struct BenchOptions {
+    std::filesystem::path work_dir;  // corpora, outputs and stats files
+    std::filesystem::path program;   // the synshard executable mpirun starts
+    // The comparison on an ImageNet-like corpus (0 images: skip it).
+    std::uint64_t images = 3000;  // requested; synth's classes vary 0.5x..1.5x around it
+    int classes = 20;
+    std::vector<int> ranks{1, 2};
+    double large_fraction = 0.05;  // share of large images (long side 800..2000)
+    std::uint64_t seed = 2012;
+    // plan and convert on corpora of this many tiny images each (empty: skip).
+    std::vector<std::uint64_t> scale;
+    std::string tiny_size = "48x48";
+    int tiny_classes = 100;  // at most; a class per 200 images in smaller corpora
+};
+
+// Throws UsageError naming the option: no ranks, a rank count under 1, fewer images than
+// two per class, classes outside 1..1000, a scale corpus under 100 images.
+void validate(const BenchOptions& options);
+
+// The corpus the comparison ran on.
+struct CorpusSummary {
+    std::filesystem::path path;
+    bool reused = false;
+    double synth_seconds = 0;  // 0 when reused
+    std::uint64_t files = 0;   // train and val images
+    std::uint64_t bytes = 0;
+    std::uint64_t max_pixels = 0;    // the largest image's width x height
+    std::uint64_t large_images = 0;  // over 1 Mpixel
+};
+
+struct BenchReport {
+    std::optional<CorpusSummary> corpus;
+    Measurements measurements;
+    std::vector<Figure> figures;
+    // Every shard's sha256 is the same in every run's manifest.
+    bool identical_shards = true;
+    std::vector<ScaleRun> scale;
+    std::vector<Figure> scale_figures;
+};
+
+// Runs everything (see `synshard bench --help`), logging progress with log::info.
+// Corpora are reused when the work dir holds one synth made with the same parameters.
+// Throws Error when a child process fails (its output in the message).
+BenchReport run_bench(const BenchOptions& options, const Targets& targets);
+
+// What `synshard bench` prints.
+std::string format_report(const BenchReport& report);
+
+// Everything measured and computed, for --json.
+Json to_json(const BenchReport& report);
+
+}  // namespace synshard::bench

@@ -1,0 +1,408 @@
+#include "synshard/bench/bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <opencv2/core/utility.hpp>
+#include <sstream>
+
+#include "synshard/bench/child.hpp"
+#include "synshard/bench/naive.hpp"
+#include "synshard/image/pipeline.hpp"
+#include "synshard/manifest/manifest.hpp"
+#include "synshard/reader/shard_reader.hpp"
+#include "synshard/synth/generator.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/util/log.hpp"
+
+namespace synshard::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The converter's own defaults, spelled out so the loops and the runs surely agree.
+constexpr const char* kResize = "shorter:256";
+constexpr int kQuality = 90;
+
+struct CorpusRequest {
+    fs::path path;
+    int classes = 0;
+    std::uint64_t images = 0;
+    double large_fraction = 0;
+    std::uint64_t seed = 0;
+    std::string image_size;  // empty: ImageNet-like sizes
+};
+
+// Synth's options for about `images` train+val images (ILSVRC's ~26 train per val image).
+synth::SynthOptions synth_options(const CorpusRequest& request) {
+    synth::SynthOptions options;
+    options.output = request.path;
+    options.num_classes = request.classes;
+    const auto per_class = static_cast<int>(std::max<std::uint64_t>(
+        2, (request.images + static_cast<std::uint64_t>(request.classes) / 2) /
+               static_cast<std::uint64_t>(request.classes)));
+    options.val_per_class = std::max(1, per_class / 27);
+    options.per_class = per_class - options.val_per_class;
+    options.seed = request.seed;
+    options.quality = kQuality;
+    options.large_fraction = request.large_fraction;
+    if (!request.image_size.empty())
+        options.image_size = synth::parse_image_size(request.image_size);
+    return options;
+}
+
+// Generates the corpus unless the marker beside it says this request made it. Returns
+// the synth seconds (0 when reused).
+double ensure_corpus(const CorpusRequest& request) {
+    const Json parameters = {{"classes", request.classes},
+                             {"images", request.images},
+                             {"large_fraction", request.large_fraction},
+                             {"seed", request.seed},
+                             {"image_size", request.image_size}};
+    const fs::path marker = request.path.string() + ".bench.json";
+    if (fs::exists(marker) && fs::is_directory(request.path)) {
+        const auto bytes = read_file(marker);
+        if (Json::parse(bytes.begin(), bytes.end(), nullptr, false) == parameters) {
+            log::info("bench: reusing " + request.path.string());
+            return 0;
+        }
+    }
+    fs::remove(marker);
+    const auto options = synth_options(request);
+    synth::validate_options(options);
+    synth::check_output(options.output);
+    log::info("bench: generating " + request.path.string() + " (" + std::to_string(request.images) +
+              " images)");
+    const auto start = Clock::now();
+    synth::generate_corpus(options);
+    const double seconds = seconds_since(start);
+    write_file_atomically(marker, parameters.dump() + "\n");
+    return seconds;
+}
+
+std::vector<std::string> corpus_args(const fs::path& corpus, bool boxes) {
+    std::vector<std::string> args{"--input",      (corpus / "train").string(),
+                                  "--val-input",  (corpus / "val").string(),
+                                  "--val-labels", (corpus / "LOC_val_solution.csv").string()};
+    if (boxes) {
+        for (const char* source : {"Annotation", "LOC_val_solution.csv"}) {
+            args.emplace_back("--boxes");
+            args.push_back((corpus / source).string());
+        }
+    }
+    return args;
+}
+
+void check_exit(const ChildResult& result, const std::string& what) {
+    // 3: done, some inputs rejected (a synth corpus without quirks has none, but the
+    // measurement stands either way).
+    if (result.exit_code == 0 || result.exit_code == 3) return;
+    throw Error(what + " exited with " + std::to_string(result.exit_code) + ":\n" + result.output);
+}
+
+// mpirun -np ranks synshard convert ... --stats; the stats file parsed.
+struct ConvertResult {
+    ChildResult child;
+    Json stats;
+    fs::path output;
+};
+
+ConvertResult run_convert(const BenchOptions& options, const fs::path& corpus, bool boxes,
+                          int ranks, const std::string& name) {
+    ConvertResult result;
+    result.output = options.work_dir / ("out-" + name);
+    const fs::path stats = options.work_dir / ("stats-" + name + ".json");
+    fs::remove(stats);
+    auto args = corpus_args(corpus, boxes);
+    const std::vector<std::string> rest{"--output",  result.output.string(),
+                                        "--scratch", (options.work_dir / "scratch").string(),
+                                        "--restart", "--quiet",
+                                        "--seed",    std::to_string(options.seed),
+                                        "--resize",  kResize,
+                                        "--quality", std::to_string(kQuality),
+                                        "--stats",   stats.string()};
+    args.insert(args.begin(), "convert");
+    args.insert(args.end(), rest.begin(), rest.end());
+    const auto command = mpi_command(find_mpi_launcher(), ranks, options.program, args);
+    log::info("bench: convert " + name + " at " + std::to_string(ranks) + " rank(s)");
+    result.child = run_child(command);
+    check_exit(result.child, "convert at " + std::to_string(ranks) + " rank(s)");
+    const auto bytes = read_file(stats);
+    result.stats = Json::parse(bytes.begin(), bytes.end());
+    return result;
+}
+
+std::uint64_t stored_images(const manifest::Manifest& manifest) {
+    std::uint64_t images = 0;
+    for (const auto& [name, split] : manifest.splits) images += split.num_samples;
+    return images;
+}
+
+std::uint64_t size_of(const fs::path& path) {
+    return fs::is_regular_file(path) ? fs::file_size(path) : 0;
+}
+
+// The corpus's train and val images, by path.
+std::vector<fs::path> corpus_images(const fs::path& corpus) {
+    std::vector<fs::path> paths;
+    for (const char* split : {"train", "val"}) {
+        for (const auto& entry : fs::recursive_directory_iterator(corpus / split)) {
+            if (entry.is_regular_file() && entry.path().extension() == ".JPEG")
+                paths.push_back(entry.path());
+        }
+    }
+    std::sort(paths.begin(), paths.end());
+    return paths;
+}
+
+void measure_comparison(const BenchOptions& options, BenchReport& report) {
+    CorpusSummary corpus;
+    corpus.path = options.work_dir / "corpus";
+    CorpusRequest request{
+        corpus.path, options.classes, options.images, options.large_fraction, options.seed, ""};
+    corpus.synth_seconds = ensure_corpus(request);
+    corpus.reused = corpus.synth_seconds == 0;
+
+    Measurements& measurements = report.measurements;
+    std::optional<manifest::Manifest> first;
+    for (const int ranks : options.ranks) {
+        auto result = run_convert(options, corpus.path, true, ranks, std::to_string(ranks));
+        ConverterRun run = converter_run_from_stats(result.stats);
+        run.wall_seconds = result.child.wall_seconds;
+        const auto manifest = manifest::read_manifest(result.output / manifest::kManifestFileName);
+        run.images = stored_images(manifest);
+        run.output_bytes = size_of(result.output / manifest::kManifestFileName) +
+                           size_of(result.output / "index.h5");
+        for (const auto& [name, split] : manifest.splits) {
+            for (const auto& shard : split.shards) {
+                run.output_bytes += size_of(result.output / shard.path);
+                run.payload_bytes +=
+                    reader::ShardReader(result.output / shard.path).scan_image_data();
+            }
+        }
+        if (first) {
+            report.identical_shards =
+                report.identical_shards && manifest::compare_shards(*first, manifest).empty();
+        } else {
+            first = manifest;
+        }
+        measurements.runs.push_back(std::move(run));
+        fs::remove_all(result.output);
+    }
+
+    // The same files, in memory, through one thread.
+    std::vector<std::vector<std::uint8_t>> files;
+    for (const auto& path : corpus_images(corpus.path)) {
+        files.push_back(read_file(path));
+        corpus.bytes += files.back().size();
+    }
+    corpus.files = files.size();
+    if (files.empty()) throw Error(corpus.path.string() + " holds no images");
+
+    log::info("bench: floor loop over " + std::to_string(files.size()) + " images");
+    image::PipelineOptions pipeline_options;
+    pipeline_options.resize = image::parse_resize(kResize);
+    pipeline_options.quality = kQuality;
+    {
+        image::Pipeline pipeline(pipeline_options);
+        const auto start = Clock::now();
+        for (const auto& file : files) {
+            const auto result = pipeline.process(file, {});
+            if (const auto* image = std::get_if<image::ProcessedImage>(&result)) {
+                const auto pixels = static_cast<std::uint64_t>(image->source_width) *
+                                    static_cast<std::uint64_t>(image->source_height);
+                corpus.max_pixels = std::max(corpus.max_pixels, pixels);
+                corpus.large_images += pixels > 1'000'000 ? 1 : 0;
+            }
+        }
+        measurements.floor.seconds = seconds_since(start);
+        const auto& stages = pipeline.stage_times();
+        measurements.floor.images = stages.images;
+        measurements.floor.decode_seconds = stages.decode_seconds;
+        measurements.floor.source_pixels = stages.source_pixels;
+    }
+
+    log::info("bench: naive loop over " + std::to_string(files.size()) + " images");
+    cv::setNumThreads(1);
+    const auto start = Clock::now();
+    for (const auto& file : files) {
+        if (!naive_resize_encode(file, pipeline_options.resize, kQuality).empty())
+            ++measurements.naive.images;
+    }
+    measurements.naive.seconds = seconds_since(start);
+    report.corpus = corpus;
+}
+
+void measure_scale(const BenchOptions& options, BenchReport& report) {
+    const int ranks = *std::max_element(options.ranks.begin(), options.ranks.end());
+    for (const auto images : options.scale) {
+        const std::string name = "tiny-" + std::to_string(images);
+        const fs::path corpus = options.work_dir / name;
+        // At most tiny_classes, and no fewer than ~200 images a class (small --scale runs).
+        const int classes = static_cast<int>(std::clamp<std::uint64_t>(
+            images / 200, 1, static_cast<std::uint64_t>(options.tiny_classes)));
+        ensure_corpus({corpus, classes, images, 0.0, options.seed, options.tiny_size});
+
+        ScaleRun run;
+        run.ranks = ranks;
+        auto plan_args = corpus_args(corpus, true);
+        plan_args.insert(plan_args.begin(), {options.program.string(), "plan"});
+        plan_args.insert(plan_args.end(), {"--seed", std::to_string(options.seed)});
+        log::info("bench: plan " + name);
+        const auto plan = run_child(plan_args);
+        check_exit(plan, "plan of " + name);
+        run.plan_seconds = plan.wall_seconds;
+        run.plan_peak_rss_bytes = plan.peak_rss_bytes;
+
+        const auto result = run_convert(options, corpus, true, ranks, name);
+        const auto& root = result.stats.at("per_rank").at(0);
+        run.root_peak_rss_bytes = root.at("peak_rss_bytes").get<std::uint64_t>();
+        for (const auto& [phase, seconds] : root.at("phases").items())
+            run.phase_seconds[phase] = seconds.get<double>();
+        const auto manifest = manifest::read_manifest(result.output / manifest::kManifestFileName);
+        run.images = stored_images(manifest);
+        run.manifest_bytes = size_of(result.output / manifest::kManifestFileName) +
+                             size_of(result.output / "index.h5");
+        fs::remove_all(result.output);
+        report.scale.push_back(std::move(run));
+    }
+}
+
+std::string format_bytes(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f KB", bytes / 1000);
+    return text;
+}
+
+}  // namespace
+
+void validate(const BenchOptions& options) {
+    if (options.work_dir.empty()) throw UsageError("--work-dir must not be empty");
+    if (options.ranks.empty()) throw UsageError("--ranks: name at least one rank count");
+    for (const int ranks : options.ranks) {
+        if (ranks < 1) throw UsageError("--ranks: rank counts must be at least 1");
+    }
+    if (options.classes < 1 || options.classes > 1000)
+        throw UsageError("--classes must be in 1..1000");
+    if (options.images != 0 && options.images < 2 * static_cast<std::uint64_t>(options.classes))
+        throw UsageError("--images must be 0 (no comparison) or at least two per class");
+    if (!(options.large_fraction >= 0 && options.large_fraction <= 1))
+        throw UsageError("--large-fraction must be between 0 and 1");
+    for (const auto images : options.scale) {
+        if (images < 100) throw UsageError("--scale: corpora of at least 100 images");
+    }
+    if (!options.scale.empty()) synth::parse_image_size(options.tiny_size);
+    if (options.images == 0 && options.scale.empty())
+        throw UsageError("nothing to measure: --images 0 and no --scale");
+}
+
+BenchReport run_bench(const BenchOptions& options, const Targets& targets) {
+    BenchReport report;
+    fs::create_directories(options.work_dir);
+    if (options.images != 0) {
+        measure_comparison(options, report);
+        report.figures = compare(report.measurements, targets);
+    }
+    if (!options.scale.empty()) {
+        measure_scale(options, report);
+        report.scale_figures = scale_figures(report.scale, targets);
+    }
+    return report;
+}
+
+std::string format_report(const BenchReport& report) {
+    std::ostringstream text;
+    if (report.corpus) {
+        const auto& corpus = *report.corpus;
+        text << "corpus: " << corpus.files << " images, mean "
+             << format_bytes(static_cast<double>(corpus.bytes) /
+                             static_cast<double>(std::max<std::uint64_t>(corpus.files, 1)))
+             << ", largest " << static_cast<double>(corpus.max_pixels) / 1e6 << " Mpixel, "
+             << corpus.large_images << " over 1 Mpixel (" << corpus.path.string()
+             << (corpus.reused ? ", reused)" : ", generated)") << "\n";
+        for (const auto& run : report.measurements.runs) {
+            const double rate = static_cast<double>(run.images) / run.wall_seconds;
+            char line[160];
+            std::snprintf(line, sizeof line,
+                          "converter@%d: %llu images in %.2f s wall (mpirun), %.1f images/s\n",
+                          run.ranks, static_cast<unsigned long long>(run.images), run.wall_seconds,
+                          rate);
+            text << line;
+        }
+        text << "shards identical across rank counts: " << (report.identical_shards ? "yes" : "NO")
+             << "\n\n";
+        text << format_table(report.figures) << "\n";
+        text << "time share per phase (summed over ranks' seconds) and per image:\n"
+             << format_phase_table(report.measurements.runs);
+    }
+    if (!report.scale.empty()) {
+        if (report.corpus) text << "\n";
+        text << "scale (tiny images, plan as one process, convert at " << report.scale.front().ranks
+             << " ranks):\n"
+             << format_table(report.scale_figures);
+    }
+    return text.str();
+}
+
+Json to_json(const BenchReport& report) {
+    Json json = Json::object();
+    if (report.corpus) {
+        const auto& corpus = *report.corpus;
+        json["corpus"] = {{"path", corpus.path.string()},
+                          {"reused", corpus.reused},
+                          {"synth_seconds", corpus.synth_seconds},
+                          {"images", corpus.files},
+                          {"bytes", corpus.bytes},
+                          {"mean_file_bytes",
+                           static_cast<double>(corpus.bytes) / static_cast<double>(corpus.files)},
+                          {"max_pixels", corpus.max_pixels},
+                          {"images_over_1_mpixel", corpus.large_images}};
+        Json runs = Json::array();
+        for (const auto& run : report.measurements.runs) {
+            runs.push_back({{"ranks", run.ranks},
+                            {"wall_seconds", run.wall_seconds},
+                            {"images", run.images},
+                            {"peak_rss_bytes", run.peak_rss_bytes},
+                            {"rank_seconds", run.rank_seconds},
+                            {"phase_seconds", run.phase_seconds},
+                            {"phase_shares", phase_shares(run)},
+                            {"decode_seconds", run.decode_seconds},
+                            {"source_pixels", run.source_pixels},
+                            {"output_bytes", run.output_bytes},
+                            {"payload_bytes", run.payload_bytes}});
+        }
+        json["runs"] = runs;
+        const auto loop = [](const LoopRun& run) {
+            return Json{{"images", run.images},
+                        {"seconds", run.seconds},
+                        {"decode_seconds", run.decode_seconds},
+                        {"source_pixels", run.source_pixels}};
+        };
+        json["floor"] = loop(report.measurements.floor);
+        json["naive"] = loop(report.measurements.naive);
+        json["identical_shards"] = report.identical_shards;
+        json["figures"] = to_json(report.figures);
+    }
+    if (!report.scale.empty()) {
+        Json runs = Json::array();
+        for (const auto& run : report.scale) {
+            runs.push_back({{"images", run.images},
+                            {"ranks", run.ranks},
+                            {"plan_seconds", run.plan_seconds},
+                            {"plan_peak_rss_bytes", run.plan_peak_rss_bytes},
+                            {"convert_phase_seconds", run.phase_seconds},
+                            {"root_peak_rss_bytes", run.root_peak_rss_bytes},
+                            {"manifest_bytes", run.manifest_bytes}});
+        }
+        json["scale"] = {{"runs", runs}, {"figures", to_json(report.scale_figures)}};
+    }
+    return json;
+}
+
+}  // namespace synshard::bench

@@ -1,0 +1,306 @@
+#include "synshard/bench/figures.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <string_view>
+
+#include "synshard/util/error.hpp"
+
+namespace synshard::bench {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+const Json& at(const Json& json, const std::string& key, const std::string& context) {
+    if (!json.contains(key)) throw Error("convert --stats: " + context + " has no '" + key + "'");
+    return json.at(key);
+}
+
+double phase(const Json& phases, const char* name) {
+    return phases.contains(name) ? phases.at(name).get<double>() : 0.0;
+}
+
+Figure at_least(std::string key, std::string name, double value, std::string unit, double minimum,
+                int digits) {
+    char target[32];
+    std::snprintf(target, sizeof target, ">= %.*f", digits, minimum);
+    return {std::move(key),  std::move(name), value,
+            std::move(unit), target,          value >= minimum ? Verdict::pass : Verdict::miss};
+}
+
+Figure at_most(std::string key, std::string name, double value, std::string unit, double maximum,
+               int digits) {
+    char target[32];
+    std::snprintf(target, sizeof target, "<= %.*f", digits, maximum);
+    return {std::move(key),  std::move(name), value,
+            std::move(unit), target,          value <= maximum ? Verdict::pass : Verdict::miss};
+}
+
+Figure plain(std::string key, std::string name, double value, std::string unit) {
+    return {std::move(key), std::move(name), value, std::move(unit), "", Verdict::none};
+}
+
+// Within `tolerance` of 1, both ways.
+Figure flat(std::string key, std::string name, double ratio, double tolerance) {
+    char target[32];
+    std::snprintf(target, sizeof target, "%.2f..%.2f", 1 - tolerance, 1 + tolerance);
+    return {std::move(key), std::move(name),
+            ratio,          "x",
+            target,         std::abs(ratio - 1) <= tolerance ? Verdict::pass : Verdict::miss};
+}
+
+double rate(std::uint64_t images, double seconds) {
+    return seconds > 0 ? static_cast<double>(images) / seconds : 0.0;
+}
+
+double mpixels_per_second(std::uint64_t pixels, double seconds) {
+    return seconds > 0 ? static_cast<double>(pixels) / seconds / 1e6 : 0.0;
+}
+
+}  // namespace
+
+ConverterRun converter_run_from_stats(const Json& stats) {
+    ConverterRun run;
+    run.ranks = at(stats, "ranks", "the file").get<int>();
+    for (const auto& rank : at(stats, "per_rank", "the file")) {
+        const std::string context = "rank " + std::to_string(at(rank, "rank", "a rank").get<int>());
+        const Json& phases = at(rank, "phases", context);
+        const Json& stages = at(rank, "stages", context);
+        const double decode = at(stages, "decode", context).get<double>();
+        const double resize = at(stages, "resize", context).get<double>();
+        const double encode = at(stages, "encode", context).get<double>();
+        const double exchange = at(rank, "write_exchange_seconds", context).get<double>();
+        const double seconds = at(rank, "seconds", context).get<double>();
+        std::map<std::string, double> mine{
+            {"scan", phase(phases, "plan")},
+            {"decode", decode},
+            {"resize", resize},
+            {"encode", encode},
+            {"read+hash", phase(phases, "process") - decode - resize - encode},
+            {"exchange", phase(phases, "dedup") + phase(phases, "assign") + exchange},
+            {"write", phase(phases, "write") - exchange},
+            {"manifest", phase(phases, "manifest")},
+        };
+        double listed = 0;
+        for (const auto& [name, value] : mine) listed += value;
+        mine["other"] = std::max(0.0, seconds - listed);
+        for (const auto& [name, value] : mine) run.phase_seconds[name] += value;
+        run.rank_seconds += seconds;
+        run.decode_seconds += decode;
+        run.source_pixels += at(stages, "source_pixels", context).get<std::uint64_t>();
+        run.peak_rss_bytes.push_back(at(rank, "peak_rss_bytes", context).get<std::uint64_t>());
+    }
+    if (static_cast<int>(run.peak_rss_bytes.size()) != run.ranks) {
+        throw Error("convert --stats: " + std::to_string(run.peak_rss_bytes.size()) +
+                    " rank records for " + std::to_string(run.ranks) + " ranks");
+    }
+    return run;
+}
+
+std::vector<Figure> compare(const Measurements& measurements, const Targets& targets) {
+    std::vector<Figure> figures;
+    const double floor_rate = rate(measurements.floor.images, measurements.floor.seconds);
+    const double naive_rate = rate(measurements.naive.images, measurements.naive.seconds);
+    figures.push_back(
+        plain("floor_per_core", "floor (Pipeline::process loop)", floor_rate, "images/s/core"));
+    figures.push_back(
+        plain("naive_per_core", "naive (imdecode+resize+imencode)", naive_rate, "images/s/core"));
+    const ConverterRun* single = nullptr;
+    for (const auto& run : measurements.runs) {
+        if (run.ranks == 1) single = &run;
+    }
+    for (const auto& run : measurements.runs) {
+        const std::string at_ranks = "converter@" + std::to_string(run.ranks);
+        const std::string key = "converter_" + std::to_string(run.ranks);
+        const double total_rate = rate(run.images, run.wall_seconds);
+        const double per_core = total_rate / run.ranks;
+        figures.push_back(plain(key + "_per_core", at_ranks, per_core, "images/s/core"));
+        figures.push_back(at_least(key + "_vs_floor", at_ranks + " / floor (per core)",
+                                   per_core / floor_rate, "x", targets.floor_ratio, 2));
+        figures.push_back(at_least(key + "_vs_naive", at_ranks + " / naive (per core)",
+                                   per_core / naive_rate, "x", targets.naive_ratio, 2));
+        if (single != nullptr && run.ranks > 1) {
+            const double single_rate = rate(single->images, single->wall_seconds);
+            figures.push_back(at_least("scaling_1_to_" + std::to_string(run.ranks),
+                                       "scaling 1->" + std::to_string(run.ranks) + " ranks",
+                                       total_rate / (run.ranks * single_rate), "x", targets.scaling,
+                                       2));
+        }
+        const auto peak = run.peak_rss_bytes.empty() ? std::uint64_t{0}
+                                                     : *std::max_element(run.peak_rss_bytes.begin(),
+                                                                         run.peak_rss_bytes.end());
+        figures.push_back(at_most(key + "_peak_rss", at_ranks + " peak RSS of a rank",
+                                  static_cast<double>(peak) / kMiB, "MiB",
+                                  static_cast<double>(targets.peak_rss_bytes) / kMiB, 0));
+        const double overhead =
+            run.payload_bytes == 0
+                ? 0.0
+                : static_cast<double>(run.output_bytes) / static_cast<double>(run.payload_bytes) -
+                      1;
+        figures.push_back(at_most(key + "_output_overhead", at_ranks + " output / payload - 1",
+                                  overhead * 100, "%", targets.output_overhead * 100, 1));
+        figures.push_back(plain(key + "_decode_mpixels", at_ranks + " decode",
+                                mpixels_per_second(run.source_pixels, run.decode_seconds),
+                                "Mpixel/s"));
+    }
+    figures.push_back(plain(
+        "floor_decode_mpixels", "floor decode",
+        mpixels_per_second(measurements.floor.source_pixels, measurements.floor.decode_seconds),
+        "Mpixel/s"));
+    return figures;
+}
+
+std::map<std::string, double> phase_shares(const ConverterRun& run) {
+    std::map<std::string, double> shares;
+    for (const auto& name : kPhases) {
+        const auto found = run.phase_seconds.find(name);
+        const double seconds = found == run.phase_seconds.end() ? 0.0 : found->second;
+        shares[name] = run.rank_seconds > 0 ? seconds / run.rank_seconds : 0.0;
+    }
+    return shares;
+}
+
+std::vector<Figure> scale_figures(const std::vector<ScaleRun>& unsorted, const Targets& targets) {
+    auto runs = unsorted;
+    std::sort(runs.begin(), runs.end(),
+              [](const ScaleRun& a, const ScaleRun& b) { return a.images < b.images; });
+    const auto per_image = [](const ScaleRun& run, double seconds) {
+        return run.images == 0 ? 0.0 : seconds * 1e6 / static_cast<double>(run.images);
+    };
+    // What is compared: plan, then the convert root's phases in their usual order.
+    std::vector<std::string> phases{"plan",  "process",  "dedup", "assign",
+                                    "write", "manifest", "total"};
+    const auto seconds_of = [](const ScaleRun& run, const std::string& phase) {
+        const auto found = run.phase_seconds.find(phase);
+        return found == run.phase_seconds.end() ? 0.0 : found->second;
+    };
+    std::vector<Figure> figures;
+    for (const auto& run : runs) {
+        const std::string at = std::to_string(run.images);
+        figures.push_back(plain("scale_" + at + "_plan_command", at + ": synshard plan",
+                                per_image(run, run.plan_seconds), "us/image"));
+        figures.push_back(plain("scale_" + at + "_plan_rss", at + ": synshard plan peak RSS",
+                                static_cast<double>(run.plan_peak_rss_bytes) / kMiB, "MiB"));
+        for (const auto& phase : phases) {
+            figures.push_back(plain("scale_" + at + "_convert_" + phase,
+                                    at + ": convert " + phase + " (root)",
+                                    per_image(run, seconds_of(run, phase)), "us/image"));
+        }
+        figures.push_back(plain("scale_" + at + "_root_rss", at + ": convert root peak RSS",
+                                static_cast<double>(run.root_peak_rss_bytes) / kMiB, "MiB"));
+        figures.push_back(plain("scale_" + at + "_manifest_bytes",
+                                at + ": manifest.json + index.h5 per image",
+                                static_cast<double>(run.manifest_bytes) /
+                                    static_cast<double>(std::max<std::uint64_t>(run.images, 1)),
+                                "bytes/image"));
+    }
+    if (runs.size() < 2) return figures;
+    const ScaleRun& small = runs.front();
+    const ScaleRun& large = runs.back();
+    const std::string between = std::to_string(large.images) + "/" + std::to_string(small.images);
+    const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+    figures.push_back(
+        flat("scale_ratio_plan_command", between + ": synshard plan per image",
+             ratio(per_image(large, large.plan_seconds), per_image(small, small.plan_seconds)),
+             targets.scale_flatness));
+    for (const auto& phase : phases) {
+        if (seconds_of(small, phase) <= 0) continue;  // nothing to compare with
+        figures.push_back(flat("scale_ratio_convert_" + phase,
+                               between + ": convert " + phase + " per image",
+                               ratio(per_image(large, seconds_of(large, phase)),
+                                     per_image(small, seconds_of(small, phase))),
+                               targets.scale_flatness));
+    }
+    figures.push_back(at_most("scale_ratio_root_rss", between + ": convert root peak RSS",
+                              ratio(static_cast<double>(large.root_peak_rss_bytes),
+                                    static_cast<double>(small.root_peak_rss_bytes)),
+                              "x", 1 + targets.scale_flatness, 2));
+    // What the root's growth costs per extra image, next to what the manifest must hold.
+    const double extra_images = static_cast<double>(large.images - small.images);
+    figures.push_back(plain("scale_root_rss_growth_per_image",
+                            between + ": root RSS growth per extra image",
+                            (static_cast<double>(large.root_peak_rss_bytes) -
+                             static_cast<double>(small.root_peak_rss_bytes)) /
+                                std::max(extra_images, 1.0),
+                            "bytes/image"));
+    return figures;
+}
+
+std::string to_string(Verdict verdict) {
+    switch (verdict) {
+        case Verdict::pass:
+            return "PASS";
+        case Verdict::miss:
+            return "MISS";
+        case Verdict::none:
+            break;
+    }
+    return "";
+}
+
+std::string format_table(const std::vector<Figure>& figures) {
+    std::size_t width = 6;
+    for (const auto& figure : figures) width = std::max(width, figure.name.size());
+    std::ostringstream text;
+    char line[256];
+    std::snprintf(line, sizeof line, "%-*s  %22s  target\n", static_cast<int>(width), "figure",
+                  "value");
+    text << line;
+    for (const auto& figure : figures) {
+        char value[64];
+        const int digits = std::abs(figure.value) >= 100 ? 0 : std::abs(figure.value) >= 10 ? 1 : 2;
+        std::snprintf(value, sizeof value, "%.*f %s", digits, figure.value, figure.unit.c_str());
+        std::snprintf(line, sizeof line, "%-*s  %22s  %-12s  %s", static_cast<int>(width),
+                      figure.name.c_str(), value, figure.target.c_str(),
+                      to_string(figure.verdict).c_str());
+        std::string_view row(line);
+        text << row.substr(0, row.find_last_not_of(' ') + 1) << "\n";
+    }
+    return text.str();
+}
+
+std::string format_phase_table(const std::vector<ConverterRun>& runs) {
+    std::ostringstream text;
+    char cell[64];
+    std::snprintf(cell, sizeof cell, "%-10s", "phase");
+    text << cell;
+    for (const auto& run : runs) {
+        std::snprintf(cell, sizeof cell, "  %18s",
+                      ("converter@" + std::to_string(run.ranks)).c_str());
+        text << cell;
+    }
+    text << "\n";
+    std::vector<std::map<std::string, double>> shares;
+    for (const auto& run : runs) shares.push_back(phase_shares(run));
+    for (const auto& name : kPhases) {
+        std::snprintf(cell, sizeof cell, "%-10s", name.c_str());
+        text << cell;
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            const auto found = runs[i].phase_seconds.find(name);
+            const double seconds = found == runs[i].phase_seconds.end() ? 0.0 : found->second;
+            const double per_image =
+                runs[i].images == 0 ? 0.0 : seconds * 1e3 / static_cast<double>(runs[i].images);
+            std::snprintf(cell, sizeof cell, "  %5.1f%% %6.3f ms/im", shares[i][name] * 100,
+                          per_image);
+            text << cell;
+        }
+        text << "\n";
+    }
+    return text.str();
+}
+
+Json to_json(const std::vector<Figure>& figures) {
+    Json json = Json::object();
+    for (const auto& figure : figures) {
+        json[figure.key] = {{"name", figure.name},
+                            {"value", figure.value},
+                            {"unit", figure.unit},
+                            {"target", figure.target},
+                            {"verdict", to_string(figure.verdict)}};
+    }
+    return json;
+}
+
+}  // namespace synshard::bench

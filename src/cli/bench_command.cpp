@@ -1,0 +1,98 @@
+#include <charconv>
+#include <iostream>
+
+#include "synshard/bench/bench.hpp"
+#include "synshard/cli/command.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/util/log.hpp"
+
+namespace synshard::cli {
+namespace {
+
+// "1,2" -> {1, 2}; throws UsageError naming the option.
+template <typename Number>
+std::vector<Number> parse_list(const std::string& option, std::string_view text) {
+    std::vector<Number> numbers;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        const auto part = text.substr(0, comma);
+        Number value{};
+        const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (error != std::errc() || end != part.data() + part.size()) {
+            throw UsageError("--" + option + ": '" + std::string(part) +
+                             "' is not a number (expected e.g. 1,2)");
+        }
+        numbers.push_back(value);
+        text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    }
+    return numbers;
+}
+
+bench::BenchOptions read_options(const po::variables_map& values) {
+    bench::BenchOptions options;
+    options.work_dir = values["work-dir"].as<std::string>();
+    options.images = values["images"].as<std::uint64_t>();
+    options.classes = values["classes"].as<int>();
+    options.ranks = parse_list<int>("ranks", values["ranks"].as<std::string>());
+    options.large_fraction = values["large-fraction"].as<double>();
+    options.seed = values["seed"].as<std::uint64_t>();
+    if (values.count("scale") != 0)
+        options.scale = parse_list<std::uint64_t>("scale", values["scale"].as<std::string>());
+    options.tiny_size = values["tiny-size"].as<std::string>();
+    bench::validate(options);
+    return options;
+}
+
+}  // namespace
+
+Command bench_command() {
+    return Command{
+        "bench",
+        "measure the whole job: converter at 1 and 2 ranks (mpirun) vs the single-thread floor "
+        "and the naive OpenCV path; plan/convert scale on tiny images (run as a plain process)",
+        "",
+        [](po::options_description& options, po::positional_options_description&) {
+            options.add_options()  //
+                ("work-dir", po::value<std::string>()->required()->value_name("DIR"),
+                 "corpora (kept and reused when the parameters match), outputs, stats")  //
+                ("images", po::value<std::uint64_t>()->default_value(3000)->value_name("N"),
+                 "ImageNet-like images (about 500x375, ~110 KB, a tail of large ones) for the "
+                 "comparison; 0 skips it")  //
+                ("classes", po::value<int>()->default_value(20)->value_name("N"),
+                 "classes of that corpus")  //
+                ("ranks", po::value<std::string>()->default_value("1,2")->value_name("LIST"),
+                 "rank counts the converter runs at (mpirun -np each); the largest is also "
+                 "used for --scale")  //
+                ("large-fraction",
+                 po::value<double>()->default_value(0.05, "0.05")->value_name("F"),
+                 "share of large images (long side 800..2000, at most 3 Mpixel)")  //
+                ("seed", po::value<std::uint64_t>()->default_value(2012)->value_name("S"),
+                 "seed of the corpora and of the conversion")  //
+                ("scale", po::value<std::string>()->value_name("LIST"),
+                 "also run plan and convert on corpora of this many tiny images each, e.g. "
+                 "20000,200000, and compare time per image and root RSS")  //
+                ("tiny-size", po::value<std::string>()->default_value("48x48")->value_name("WxH"),
+                 "the size of the --scale images")  //
+                ("json", po::value<std::string>()->value_name("FILE"),
+                 "also write every measurement and figure as JSON");
+        },
+        [](const po::variables_map& values, const mpi::Comm& comm) {
+            bench::BenchOptions options = read_options(values);
+            if (comm.size() != 1) {
+                throw UsageError(
+                    "run 'synshard bench' as a plain process: it starts mpirun "
+                    "itself");
+            }
+            options.program = std::filesystem::read_symlink("/proc/self/exe");
+            const auto report = bench::run_bench(options, bench::Targets{});
+            std::cout << bench::format_report(report) << std::flush;
+            if (values.count("json") != 0) {
+                write_file_atomically(values["json"].as<std::string>(),
+                                      bench::to_json(report).dump(2) + "\n");
+            }
+            return ExitCode::success;
+        }};
+}
+
+}  // namespace synshard::cli

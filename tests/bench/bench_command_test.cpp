@@ -1,0 +1,130 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.hpp"
+#include "synshard/util/fs.hpp"
+
+namespace synshard::bench {
+namespace {
+
+using testing::run_synshard;
+using testing::run_synshard_mpi;
+
+// One small run of everything: the comparison at 1 and 2 ranks and two scale corpora.
+// Checks that every figure is there and that the measurements agree with each other;
+// never how fast anything was.
+TEST(BenchCommand, WritesEveryFigureConsistently) {
+    testing::TempDir dir;
+    const auto json_path = dir / "bench.json";
+    const auto result =
+        run_synshard({"bench", "--work-dir", (dir / "work").string(), "--images", "60", "--classes",
+                      "4", "--ranks", "1,2", "--scale", "100,200", "--json", json_path.string()});
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.output.find("converter@2 / floor"), std::string::npos) << result.output;
+    const auto bytes = read_file(json_path);
+    const auto json = nlohmann::json::parse(bytes.begin(), bytes.end());
+
+    const auto& corpus = json.at("corpus");
+    const std::uint64_t images = corpus.at("images");
+    EXPECT_GE(images, 40u);
+    EXPECT_FALSE(corpus.at("reused").get<bool>());
+    EXPECT_GT(corpus.at("mean_file_bytes").get<double>(), 1000.0);
+    EXPECT_LE(corpus.at("max_pixels").get<std::uint64_t>(), 12'000'000u);
+
+    // The converter stored every image the loops processed, at both rank counts, and the
+    // shards are the same bytes.
+    EXPECT_EQ(json.at("floor").at("images"), images);
+    EXPECT_EQ(json.at("naive").at("images"), images);
+    EXPECT_TRUE(json.at("identical_shards").get<bool>());
+    ASSERT_EQ(json.at("runs").size(), 2u);
+    for (const auto& run : json.at("runs")) {
+        const int ranks = run.at("ranks");
+        EXPECT_EQ(run.at("images"), images);
+        EXPECT_EQ(run.at("peak_rss_bytes").size(), static_cast<std::size_t>(ranks));
+        for (const auto& rss : run.at("peak_rss_bytes")) EXPECT_GT(rss.get<std::uint64_t>(), 0u);
+        EXPECT_GT(run.at("output_bytes").get<std::uint64_t>(),
+                  run.at("payload_bytes").get<std::uint64_t>());
+        EXPECT_GT(run.at("payload_bytes").get<std::uint64_t>(), 0u);
+        EXPECT_GT(run.at("source_pixels").get<std::uint64_t>(), 0u);
+        double shares = 0;
+        for (const auto& [phase, share] : run.at("phase_shares").items()) {
+            EXPECT_GE(share.get<double>(), 0.0) << phase;
+            shares += share.get<double>();
+        }
+        EXPECT_NEAR(shares, 1.0, 1e-6);
+        for (const char* phase : {"scan", "decode", "resize", "encode", "exchange", "write"}) {
+            EXPECT_GT(run.at("phase_seconds").at(phase).get<double>(), 0.0) << phase;
+        }
+    }
+
+    const auto& figures = json.at("figures");
+    for (const char* key :
+         {"floor_per_core", "naive_per_core", "converter_1_per_core", "converter_2_per_core",
+          "converter_1_vs_floor", "converter_2_vs_floor", "converter_1_vs_naive",
+          "converter_2_vs_naive", "scaling_1_to_2", "converter_1_peak_rss", "converter_2_peak_rss",
+          "converter_1_output_overhead", "converter_2_output_overhead",
+          "converter_1_decode_mpixels", "converter_2_decode_mpixels", "floor_decode_mpixels"}) {
+        ASSERT_TRUE(figures.contains(key)) << key;
+        const auto& figure = figures.at(key);
+        EXPECT_GT(figure.at("value").get<double>(), 0.0) << key;
+        const std::string target = figure.at("target");
+        const std::string verdict = figure.at("verdict");
+        EXPECT_EQ(target.empty(), verdict.empty()) << key;
+        if (!verdict.empty()) {
+            EXPECT_TRUE(verdict == "PASS" || verdict == "MISS") << key;
+        }
+    }
+    const double floor_rate = figures.at("floor_per_core").at("value");
+    EXPECT_NEAR(figures.at("converter_1_vs_floor").at("value").get<double>(),
+                figures.at("converter_1_per_core").at("value").get<double>() / floor_rate, 1e-9);
+
+    const auto& scale = json.at("scale");
+    ASSERT_EQ(scale.at("runs").size(), 2u);
+    // Synth gives each class 0.5x..1.5x of its mean: about the images asked for.
+    const std::uint64_t small = scale.at("runs").at(0).at("images");
+    const std::uint64_t large = scale.at("runs").at(1).at("images");
+    EXPECT_GT(small, 0u);
+    EXPECT_GT(large, small);
+    for (const std::string& key :
+         {"scale_" + std::to_string(small) + "_plan_command",
+          "scale_" + std::to_string(large) + "_convert_process",
+          "scale_" + std::to_string(large) + "_root_rss", std::string("scale_ratio_convert_total"),
+          std::string("scale_ratio_root_rss"), std::string("scale_ratio_plan_command")}) {
+        ASSERT_TRUE(scale.at("figures").contains(key)) << key;
+        EXPECT_GT(scale.at("figures").at(key).at("value").get<double>(), 0.0) << key;
+    }
+
+    // A second run on the same parameters reuses the corpus.
+    const auto again =
+        run_synshard({"bench", "--work-dir", (dir / "work").string(), "--images", "60", "--classes",
+                      "4", "--ranks", "1", "--json", json_path.string()});
+    ASSERT_EQ(again.exit_code, 0) << again.output;
+    const auto again_bytes = read_file(json_path);
+    const auto again_json = nlohmann::json::parse(again_bytes.begin(), again_bytes.end());
+    EXPECT_TRUE(again_json.at("corpus").at("reused").get<bool>());
+    EXPECT_EQ(again_json.at("corpus").at("images"), images);
+}
+
+TEST(BenchCommand, BadValuesAndMpirunAreUsageErrors) {
+    testing::TempDir dir;
+    const auto work = (dir / "work").string();
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"--ranks", "0"},
+                                                 {"--ranks", "1,x"},
+                                                 {"--classes", "0"},
+                                                 {"--images", "0"},
+                                                 {"--scale", "10"},
+                                                 {"--images", "3", "--classes", "2"}}) {
+        std::vector<std::string> command{"bench", "--work-dir", work};
+        command.insert(command.end(), args.begin(), args.end());
+        const auto result = run_synshard(command);
+        EXPECT_EQ(result.exit_code, 2) << args.at(1) << result.output;
+    }
+    const auto under_mpirun = run_synshard_mpi(2, {"bench", "--work-dir", work});
+    EXPECT_EQ(under_mpirun.exit_code, 2) << under_mpirun.output;
+    EXPECT_NE(under_mpirun.output.find("plain process"), std::string::npos) << under_mpirun.output;
+    EXPECT_FALSE(std::filesystem::exists(work));
+}
+
+}  // namespace
+}  // namespace synshard::bench

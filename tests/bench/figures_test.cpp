@@ -1,0 +1,190 @@
+#include "synshard/bench/figures.hpp"
+
+#include <gtest/gtest.h>
+
+#include "synshard/util/error.hpp"
+
+namespace synshard::bench {
+namespace {
+
+// What `convert --stats` writes for one rank.
+Json rank_stats(int rank, double seconds, std::uint64_t rss, const Json& phases) {
+    return {{"rank", rank},
+            {"seconds", seconds},
+            {"peak_rss_bytes", rss},
+            {"phases", phases},
+            {"write_exchange_seconds", 0.5},
+            {"stages",
+             {{"decode", 3.0},
+              {"resize", 1.0},
+              {"encode", 2.0},
+              {"images", 100},
+              {"source_pixels", 18'750'000}}}};
+}
+
+const Json kRootPhases = {{"plan", 1.0},  {"process", 7.0},  {"dedup", 0.25}, {"assign", 0.25},
+                          {"write", 1.5}, {"manifest", 0.5}, {"total", 11.0}};
+// A non-root rank's phases: no manifest and no total (the root alone writes those).
+const Json kOtherPhases = {
+    {"plan", 1.0}, {"process", 7.0}, {"dedup", 0.25}, {"assign", 0.25}, {"write", 1.5}};
+
+const Figure& find(const std::vector<Figure>& figures, const std::string& key) {
+    for (const auto& figure : figures) {
+        if (figure.key == key) return figure;
+    }
+    throw std::runtime_error("no figure " + key);
+}
+
+TEST(BenchFigures, StatsMapToThePhasesOfTheTable) {
+    const Json stats = {{"ranks", 2},
+                        {"exit_code", 0},
+                        {"per_rank",
+                         {rank_stats(0, 12.0, 100 << 20, kRootPhases),
+                          rank_stats(1, 11.0, 90 << 20, kOtherPhases)}}};
+    const ConverterRun run = converter_run_from_stats(stats);
+    EXPECT_EQ(run.ranks, 2);
+    EXPECT_EQ(run.peak_rss_bytes, (std::vector<std::uint64_t>{100 << 20, 90 << 20}));
+    EXPECT_DOUBLE_EQ(run.rank_seconds, 23.0);
+    EXPECT_DOUBLE_EQ(run.decode_seconds, 6.0);
+    EXPECT_EQ(run.source_pixels, 37'500'000u);
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("scan"), 2.0);
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("decode"), 6.0);
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("resize"), 2.0);
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("encode"), 4.0);
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("read+hash"), 2.0);  // 2 x (7 - 6)
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("exchange"), 2.0);   // 2 x (0.25 + 0.25 + 0.5)
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("write"), 2.0);      // 2 x (1.5 - 0.5)
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("manifest"), 0.5);
+    // Root: 12 - 10.5 listed; other rank: 11 - 10 listed.
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("other"), 2.5);
+
+    const auto shares = phase_shares(run);
+    double total = 0;
+    for (const auto& [name, share] : shares) total += share;
+    EXPECT_NEAR(total, 1.0, 1e-12);
+    EXPECT_DOUBLE_EQ(shares.at("decode"), 6.0 / 23.0);
+}
+
+TEST(BenchFigures, StatsWithoutAKeyOrWithMissingRanksAreErrors) {
+    Json stats = {{"ranks", 1}, {"per_rank", {rank_stats(0, 12.0, 1, kRootPhases)}}};
+    stats["per_rank"][0].erase("stages");
+    EXPECT_THROW(converter_run_from_stats(stats), Error);
+    const Json short_of_ranks = {{"ranks", 2}, {"per_rank", {rank_stats(0, 12.0, 1, kRootPhases)}}};
+    EXPECT_THROW(converter_run_from_stats(short_of_ranks), Error);
+}
+
+ConverterRun run_at(int ranks, double wall_seconds, std::uint64_t rss) {
+    ConverterRun run;
+    run.ranks = ranks;
+    run.wall_seconds = wall_seconds;
+    run.images = 1000;
+    run.peak_rss_bytes.assign(static_cast<std::size_t>(ranks), rss);
+    if (ranks > 1) run.peak_rss_bytes.back() = rss / 2;
+    run.decode_seconds = 2.0;
+    run.source_pixels = 250'000'000;
+    run.output_bytes = 1'005'000;
+    run.payload_bytes = 1'000'000;
+    return run;
+}
+
+TEST(BenchFigures, RatiosEfficiencyOverheadAndVerdicts) {
+    Measurements measurements;
+    // 1 rank: 100 images/s; 2 ranks: 180 images/s (90 per core).
+    measurements.runs = {run_at(1, 10.0, 200u << 20), run_at(2, 1000.0 / 180.0, 300u << 20)};
+    measurements.runs[1].output_bytes = 1'020'000;  // 2% overhead
+    measurements.floor = {1000, 1000.0 / 110.0, 4.0, 250'000'000};
+    measurements.naive = {1000, 1000.0 / 50.0, 0, 0};
+    const auto figures = compare(measurements, Targets{});
+
+    EXPECT_NEAR(find(figures, "floor_per_core").value, 110.0, 1e-9);
+    EXPECT_NEAR(find(figures, "naive_per_core").value, 50.0, 1e-9);
+    EXPECT_EQ(find(figures, "floor_per_core").verdict, Verdict::none);
+
+    EXPECT_NEAR(find(figures, "converter_1_per_core").value, 100.0, 1e-9);
+    EXPECT_NEAR(find(figures, "converter_2_per_core").value, 90.0, 1e-9);
+
+    const auto& floor1 = find(figures, "converter_1_vs_floor");
+    EXPECT_NEAR(floor1.value, 100.0 / 110.0, 1e-9);
+    EXPECT_EQ(floor1.verdict, Verdict::pass);
+    EXPECT_EQ(floor1.target, ">= 0.85");
+    const auto& floor2 = find(figures, "converter_2_vs_floor");
+    EXPECT_NEAR(floor2.value, 90.0 / 110.0, 1e-9);
+    EXPECT_EQ(floor2.verdict, Verdict::miss);
+
+    EXPECT_NEAR(find(figures, "converter_1_vs_naive").value, 2.0, 1e-9);
+    EXPECT_EQ(find(figures, "converter_1_vs_naive").verdict, Verdict::pass);
+    EXPECT_NEAR(find(figures, "converter_2_vs_naive").value, 1.8, 1e-9);
+
+    const auto& scaling = find(figures, "scaling_1_to_2");
+    EXPECT_NEAR(scaling.value, 0.9, 1e-9);
+    EXPECT_EQ(scaling.verdict, Verdict::pass);  // exactly the target passes
+    EXPECT_THROW(find(figures, "scaling_1_to_1"), std::runtime_error);
+
+    // The largest rank counts, in MiB.
+    EXPECT_DOUBLE_EQ(find(figures, "converter_1_peak_rss").value, 200.0);
+    EXPECT_EQ(find(figures, "converter_1_peak_rss").verdict, Verdict::pass);
+    EXPECT_DOUBLE_EQ(find(figures, "converter_2_peak_rss").value, 300.0);
+    EXPECT_EQ(find(figures, "converter_2_peak_rss").verdict, Verdict::miss);
+
+    EXPECT_NEAR(find(figures, "converter_1_output_overhead").value, 0.5, 1e-9);
+    EXPECT_EQ(find(figures, "converter_1_output_overhead").verdict, Verdict::pass);
+    EXPECT_NEAR(find(figures, "converter_2_output_overhead").value, 2.0, 1e-9);
+    EXPECT_EQ(find(figures, "converter_2_output_overhead").verdict, Verdict::miss);
+
+    EXPECT_NEAR(find(figures, "converter_1_decode_mpixels").value, 125.0, 1e-9);
+    EXPECT_NEAR(find(figures, "floor_decode_mpixels").value, 62.5, 1e-9);
+
+    const Json json = to_json(figures);
+    EXPECT_EQ(json.at("converter_2_vs_floor").at("verdict"), "MISS");
+    EXPECT_EQ(json.at("scaling_1_to_2").at("verdict"), "PASS");
+    EXPECT_EQ(json.at("floor_per_core").at("verdict"), "");
+
+    const std::string table = format_table(figures);
+    EXPECT_NE(table.find("scaling 1->2 ranks"), std::string::npos) << table;
+    EXPECT_NE(table.find("MISS"), std::string::npos) << table;
+}
+
+TEST(BenchFigures, NoScalingWithoutASingleRankRun) {
+    Measurements measurements;
+    measurements.runs = {run_at(2, 5.0, 1), run_at(4, 3.0, 1)};
+    measurements.floor = {1000, 10.0, 1.0, 1};
+    measurements.naive = {1000, 20.0, 0, 0};
+    for (const auto& figure : compare(measurements, Targets{})) {
+        EXPECT_EQ(figure.key.find("scaling"), std::string::npos) << figure.key;
+    }
+}
+
+TEST(BenchFigures, ScaleRatiosBetweenTheSmallestAndTheLargestCorpus) {
+    ScaleRun small;
+    small.images = 20'000;
+    small.plan_seconds = 2.0;  // 100 us/image
+    small.phase_seconds = {{"plan", 1.0}, {"process", 10.0}, {"total", 20.0}};
+    small.root_peak_rss_bytes = 100u << 20;
+    ScaleRun large = small;
+    large.images = 200'000;
+    large.plan_seconds = 23.0;                                                     // 1.15x
+    large.phase_seconds = {{"plan", 10.0}, {"process", 130.0}, {"total", 200.0}};  // 1, 1.3, 1
+    large.root_peak_rss_bytes = 110u << 20;
+    // Given out of order: sorted by images.
+    const auto figures = scale_figures({large, small}, Targets{});
+
+    EXPECT_NEAR(find(figures, "scale_20000_plan_command").value, 100.0, 1e-9);
+    EXPECT_NEAR(find(figures, "scale_200000_convert_process").value, 650.0, 1e-9);
+    EXPECT_NEAR(find(figures, "scale_ratio_plan_command").value, 1.15, 1e-9);
+    EXPECT_EQ(find(figures, "scale_ratio_plan_command").verdict, Verdict::pass);
+    EXPECT_NEAR(find(figures, "scale_ratio_convert_process").value, 1.3, 1e-9);
+    EXPECT_EQ(find(figures, "scale_ratio_convert_process").verdict, Verdict::miss);
+    EXPECT_EQ(find(figures, "scale_ratio_convert_total").verdict, Verdict::pass);
+    // A phase the smaller run lacks has nothing to compare with.
+    EXPECT_THROW(find(figures, "scale_ratio_convert_dedup"), std::runtime_error);
+    EXPECT_NEAR(find(figures, "scale_ratio_root_rss").value, 1.1, 1e-9);
+    EXPECT_EQ(find(figures, "scale_ratio_root_rss").verdict, Verdict::pass);
+    EXPECT_NEAR(find(figures, "scale_root_rss_growth_per_image").value,
+                static_cast<double>(10u << 20) / 180'000.0, 1e-9);
+
+    EXPECT_THROW(find(scale_figures({small}, Targets{}), "scale_ratio_root_rss"),
+                 std::runtime_error);
+}
+
+}  // namespace
+}  // namespace synshard::bench

@@ -33,9 +33,11 @@ ChildResult run_child(const std::vector<std::string>& argv) {
         if (!is_launcher_variable(*entry)) environment.emplace_back(*entry);
     }
     std::vector<char*> argv_pointers;
+    argv_pointers.reserve(argv.size() + 1);
     for (const auto& arg : argv) argv_pointers.push_back(const_cast<char*>(arg.c_str()));
     argv_pointers.push_back(nullptr);
     std::vector<char*> env_pointers;
+    env_pointers.reserve(environment.size() + 1);
     for (const auto& entry : environment) env_pointers.push_back(const_cast<char*>(entry.c_str()));
     env_pointers.push_back(nullptr);
 
@@ -85,8 +87,7 @@ std::filesystem::path find_mpi_launcher() {
         std::istringstream directories(path != nullptr ? path : "/usr/bin");
         std::string directory;
         while (std::getline(directories, directory, ':')) {
-            const auto candidate =
-                std::filesystem::path(directory.empty() ? "." : directory) / name;
+            auto candidate = std::filesystem::path(directory.empty() ? "." : directory) / name;
             if (::access(candidate.c_str(), X_OK) == 0) return candidate;
         }
     }

@@ -273,6 +273,7 @@ std::string format_phase_table(const std::vector<ConverterRun>& runs) {
     }
     text << "\n";
     std::vector<std::map<std::string, double>> shares;
+    shares.reserve(runs.size());
     for (const auto& run : runs) shares.push_back(phase_shares(run));
     for (const auto& name : kPhases) {
         std::snprintf(cell, sizeof cell, "%-10s", name.c_str());

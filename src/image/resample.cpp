@@ -113,24 +113,29 @@ void vertical_pass(const std::uint8_t* const* in, const std::int16_t* weights, i
                               _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in[k] + at)), zero)
                         : zero;
     };
+    const auto store = [&](int at, __m128i low, __m128i high) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(row + at),
+                         _mm_packs_epi32(_mm_srai_epi32(low, kVerticalShift),
+                                         _mm_srai_epi32(high, kVerticalShift)));
+    };
     for (; i + 16 <= samples; i += 16) {
-        __m128i sums[4] = {round, round, round, round};
+        __m128i first_low = round;
+        __m128i first_high = round;
+        __m128i second_low = round;
+        __m128i second_high = round;
         for (int k = 0; k < taps; k += 2) {
             const __m128i w = _mm_set1_epi32(pairs[static_cast<std::size_t>(k / 2)]);
-            for (int half = 0; half < 2; ++half) {
-                const __m128i a = widen(k, i + 8 * half);
-                const __m128i b = widen(k + 1, i + 8 * half);
-                sums[2 * half] =
-                    _mm_add_epi32(sums[2 * half], _mm_madd_epi16(_mm_unpacklo_epi16(a, b), w));
-                sums[2 * half + 1] =
-                    _mm_add_epi32(sums[2 * half + 1], _mm_madd_epi16(_mm_unpackhi_epi16(a, b), w));
-            }
+            const auto accumulate = [&](int at, __m128i& low, __m128i& high) {
+                const __m128i a = widen(k, at);
+                const __m128i b = widen(k + 1, at);
+                low = _mm_add_epi32(low, _mm_madd_epi16(_mm_unpacklo_epi16(a, b), w));
+                high = _mm_add_epi32(high, _mm_madd_epi16(_mm_unpackhi_epi16(a, b), w));
+            };
+            accumulate(i, first_low, first_high);
+            accumulate(i + 8, second_low, second_high);
         }
-        for (int half = 0; half < 2; ++half) {
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i + 8 * half),
-                             _mm_packs_epi32(_mm_srai_epi32(sums[2 * half], kVerticalShift),
-                                             _mm_srai_epi32(sums[2 * half + 1], kVerticalShift)));
-        }
+        store(i, first_low, first_high);
+        store(i + 8, second_low, second_high);
     }
 #else
     static_cast<void>(pairs);

@@ -71,17 +71,19 @@ code=$?
 setsid "${mpirun[@]}" -np 2 "$synshard" "${args[@]}" --output "$work/kill" >>"$work/log" 2>&1 &
 pid=$!
 wait_for '[[ $(ls "$work/kill/train" 2>/dev/null | wc -l) -ge 3 ]]' || fail "kill: no shard seen"
-kill -9 -- -$pid
+# Open MPI puts every rank in a process group of its own: kill mpirun's and each rank's.
+ranks=$(pgrep -d, -P $pid)
+kill -9 -- -$pid ${ranks//,/ } 2>/dev/null
 wait $pid 2>/dev/null
 # SIGKILL is asynchronous: a rank may still be tearing down its memory (and holding the
 # output lock) for a moment after mpirun is gone.
-wait_for '! pgrep -g $pid >/dev/null' || fail "kill: ranks outlived kill -9"
+wait_for "! ps -p '$pid,$ranks' >/dev/null" || fail "kill: ranks outlived kill -9"
 [[ ! -e "$work/kill/manifest.json" ]] || echo "kill: note: the job finished before the kill"
 no_partial_files "$work/kill"
 echo "kill: $(ls "$work/kill/train" | grep -c '\.h5$') train shards under final names after kill -9, all complete"
 run 1 "$work/kill"
 code=$?
-[[ $code -eq 3 ]] || fail "kill: rerun exited $code"
+[[ $code -eq 3 ]] || fail "kill: rerun exited $code ($(grep 'error:' "$work/log" | tail -1))"
 [[ "$(digests "$work/kill")" == "$ref_digests" ]] && echo "kill: rerun at 1 rank is byte-identical" ||
   fail "kill: rerun differs from the reference"
 

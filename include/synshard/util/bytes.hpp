@@ -68,7 +68,8 @@ class ByteReader {
         if (count > bytes_.size() / sizeof(T)) throw Error("record is truncated");
         const auto bytes = take(count * sizeof(T));
         std::vector<T> values(count);
-        std::memcpy(values.data(), bytes.data(), bytes.size());
+        // An empty vector's data() may be null, which memcpy must not be given.
+        if (count != 0) std::memcpy(values.data(), bytes.data(), bytes.size());
         return values;
     }
 

@@ -2,8 +2,9 @@
 # CI: builds everything with -fsanitize=address,undefined (SYNSHARD_SANITIZE=ON) in its
 # own build directory and runs the unit and MPI tests under ASan, UBSan and LSan.
 # Leaks inside Open MPI, PMIx and hwloc are suppressed by cmake/lsan.supp, nothing else.
-# Lint and the Python check test no C++ of ours; the fault tests run whole conversions
-# in subprocesses and are the slowest tests: they run in the normal build only.
+# Lint, the Python checks and the README examples (which run on the Python tests' sample
+# output) test no C++ of ours; the fault tests run whole conversions in subprocesses and
+# are the slowest tests: they run in the normal build only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -24,5 +25,5 @@ export LD_PRELOAD="$(realpath "$build")/keep_libraries_loaded.so"
 cmake --build "$build" -j2
 
 cd "$build"
-ctest --output-on-failure -j2 -E '^(Lint\.|Python\.|Serial\.Faults)'
+ctest --output-on-failure -j2 -E '^(Lint\.|Python\.|Docs\.|Serial\.Faults)'
 echo "sanitize: passed in $(( $(date +%s) - start )) s"

@@ -92,11 +92,6 @@ has_command() {
   awk -v name="$1" '/^Commands:/ {on = 1; next} on && NF == 0 {on = 0}
                     on && $1 == name {found = 1} END {exit !found}' <<<"$help"
 }
-has_convert_option() {
-  local help
-  help=$("$synshard" convert --help 2>&1)
-  grep -Eq -- "^ +$1( |\$)" <<<"$help"
-}
 
 # Exit codes of a completed conversion: 0, or 3 when inputs were rejected (the sample's
 # deliberate traps).

@@ -60,10 +60,6 @@ expected=$(printf '%s\n' -W depend=afterany:123.fake-server -v \
   fail "qsub was called with: $(cat qsub.args | xargs)"
 say "stopped with exit code 4 and submitted its follow-up"
 
-if ! has_convert_option --restart; then
-  say "follow-up run not checked: resume not available in this build"
-  exit 0
-fi
 status=0
 pbs_job 124.fake-server 1
 "${pbs_env[@]}" >>job.log 2>&1 || status=$?

@@ -6,10 +6,8 @@
 # mpirun, the converter stops resumably (exit 4), the script requeues the job, and the
 # requeued run (SLURM_RESTART_COUNT=1) resumes and completes. Passes when the log shows
 # exactly that sequence and the shards are byte-identical to the uninterrupted reference.
-# Skipped (with the reason) when this build's converter cannot resume yet.
 source "$(dirname "$0")/common.sh"
 
-has_convert_option --restart || skip "resume not available in this build"
 start_local_slurm
 run=$work/slurm_requeue
 sample_run_dir "$run"

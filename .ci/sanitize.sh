@@ -14,7 +14,12 @@ start=$(date +%s)
 # Set before the build too: gtest_discover_tests runs the test binaries after linking.
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:print_stacktrace=1:strict_string_checks=1:detect_stack_use_after_return=1:fast_unwind_on_malloc=0:verify_asan_link_order=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-export LSAN_OPTIONS="suppressions=$root/cmake/lsan.supp:print_suppressions=0"
+# use_tls=0: GCC 12's LeakSanitizer reads a bogus dynamic-TLS range ("DTLS 19 at
+# 0x4a90-0x400005b92") in one rank of the 4-rank convert test and its tracer dies with
+# SIGSEGV. Not scanning thread-local storage can only add reports (memory reachable
+# from TLS alone then counts as leaked), never hide one; cmake/lsan.supp names the one
+# library whose TLS-held memory that reports.
+export LSAN_OPTIONS="suppressions=$root/cmake/lsan.supp:print_suppressions=0:use_tls=0"
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNSHARD_SANITIZE=ON \
       -DSYNSHARD_BUILD_BENCHMARKS=OFF

@@ -22,7 +22,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/cmake/lsan.supp:print_suppressions=0:use_tls=0"
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNSHARD_SANITIZE=ON \
-      -DSYNSHARD_BUILD_BENCHMARKS=OFF
+      -DSYNSHARD_BUILD_BENCHMARKS=OFF -DSYNSHARD_TEST_TIMEOUT_FACTOR=4
 # Open MPI's components stay mapped until exit, so that their leaks carry their names.
 mkdir -p "$build"
 cc -shared -fPIC -O1 -o "$build/keep_libraries_loaded.so" tests/support/keep_libraries_loaded.c

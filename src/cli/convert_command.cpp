@@ -27,7 +27,9 @@ Command convert_command() {
                                     "expect-manifest", "json", "resume", "restart", "stats"});
                        // Each write round allocates about a shard's bytes several times
                        // over (images read back, exchanged, the HDF5 file in memory).
-                       reuse_large_allocations(std::size_t{1} << 30);
+                       if (!reuse_large_allocations(std::size_t{1} << 30)) {
+                           log::debug("the allocator keeps its own thresholds for large blocks");
+                       }
                        return convert::convert(options, comm);
                    },
                    /*interruptible=*/true};

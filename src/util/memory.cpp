@@ -25,11 +25,9 @@ std::uint64_t peak_rss_bytes() {
     throw Error("/proc/self/status: no readable VmHWM line");
 }
 
-void reuse_large_allocations(std::size_t bytes) {
+bool reuse_large_allocations(std::size_t bytes) {
     const int limit = static_cast<int>(std::min<std::size_t>(bytes, INT_MAX));
-    if (mallopt(M_MMAP_THRESHOLD, limit) != 1 || mallopt(M_TRIM_THRESHOLD, limit) != 1) {
-        throw Error("mallopt refused a threshold of " + std::to_string(limit) + " bytes");
-    }
+    return mallopt(M_MMAP_THRESHOLD, limit) == 1 && mallopt(M_TRIM_THRESHOLD, limit) == 1;
 }
 
 }  // namespace synshard

@@ -16,6 +16,8 @@ std::uint64_t peak_rss_bytes();
 // the same large size over and over (the converter's shard rounds), this saves touching
 // new pages each time: page faults, which cost most under a hypervisor. Memory once used
 // then stays with the process until it exits. Process-wide; call it before the work.
-void reuse_large_allocations(std::size_t bytes);
+// Returns false, changing nothing, where the allocator has no such setting (the
+// sanitizers' allocators): the work is the same, only slower.
+bool reuse_large_allocations(std::size_t bytes);
 
 }  // namespace synshard

@@ -219,7 +219,7 @@ class Conversion {
     std::vector<manifest::KeyGroup> leaks_;
     std::array<std::vector<std::uint64_t>, kSplits> class_counts_;  // global survivors
     std::array<std::uint32_t, kSplits> shard_counts_{};
-    std::vector<std::pair<Split, h5::KeyLocation>> locations_;
+    std::array<h5::KeyLocations, kSplits> locations_;  // of the shards this rank wrote
     std::map<std::string, double> timings_;
     image::StageTimes stage_times_;
     double write_exchange_seconds_ = 0;
@@ -312,7 +312,7 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
                                mpi::PhaseProgress& progress, std::uint64_t& done) {
     const auto& plan = plan_.plan;
     const auto& piece = plan.pieces[plan_.share.pieces[share_index]];
-    const auto& items = plan_.share.items[share_index];
+    const auto items = plan_.share_items(share_index);
     const auto folder =
         spool_root(options_) / source_folder_name(plan.sources[piece.source].source.name);
     std::filesystem::create_directories(folder);
@@ -412,9 +412,7 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
 bool Conversion::process() {
     const auto start = Clock::now();
     const auto& plan = plan_.plan;
-    std::uint64_t local_items = 0;
-    for (const auto& items : plan_.share.items) local_items += items.size();
-    const std::uint64_t total_items = comm_.sum(local_items);
+    const std::uint64_t total_items = comm_.sum(plan_.share.item_count());
 
     mpi::run_phase(comm_, "process", [&] {
         image::Pipeline pipeline(options_.pipeline);
@@ -738,8 +736,7 @@ bool Conversion::write_shards() {
                 for (std::size_t i = 0; i < keys.size(); ++i) order[i].key = keys[i];
                 std::sort(order.begin(), order.end());
                 for (std::uint32_t row = 0; row < order.size(); ++row) {
-                    locations_.push_back(
-                        {job.split, {std::string(order[row].key), job.index, row}});
+                    locations_[split_index(job.split)].push_back(order[row].key, job.index, row);
                 }
                 written_images += order.size();
                 return;
@@ -784,7 +781,7 @@ bool Conversion::write_shards() {
                 sample.boxes = record.boxes;
                 sample.box_labels = record.box_labels;
                 writer.add(sample);
-                locations_.push_back({job.split, {record.key, job.index, row}});
+                locations_[split_index(job.split)].push_back(record.key, job.index, row);
             }
             const auto shard = writer.finish();
             published.push_back(
@@ -833,12 +830,14 @@ ExitCode Conversion::finish() {
     write_rejections(mine, rejected_);
     write_groups(mine, duplicates_);
     write_groups(mine, leaks_);
-    mine.put<std::uint64_t>(locations_.size());
-    for (const auto& [split, location] : locations_) {
-        mine.put<std::uint8_t>(static_cast<std::uint8_t>(split));
-        mine.put_string(location.key);
-        mine.put(location.shard);
-        mine.put(location.row);
+    for (auto& locations : locations_) {
+        mine.put<std::uint64_t>(locations.size());
+        for (std::size_t i = 0; i < locations.size(); ++i) {
+            mine.put_string(locations.key(i));
+            mine.put(locations.shard(i));
+            mine.put(locations.row(i));
+        }
+        locations = {};
     }
     image::PixelStats sums;
     for (const auto& image : images_) {
@@ -848,8 +847,9 @@ ExitCode Conversion::finish() {
     local_sums.insert(local_sums.end(), sums.sum_of_squares.begin(), sums.sum_of_squares.end());
     local_sums.push_back(sums.pixels);
     const auto total_sums = comm_.sum(std::span<const std::uint64_t>(local_sums));
-    const auto gathered = comm_.gather(mine.buffer());
-    images_.clear();
+    images_ = {};
+    auto gathered = comm_.gather(mine.buffer());
+    mine = {};
 
     std::uint8_t code = to_int(ExitCode::success);
     mpi::run_phase(comm_, "manifest", [&] {
@@ -861,8 +861,8 @@ ExitCode Conversion::finish() {
         result.seed = plan.seed;
         result.label_scheme = std::string(corpus::to_string(plan.label_scheme));
         result.rejected = plan_.rejected;
-        std::array<std::vector<h5::KeyLocation>, kSplits> keys;
-        for (const auto& bytes : gathered) {
+        std::array<h5::KeyLocations, kSplits> keys;
+        for (auto& bytes : gathered) {
             ByteReader reader(bytes);
             auto rejections = read_rejections(reader);
             result.rejected.insert(result.rejected.end(), rejections.begin(), rejections.end());
@@ -870,15 +870,16 @@ ExitCode Conversion::finish() {
             result.duplicates.insert(result.duplicates.end(), duplicates.begin(), duplicates.end());
             auto leaks = read_groups(reader);
             result.leaks.insert(result.leaks.end(), leaks.begin(), leaks.end());
-            const auto location_count = reader.get<std::uint64_t>();
-            for (std::uint64_t i = 0; i < location_count; ++i) {
-                const auto split = reader.get<std::uint8_t>();
-                h5::KeyLocation location;
-                location.key = reader.get_string();
-                location.shard = reader.get<std::uint32_t>();
-                location.row = reader.get<std::uint32_t>();
-                keys[split].push_back(std::move(location));
+            for (auto& split_keys : keys) {
+                for (auto count = reader.get<std::uint64_t>(); count > 0; --count) {
+                    const auto key = reader.get_bytes();
+                    const auto shard = reader.get<std::uint32_t>();
+                    split_keys.push_back(
+                        std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
+                        shard, reader.get<std::uint32_t>());
+                }
             }
+            bytes = {};  // each rank's message is released once read
         }
         for (const auto& [path, shard] : journal_->shards) {
             result.splits[path.substr(0, path.find('/'))].shards.push_back(shard);

@@ -369,6 +369,14 @@ Dataset Location::write_fixed_ascii(const std::string& name, std::span<const std
 
 Dataset Location::write_strings(const std::string& name, std::span<const std::string> values,
                                 const DatasetSettings& settings) {
+    std::vector<const char*> pointers;
+    pointers.reserve(values.size());
+    for (const std::string& value : values) pointers.push_back(value.c_str());
+    return write_strings(name, std::span<const char* const>(pointers), settings);
+}
+
+Dataset Location::write_strings(const std::string& name, std::span<const char* const> values,
+                                const DatasetSettings& settings) {
     const hsize_t dims[] = {values.size()};
     Dataset dataset =
         create_dataset(name, Datatype::vlen_utf8(), Dataspace::simple(dims), settings);
@@ -714,9 +722,13 @@ void Dataset::write_strings(std::span<const std::string> values) {
     std::vector<const char*> pointers;
     pointers.reserve(values.size());
     for (const std::string& value : values) pointers.push_back(value.c_str());
-    if (pointers.empty()) return;
+    write_strings(std::span<const char* const>(pointers));
+}
+
+void Dataset::write_strings(std::span<const char* const> values) {
+    if (values.empty()) return;
     const Datatype type = Datatype::vlen_utf8();
-    check_status(H5Dwrite(id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+    check_status(H5Dwrite(id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
                  "writing " + context());
 }
 

@@ -12,6 +12,23 @@
 
 namespace synshard::h5 {
 
+KeyLocations::KeyLocations(std::initializer_list<KeyLocation> locations) {
+    for (const auto& location : locations) push_back(location);
+}
+
+void KeyLocations::push_back(std::string_view key, std::uint32_t shard, std::uint32_t row) {
+    starts_.push_back(bytes_.size());
+    bytes_.insert(bytes_.end(), key.begin(), key.end());
+    bytes_.push_back('\0');
+    shards_.push_back(shard);
+    rows_.push_back(row);
+}
+
+std::string_view KeyLocations::key(std::size_t i) const {
+    const std::uint64_t end = i + 1 < starts_.size() ? starts_[i + 1] : bytes_.size();
+    return {bytes_.data() + starts_[i], end - starts_[i] - 1};
+}
+
 namespace {
 
 // Key lookups read single rows: chunks of this many rows keep each read small.
@@ -112,26 +129,29 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
     std::vector<std::size_t> order(split.keys.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return split.keys[a].key < split.keys[b].key; });
-    std::vector<std::string> keys;
+              [&](std::size_t a, std::size_t b) { return split.keys.key(a) < split.keys.key(b); });
+    std::vector<const char*> keys;
     std::vector<std::uint32_t> shards;
     std::vector<std::uint32_t> rows;
     keys.reserve(order.size());
+    shards.reserve(order.size());
+    rows.reserve(order.size());
     for (std::size_t i : order) {
-        const KeyLocation& location = split.keys[i];
-        if (location.shard >= shard_count ||
-            location.row >= split.shard_num_samples[location.shard]) {
-            throw Error(where + ": key \"" + location.key + "\" at shard " +
-                        std::to_string(location.shard) + " row " + std::to_string(location.row) +
-                        " is out of range");
+        const std::string_view key = split.keys.key(i);
+        const std::uint32_t shard = split.keys.shard(i);
+        const std::uint32_t row = split.keys.row(i);
+        if (shard >= shard_count || row >= split.shard_num_samples[shard]) {
+            throw Error(where + ": key \"" + std::string(key) + "\" at shard " +
+                        std::to_string(shard) + " row " + std::to_string(row) + " is out of range");
         }
-        if (!keys.empty() && keys.back() == location.key) {
-            throw Error(where + ": key \"" + location.key + "\" appears twice");
+        if (!keys.empty() && std::string_view(keys.back()) == key) {
+            throw Error(where + ": key \"" + std::string(key) + "\" appears twice");
         }
-        keys.push_back(location.key);
-        shards.push_back(location.shard);
-        rows.push_back(location.row);
+        keys.push_back(split.keys.c_str(i));
+        shards.push_back(shard);
+        rows.push_back(row);
     }
+    order = {};
     std::vector<std::string> shard_paths;
     for (std::size_t shard = 0; shard < shard_count; ++shard) {
         shard_paths.push_back(shard_relative_path(split.name, static_cast<std::int64_t>(shard),

@@ -28,7 +28,8 @@ TEST(IndexReader, EveryKeyLeadsToItsRow) {
     EXPECT_EQ(index.shard_num_samples("train"), (std::vector<std::uint64_t>{6, 5}));
     std::size_t found = 0;
     for (const h5::SplitIndex& split : output.index.splits) {
-        for (const h5::KeyLocation& location : split.keys) {
+        for (std::size_t i = 0; i < split.keys.size(); ++i) {
+            const h5::KeyLocation location = split.keys[i];
             const std::optional<Located> located = index.locate(location.key);
             ASSERT_TRUE(located.has_value()) << location.key;
             EXPECT_EQ(located->split, split.name);

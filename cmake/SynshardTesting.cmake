@@ -1,5 +1,14 @@
 include(GoogleTest)
 
+# Sanitized builds run several times slower: .ci/sanitize.sh scales every test's timeout.
+set(SYNSHARD_TEST_TIMEOUT_FACTOR 1 CACHE STRING "Multiplies every test's timeout")
+
+# synshard_timeout(OUT seconds): the timeout a test gets in this build.
+function(synshard_timeout out seconds)
+  math(EXPR scaled "${seconds} * ${SYNSHARD_TEST_TIMEOUT_FACTOR}")
+  set(${out} ${scaled} PARENT_SCOPE)
+endfunction()
+
 # synshard_add_mpi_test(NAME SOURCES file... [RANKS 1 2 4] [TIMEOUT seconds])
 # Builds one MPI test binary and registers it with mpiexec once per rank count, as
 # MPI.<NAME>.np<P>. MPI binaries are never run bare by gtest_discover_tests.
@@ -11,6 +20,7 @@ function(synshard_add_mpi_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  synshard_timeout(ARG_TIMEOUT ${ARG_TIMEOUT})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE synshard_test_support synshard_warnings)
   foreach(ranks IN LISTS ARG_RANKS)

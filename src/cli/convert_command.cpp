@@ -4,6 +4,7 @@
 #include "synshard/corpus/options.hpp"
 #include "synshard/image/pipeline.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/memory.hpp"
 
 namespace synshard::cli {
 
@@ -24,6 +25,9 @@ Command convert_command() {
                        options.effective = options_to_json(
                            values, {"config", "help", "log-level", "quiet", "scratch",
                                     "expect-manifest", "json", "resume", "restart", "stats"});
+                       // Each write round allocates about a shard's bytes several times
+                       // over (images read back, exchanged, the HDF5 file in memory).
+                       reuse_large_allocations(std::size_t{1} << 30);
                        return convert::convert(options, comm);
                    },
                    /*interruptible=*/true};

@@ -708,14 +708,13 @@ bool Conversion::write_shards() {
                         writer.put(image.hash);
                         writer.put_string(image.key);
                     } else {
-                        writer.put_vector(spools_[image.spool]->read_bytes(image.entry));
+                        spools_[image.spool]->append_bytes_to(image.entry, writer);
                     }
                 }
                 outgoing[dest] = std::move(writer.buffer());
             }
         });
-        const auto incoming = comm_.all_to_all(outgoing);
-        outgoing.clear();
+        const auto incoming = comm_.all_to_all(std::move(outgoing));
         write_exchange_seconds_ += seconds_since(exchange_start);
         std::vector<manifest::ShardEntry> published;
         mpi::run_phase(comm_, "write", [&] {

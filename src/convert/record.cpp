@@ -80,21 +80,28 @@ SpoolEntry Spool::append(const ImageRecord& record) {
     return entry;
 }
 
-std::vector<std::uint8_t> Spool::read_bytes(const SpoolEntry& entry) const {
-    std::vector<std::uint8_t> bytes(entry.length);
+void Spool::read_into(const SpoolEntry& entry, std::uint8_t* destination) const {
     std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t got = ::pread(fd_, bytes.data() + done, bytes.size() - done,
+    while (done < entry.length) {
+        const ssize_t got = ::pread(fd_, destination + done, entry.length - done,
                                     static_cast<off_t>(entry.offset + done));
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) throw_system_error("reading spool " + path_.string(), got < 0 ? errno : EIO);
         done += static_cast<std::size_t>(got);
     }
-    return bytes;
+}
+
+void Spool::append_bytes_to(const SpoolEntry& entry, ByteWriter& writer) const {
+    writer.put<std::uint64_t>(entry.length);
+    auto& buffer = writer.buffer();
+    const std::size_t start = buffer.size();
+    buffer.resize(start + entry.length);
+    read_into(entry, buffer.data() + start);
 }
 
 ImageRecord Spool::read(const SpoolEntry& entry) const {
-    const auto bytes = read_bytes(entry);
+    std::vector<std::uint8_t> bytes(entry.length);
+    read_into(entry, bytes.data());
     ByteReader reader(bytes);
     return read_record(reader);
 }

@@ -92,7 +92,7 @@ std::vector<std::vector<std::uint8_t>> Comm::gather(std::span<const std::uint8_t
                                                     int root) const {
     std::vector<std::vector<std::uint8_t>> outgoing(static_cast<std::size_t>(size_));
     outgoing[static_cast<std::size_t>(root)].assign(bytes.begin(), bytes.end());
-    auto incoming = all_to_all(outgoing);
+    auto incoming = all_to_all(std::move(outgoing));
     if (rank_ != root) incoming.clear();
     return incoming;
 }
@@ -100,7 +100,7 @@ std::vector<std::vector<std::uint8_t>> Comm::gather(std::span<const std::uint8_t
 std::vector<std::vector<std::uint8_t>> Comm::all_gather(std::span<const std::uint8_t> bytes) const {
     std::vector<std::vector<std::uint8_t>> outgoing(
         static_cast<std::size_t>(size_), std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
-    return all_to_all(outgoing);
+    return all_to_all(std::move(outgoing));
 }
 
 std::vector<std::uint8_t> Comm::broadcast(std::span<const std::uint8_t> bytes, int root) const {
@@ -122,11 +122,11 @@ std::string Comm::broadcast(const std::string& text, int root) const {
 }
 
 std::vector<std::vector<std::uint8_t>> Comm::all_to_all(
-    const std::vector<std::vector<std::uint8_t>>& outgoing) const {
+    std::vector<std::vector<std::uint8_t>> outgoing) const {
     const auto ranks = static_cast<std::size_t>(size_);
     if (outgoing.size() != ranks) throw Error("all_to_all: need one message per rank");
-    // The message to itself never goes through MPI: one copy instead of three (a shard's
-    // images, at one rank, are all such a message).
+    // The message to itself never goes through MPI and is handed over (a shard's images,
+    // at one rank, are all such a message).
     const auto self = static_cast<std::size_t>(rank_);
     std::vector<std::uint64_t> send_sizes(ranks);
     for (std::size_t r = 0; r < ranks; ++r) send_sizes[r] = r == self ? 0 : outgoing[r].size();
@@ -137,7 +137,7 @@ std::vector<std::vector<std::uint8_t>> Comm::all_to_all(
 
     std::vector<std::vector<std::uint8_t>> incoming(ranks);
     for (std::size_t r = 0; r < ranks; ++r) incoming[r].reserve(receive_sizes[r]);
-    incoming[self].assign(outgoing[self].begin(), outgoing[self].end());
+    incoming[self] = std::move(outgoing[self]);
 
     // Rounds of at most kMaxChunk bytes per pair keep every count within int.
     const std::uint64_t largest_send = *std::max_element(send_sizes.begin(), send_sizes.end());

@@ -1,13 +1,31 @@
 #include "synshard/mpi/environment.hpp"
 
+#include <cstdlib>
+
 #include "synshard/mpi/comm.hpp"
 
 namespace synshard::mpi {
+namespace {
+
+// mpirun, srun and other PMIx/PMI launchers tell their processes who they are.
+bool started_by_launcher() {
+    for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
+        if (std::getenv(variable) != nullptr) return true;
+    }
+    return false;
+}
+
+}  // namespace
 
 Environment::Environment() {
     int initialized = 0;
     check(MPI_Initialized(&initialized), "MPI_Initialized");
     if (initialized != 0) return;
+    // A process started without a launcher is a singleton, which Open MPI serves by
+    // starting a daemon (orted) first: over a second before `synshard hierarchy` or a
+    // one-rank convert can start. synshard never spawns processes, so the singleton can
+    // run without it. The user's own setting wins.
+    if (!started_by_launcher()) setenv("OMPI_MCA_ess_singleton_isolated", "1", /*overwrite=*/0);
     int provided = 0;
     // FUNNELED: helper threads may exist, but only the main thread calls MPI.
     check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");

@@ -1,5 +1,9 @@
 #include "synshard/util/memory.hpp"
 
+#include <malloc.h>
+
+#include <algorithm>
+#include <climits>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,6 +23,13 @@ std::uint64_t peak_rss_bytes() {
         break;
     }
     throw Error("/proc/self/status: no readable VmHWM line");
+}
+
+void reuse_large_allocations(std::size_t bytes) {
+    const int limit = static_cast<int>(std::min<std::size_t>(bytes, INT_MAX));
+    if (mallopt(M_MMAP_THRESHOLD, limit) != 1 || mallopt(M_TRIM_THRESHOLD, limit) != 1) {
+        throw Error("mallopt refused a threshold of " + std::to_string(limit) + " bytes");
+    }
 }
 
 }  // namespace synshard

@@ -19,18 +19,6 @@ std::uint32_t wnid_number(std::string_view wnid) {
     return number;
 }
 
-std::vector<std::string_view> split_words(std::string_view line) {
-    std::vector<std::string_view> fields;
-    std::size_t position = 0;
-    while (position < line.size()) {
-        while (position < line.size() && line[position] == ' ') ++position;
-        const std::size_t end = std::min(line.find(' ', position), line.size());
-        if (end > position) fields.push_back(line.substr(position, end - position));
-        position = end;
-    }
-    return fields;
-}
-
 std::string_view trim(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) return {};
@@ -54,35 +42,73 @@ std::string load_text(const std::filesystem::path& path) {
     return std::string(bytes.begin(), bytes.end());
 }
 
+// The space-separated fields of a line, one at a time, without allocating: data.noun has
+// ~82,000 records and every rank of a conversion reads them all.
+class Fields {
+  public:
+    explicit Fields(std::string_view text) : text_(text) {}
+    // The next field, or an empty view at the end.
+    std::string_view next() {
+        while (position_ < text_.size() && text_[position_] == ' ') ++position_;
+        const std::size_t end = std::min(text_.find(' ', position_), text_.size());
+        const auto field = text_.substr(position_, end - position_);
+        position_ = end;
+        return field;
+    }
+
+  private:
+    std::string_view text_;
+    std::size_t position_ = 0;
+};
+
 // One data.noun record: "offset lex ss_type w_cnt(hex) word lex_id ... p_cnt ptr... | gloss".
-Synset parse_data_noun_line(std::string_view line, const std::string& where) {
+Synset parse_data_noun_line(std::string_view line, const std::filesystem::path& path,
+                            std::size_t line_number) {
     const auto bar = line.find(" | ");
-    const auto fields = split_words(line.substr(0, bar));
-    const auto malformed = [&] { return Error(where + ": malformed data.noun record"); };
-    if (fields.size() < 4 || fields[0].size() != 8) throw malformed();
-    Synset synset;
-    synset.wnid = "n" + std::string(fields[0]);
+    Fields fields(line.substr(0, bar));
+    const auto malformed = [&] {
+        return Error(path.string() + ":" + std::to_string(line_number) +
+                     ": malformed data.noun record");
+    };
+    const auto offset = fields.next();
+    fields.next();  // lexicographer file
+    fields.next();  // synset type
+    const auto word_count_field = fields.next();
     unsigned word_count = 0;
-    if (std::from_chars(fields[3].data(), fields[3].data() + fields[3].size(), word_count, 16).ec !=
-        std::errc{}) {
+    if (offset.size() != 8 ||
+        std::from_chars(word_count_field.data(), word_count_field.data() + word_count_field.size(),
+                        word_count, 16)
+                .ec != std::errc{}) {
         throw malformed();
     }
-    std::size_t at = 4;
-    for (unsigned i = 0; i < word_count; ++i, at += 2) {
-        if (at + 1 >= fields.size()) throw malformed();
-        std::string word(fields[at]);
-        std::replace(word.begin(), word.end(), '_', ' ');
+    Synset synset;
+    synset.wnid.reserve(offset.size() + 1);
+    synset.wnid.push_back('n');
+    synset.wnid.append(offset);
+    for (unsigned i = 0; i < word_count; ++i) {
+        const auto word = fields.next();
+        if (word.empty() || fields.next().empty()) throw malformed();  // word, lex_id
         if (!synset.words.empty()) synset.words += ", ";
-        synset.words += word;
+        const std::size_t start = synset.words.size();
+        synset.words.append(word);
+        std::replace(synset.words.begin() + static_cast<std::ptrdiff_t>(start), synset.words.end(),
+                     '_', ' ');
     }
-    if (at >= fields.size()) throw malformed();
+    const auto pointer_count_field = fields.next();
+    if (pointer_count_field.empty()) throw malformed();
     unsigned pointer_count = 0;
-    std::from_chars(fields[at].data(), fields[at].data() + fields[at].size(), pointer_count);
-    ++at;
-    for (unsigned i = 0; i < pointer_count; ++i, at += 4) {
-        if (at + 3 >= fields.size()) throw malformed();
-        if ((fields[at] == "@" || fields[at] == "@i") && fields[at + 2] == "n") {
-            synset.parents.push_back("n" + std::string(fields[at + 1]));
+    std::from_chars(pointer_count_field.data(),
+                    pointer_count_field.data() + pointer_count_field.size(), pointer_count);
+    for (unsigned i = 0; i < pointer_count; ++i) {
+        const auto symbol = fields.next();
+        const auto target = fields.next();
+        const auto part_of_speech = fields.next();
+        if (fields.next().empty()) throw malformed();  // source/target word numbers
+        if ((symbol == "@" || symbol == "@i") && part_of_speech == "n") {
+            auto& parent = synset.parents.emplace_back();
+            parent.reserve(target.size() + 1);
+            parent.push_back('n');
+            parent.append(target);
         }
     }
     if (bar != std::string_view::npos) synset.gloss = std::string(trim(line.substr(bar + 3)));
@@ -95,7 +121,7 @@ std::vector<Synset> read_data_noun(const std::filesystem::path& path) {
     synsets.reserve(90000);
     for_each_line(text, [&](std::string_view line, std::size_t number) {
         if (line.empty() || line[0] == ' ') return;  // the licence header
-        synsets.push_back(parse_data_noun_line(line, path.string() + ":" + std::to_string(number)));
+        synsets.push_back(parse_data_noun_line(line, path, number));
     });
     return synsets;
 }
@@ -138,13 +164,15 @@ std::vector<Synset> read_imagenet_files(const std::filesystem::path& folder) {
     const auto is_a = folder / "wordnet.is_a.txt";
     const std::string text = load_text(is_a);
     for_each_line(text, [&](std::string_view line, std::size_t number) {
-        const auto fields = split_words(trim(line));
-        if (fields.empty()) return;
-        if (fields.size() != 2 || !is_wnid(fields[0]) || !is_wnid(fields[1])) {
+        Fields fields(trim(line));
+        const auto parent = fields.next();
+        const auto child = fields.next();
+        if (parent.empty()) return;
+        if (!is_wnid(parent) || !is_wnid(child) || !fields.next().empty()) {
             throw Error(is_a.string() + ":" + std::to_string(number) + ": expected 'parent child'");
         }
-        entry(fields[0]);
-        entry(fields[1]).parents.emplace_back(fields[0]);
+        entry(parent);
+        entry(child).parents.emplace_back(parent);
     });
     return synsets;
 }

@@ -38,6 +38,26 @@ TEST(Spool, RecordsComeBackExactlyByEntry) {
               entries.back().offset + entries.back().length);
 }
 
+TEST(Spool, AppendsRecordsToAMessageAsLengthPrefixedBytes) {
+    testing::TempDir dir;
+    Spool spool(dir / "rank-0.spool");
+    const auto first = spool.append(sample_record(1));
+    const auto second = spool.append(sample_record(2));
+    ByteWriter message;
+    message.put_string("earlier");  // what came before stays
+    spool.append_bytes_to(second, message);
+    spool.append_bytes_to(first, message);
+    ByteReader reader(message.buffer());
+    EXPECT_EQ(reader.get_string(), "earlier");
+    for (const int expected : {2, 1}) {
+        const auto bytes = reader.get_bytes();
+        ByteReader record(bytes);
+        EXPECT_EQ(read_record(record), sample_record(expected));
+        EXPECT_TRUE(record.at_end());
+    }
+    EXPECT_TRUE(reader.at_end());
+}
+
 TEST(Record, ATornRecordIsAnErrorNotGarbage) {
     ByteWriter writer;
     write_record(writer, sample_record(3));

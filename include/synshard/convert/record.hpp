@@ -54,13 +54,16 @@ class Spool {
     SpoolEntry append(const ImageRecord& record);
     // Makes every appended record durable (before the piece is declared complete).
     void sync();
-    // The record's serialized bytes (as they travel between ranks).
-    std::vector<std::uint8_t> read_bytes(const SpoolEntry& entry) const;
+    // The record's serialized bytes (as they travel between ranks), appended to `writer`
+    // as ByteWriter::put_bytes would (length first), read straight into its buffer.
+    void append_bytes_to(const SpoolEntry& entry, ByteWriter& writer) const;
     ImageRecord read(const SpoolEntry& entry) const;
 
     const std::filesystem::path& path() const { return path_; }
 
   private:
+    void read_into(const SpoolEntry& entry, std::uint8_t* destination) const;
+
     std::filesystem::path path_;
     int fd_ = -1;
     std::uint64_t size_ = 0;

@@ -47,9 +47,10 @@ class Comm {
     std::vector<std::uint8_t> broadcast(std::span<const std::uint8_t> bytes, int root = 0) const;
     std::string broadcast(const std::string& text, int root = 0) const;
     // outgoing[r] goes to rank r; the result's [r] came from rank r. Handles any size
-    // (messages over 2 GiB are split).
+    // (messages over 2 GiB are split). The message to this rank itself is moved into the
+    // result, not copied, when the caller moves `outgoing` in.
     std::vector<std::vector<std::uint8_t>> all_to_all(
-        const std::vector<std::vector<std::uint8_t>>& outgoing) const;
+        std::vector<std::vector<std::uint8_t>> outgoing) const;
 
   private:
     MPI_Comm comm_ = MPI_COMM_NULL;

@@ -776,6 +776,9 @@ bool Conversion::write_shards() {
             if (raw) {
                 spec.raw_height = options_.pipeline.resize.height;
                 spec.raw_width = options_.pipeline.resize.width;
+            } else {
+                spec.image_bytes = 0;
+                for (const auto& record : records) *spec.image_bytes += record.data.size();
             }
             spec.label_scheme = std::string(corpus::to_string(options_.corpus.label_scheme));
             h5::ShardWriter writer(spec, classes);

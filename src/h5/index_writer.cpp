@@ -31,11 +31,17 @@ std::string_view KeyLocations::key(std::size_t i) const {
 
 namespace {
 
-// Key lookups read single rows: chunks of this many rows keep each read small.
+// Key lookups read single rows: chunks of at most this many rows and bytes keep each
+// read small and inside HDF5's default chunk cache (1 MiB).
 constexpr hsize_t kKeyChunkRows = 16384;
+constexpr hsize_t kKeyChunkBytes = hsize_t{512} * 1024;
 
-DatasetSettings key_chunks(std::size_t rows) {
-    return DatasetSettings{.chunk = {std::clamp<hsize_t>(rows, 1, kKeyChunkRows)}};
+// The fewest chunks within those bounds, made equal: the last chunk is (nearly) full.
+DatasetSettings key_chunks(std::size_t rows, std::size_t row_bytes) {
+    const hsize_t most =
+        std::clamp<hsize_t>(kKeyChunkBytes / std::max<hsize_t>(row_bytes, 1), 1, kKeyChunkRows);
+    const hsize_t chunks = std::max<hsize_t>(1, (rows + most - 1) / most);
+    return DatasetSettings{.chunk = {std::max<hsize_t>(1, (rows + chunks - 1) / chunks)}};
 }
 
 void check_hierarchy(const IndexContents& contents, const std::string& where) {
@@ -161,9 +167,12 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
     group.set_attribute("shard_count", static_cast<std::int64_t>(shard_count));
     group.write_strings("shard_paths", shard_paths).close();
     group.write_vector<std::uint64_t>("shard_num_samples", split.shard_num_samples).close();
-    group.write_strings("keys", keys, key_chunks(keys.size())).close();
-    group.write_vector<std::uint32_t>("key_shards", shards, key_chunks(keys.size())).close();
-    group.write_vector<std::uint32_t>("key_rows", rows, key_chunks(keys.size())).close();
+    std::size_t longest_key = 0;
+    for (const std::string& key : keys) longest_key = std::max(longest_key, key.size());
+    group.write_fixed_utf8("keys", keys, key_chunks(keys.size(), longest_key)).close();
+    const DatasetSettings location_chunks = key_chunks(keys.size(), sizeof(std::uint32_t));
+    group.write_vector<std::uint32_t>("key_shards", shards, location_chunks).close();
+    group.write_vector<std::uint32_t>("key_rows", rows, location_chunks).close();
     write_virtual_dataset(group, "labels", Datatype::int32(), split, "labels", {});
     if (contents.encoding == kRawEncoding) {
         write_virtual_dataset(group, "images", Datatype::uint8(), split, "images",

@@ -352,15 +352,15 @@ namespace {
 
 // Writes values as fixed-length strings of type's size, NUL-padded.
 Dataset write_fixed_strings(Location& location, const std::string& name,
-                            std::span<const std::string> values, const Datatype& type,
+                            std::span<const std::string_view> values, const Datatype& type,
                             const DatasetSettings& settings) {
     const std::string where = location.child_context(name);
     const std::size_t length = type.size();
     std::vector<char> buffer(values.size() * length, '\0');
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (values[i].size() > length) {
-            throw Error(where + ": \"" + values[i] + "\" is longer than " + std::to_string(length) +
-                        " bytes");
+            throw Error(where + ": \"" + std::string(values[i]) + "\" is longer than " +
+                        std::to_string(length) + " bytes");
         }
         std::copy(values[i].begin(), values[i].end(), buffer.data() + i * length);
     }
@@ -378,13 +378,21 @@ Dataset write_fixed_strings(Location& location, const std::string& name,
 
 Dataset Location::write_fixed_ascii(const std::string& name, std::span<const std::string> values,
                                     std::size_t length, const DatasetSettings& settings) {
-    return write_fixed_strings(*this, name, values, Datatype::fixed_ascii(length), settings);
+    const std::vector<std::string_view> views(values.begin(), values.end());
+    return write_fixed_strings(*this, name, views, Datatype::fixed_ascii(length), settings);
 }
 
 Dataset Location::write_fixed_utf8(const std::string& name, std::span<const std::string> values,
                                    const DatasetSettings& settings) {
+    const std::vector<std::string_view> views(values.begin(), values.end());
+    return write_fixed_utf8(name, std::span<const std::string_view>(views), settings);
+}
+
+Dataset Location::write_fixed_utf8(const std::string& name,
+                                   std::span<const std::string_view> values,
+                                   const DatasetSettings& settings) {
     std::size_t longest = 1;  // HDF5 has no zero-length string type
-    for (const std::string& value : values) {
+    for (const std::string_view value : values) {
         if (value.find('\0') != std::string::npos) {
             throw Error(child_context(name) + ": a value contains a NUL byte");
         }

@@ -19,14 +19,13 @@ KeyLocations::KeyLocations(std::initializer_list<KeyLocation> locations) {
 void KeyLocations::push_back(std::string_view key, std::uint32_t shard, std::uint32_t row) {
     starts_.push_back(bytes_.size());
     bytes_.insert(bytes_.end(), key.begin(), key.end());
-    bytes_.push_back('\0');
     shards_.push_back(shard);
     rows_.push_back(row);
 }
 
 std::string_view KeyLocations::key(std::size_t i) const {
     const std::uint64_t end = i + 1 < starts_.size() ? starts_[i + 1] : bytes_.size();
-    return {bytes_.data() + starts_[i], end - starts_[i] - 1};
+    return {bytes_.data() + starts_[i], end - starts_[i]};
 }
 
 namespace {
@@ -136,7 +135,7 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return split.keys.key(a) < split.keys.key(b); });
-    std::vector<const char*> keys;
+    std::vector<std::string_view> keys;
     std::vector<std::uint32_t> shards;
     std::vector<std::uint32_t> rows;
     keys.reserve(order.size());
@@ -150,10 +149,10 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
             throw Error(where + ": key \"" + std::string(key) + "\" at shard " +
                         std::to_string(shard) + " row " + std::to_string(row) + " is out of range");
         }
-        if (!keys.empty() && std::string_view(keys.back()) == key) {
+        if (!keys.empty() && keys.back() == key) {
             throw Error(where + ": key \"" + std::string(key) + "\" appears twice");
         }
-        keys.push_back(split.keys.c_str(i));
+        keys.push_back(key);
         shards.push_back(shard);
         rows.push_back(row);
     }
@@ -168,8 +167,11 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
     group.write_strings("shard_paths", shard_paths).close();
     group.write_vector<std::uint64_t>("shard_num_samples", split.shard_num_samples).close();
     std::size_t longest_key = 0;
-    for (const std::string& key : keys) longest_key = std::max(longest_key, key.size());
-    group.write_fixed_utf8("keys", keys, key_chunks(keys.size(), longest_key)).close();
+    for (const std::string_view key : keys) longest_key = std::max(longest_key, key.size());
+    group
+        .write_fixed_utf8("keys", std::span<const std::string_view>(keys),
+                          key_chunks(keys.size(), longest_key))
+        .close();
     const DatasetSettings location_chunks = key_chunks(keys.size(), sizeof(std::uint32_t));
     group.write_vector<std::uint32_t>("key_shards", shards, location_chunks).close();
     group.write_vector<std::uint32_t>("key_rows", rows, location_chunks).close();

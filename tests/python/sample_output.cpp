@@ -137,7 +137,8 @@ SampleOutput write_sample_output(const std::filesystem::path& out, bool raw) {
                                result.index.encoding,
                                result.index.raw_height,
                                result.index.raw_width,
-                               "alphabetical"};
+                               "alphabetical",
+                               std::nullopt};
             if (!raw) {  // as the converter does: the image chunks fit the payload
                 spec.image_bytes = 0;
                 for (int j = shard; j < count; j += shard_count) {

@@ -90,13 +90,12 @@ TEST(IndexWriter, KeysAreFixedLengthInEqualChunksThatFitTheCache) {
     contents.hierarchy = testing::sample_hierarchy();
     constexpr std::uint32_t kRows = 20000;
     h5::SplitIndex split{"train", {kRows / 2, kRows / 2}, {}};
+    const std::string long_key = "k20000" + std::string(94, 'x');  // 100 bytes, sorts last
     for (std::uint32_t i = 0; i < kRows; ++i) {
         char key[16];
         std::snprintf(key, sizeof key, "k%05u", i);
-        split.keys.push_back({key, i % 2, i / 2});
+        split.keys.push_back(i + 1 < kRows ? key : long_key, i % 2, i / 2);
     }
-    const std::string long_key = "k20000" + std::string(94, 'x');  // 100 bytes, sorts last
-    split.keys.back().key = long_key;
     contents.splits.push_back(split);
     h5::write_index(dir.path(), contents);
 

@@ -156,6 +156,8 @@ class Location : public Handle {
     // Fixed-length UTF-8 as long as the longest value (at least 1 byte), NUL-padded: no
     // per-value heap object, so it is smaller than write_strings for short, similar values
     // and carries the settings' filters. Throws Error if a value contains a NUL byte.
+    Dataset write_fixed_utf8(const std::string& name, std::span<const std::string_view> values,
+                             const DatasetSettings& settings = {});
     Dataset write_fixed_utf8(const std::string& name, std::span<const std::string> values,
                              const DatasetSettings& settings = {});
     Dataset write_strings(const std::string& name, std::span<const std::string> values,

@@ -53,9 +53,8 @@ class KeyLocations {
     }
     std::size_t size() const { return shards_.size(); }
     bool empty() const { return shards_.empty(); }
-    // The i-th key added, NUL-terminated in the buffer.
+    // The i-th key added.
     std::string_view key(std::size_t i) const;
-    const char* c_str(std::size_t i) const { return bytes_.data() + starts_[i]; }
     std::uint32_t shard(std::size_t i) const { return shards_[i]; }
     std::uint32_t row(std::size_t i) const { return rows_[i]; }
     KeyLocation operator[](std::size_t i) const { return {std::string(key(i)), shard(i), row(i)}; }

@@ -37,18 +37,17 @@ std::size_t split_index(Split split) {
     return static_cast<std::size_t>(split);
 }
 
-// What a rank keeps in memory about each image it processed (the pixels are spooled).
+// What a rank keeps in memory about each image it processed (the pixels are spooled):
+// a few dozen bytes, the key in the Conversion's one buffer of keys.
 struct LocalImage {
     std::uint32_t spool = 0;  // index into the rank's open spools
     SpoolEntry entry;
-    std::string key;
+    std::uint64_t key_begin = 0;
+    std::uint32_t key_size = 0;
     std::int32_t label = 0;
     Split split = Split::train;
     std::uint64_t hash = 0;
     Sha256Digest source_sha256{};
-    // Exact sums over the stored pixels (train only): mean and std need no rounding
-    // until the end, so they do not depend on how images are spread over ranks.
-    image::PixelStats sums;
     bool dropped = false;
     std::uint32_t shard = 0;
 };
@@ -129,7 +128,9 @@ std::string source_folder_name(const std::string& source) {
 struct PieceOutcome {
     struct Image {
         std::string spool_file;  // in the source's folder
+        std::string key;
         LocalImage image;
+        image::PixelStats sums;  // train images: their record's pixel_sums
     };
     std::vector<Image> images;
     std::vector<Rejection> rejected;
@@ -138,15 +139,15 @@ struct PieceOutcome {
 void write_outcome(const std::filesystem::path& path, const PieceOutcome& outcome) {
     ByteWriter writer;
     writer.put<std::uint64_t>(outcome.images.size());
-    for (const auto& [spool_file, image] : outcome.images) {
+    for (const auto& [spool_file, key, image, sums] : outcome.images) {
         writer.put_string(spool_file);
         writer.put(image.entry);
-        writer.put_string(image.key);
+        writer.put_string(key);
         writer.put(image.label);
         writer.put(image.split);
         writer.put(image.hash);
         writer.put(image.source_sha256);
-        writer.put(image.sums);
+        writer.put(sums);
     }
     write_rejections(writer, outcome.rejected);
     write_file_atomically(path, writer.buffer());
@@ -157,15 +158,15 @@ PieceOutcome read_outcome(const std::filesystem::path& path) {
     ByteReader reader(bytes);
     PieceOutcome outcome;
     outcome.images.resize(reader.get<std::uint64_t>());
-    for (auto& [spool_file, image] : outcome.images) {
+    for (auto& [spool_file, key, image, sums] : outcome.images) {
         spool_file = reader.get_string();
         image.entry = reader.get<SpoolEntry>();
-        image.key = reader.get_string();
+        key = reader.get_string();
         image.label = reader.get<std::int32_t>();
         image.split = reader.get<Split>();
         image.hash = reader.get<std::uint64_t>();
         image.source_sha256 = reader.get<Sha256Digest>();
-        image.sums = reader.get<image::PixelStats>();
+        sums = reader.get<image::PixelStats>();
     }
     outcome.rejected = read_rejections(reader);
     return outcome;
@@ -198,6 +199,9 @@ class Conversion {
     // Collective: the root writes options_.stats (see convert()).
     void write_stats(ExitCode code);
 
+    std::string_view key_of(const LocalImage& image) const {
+        return std::string_view(keys_).substr(image.key_begin, image.key_size);
+    }
     bool interrupted_everywhere() const { return comm_.max(interrupt_signal() != 0 ? 1 : 0) != 0; }
     void time_phase(const std::string& name, Clock::time_point start) {
         timings_[name] = seconds_since(start);
@@ -214,12 +218,17 @@ class Conversion {
     std::map<std::filesystem::path, std::uint32_t> spool_index_;
     plan::PlanResult plan_;
     std::vector<LocalImage> images_;
+    std::string keys_;  // the keys of images_, one after the other
+    // Exact sums over the stored pixels of this rank's train images that are not dropped
+    // duplicates: mean and std need no rounding until the end, so they do not depend on
+    // how images are spread over ranks.
+    image::PixelStats train_sums_;
     std::vector<Rejection> rejected_;             // this rank's pipeline and duplicate rejections
     std::vector<manifest::KeyGroup> duplicates_;  // groups this rank owns
     std::vector<manifest::KeyGroup> leaks_;
     std::array<std::vector<std::uint64_t>, kSplits> class_counts_;  // global survivors
     std::array<std::uint32_t, kSplits> shard_counts_{};
-    std::vector<std::pair<Split, h5::KeyLocation>> locations_;
+    std::array<h5::KeyLocations, kSplits> locations_;  // of the shards this rank wrote
     std::map<std::string, double> timings_;
     image::StageTimes stage_times_;
     double write_exchange_seconds_ = 0;
@@ -312,7 +321,7 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
                                mpi::PhaseProgress& progress, std::uint64_t& done) {
     const auto& plan = plan_.plan;
     const auto& piece = plan.pieces[plan_.share.pieces[share_index]];
-    const auto& items = plan_.share.items[share_index];
+    const auto items = plan_.share_items(share_index);
     const auto folder =
         spool_root(options_) / source_folder_name(plan.sources[piece.source].source.name);
     std::filesystem::create_directories(folder);
@@ -325,8 +334,7 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
     for (const auto& entry : std::filesystem::directory_iterator(folder)) {
         if (entry.path().extension() != ".done") continue;
         auto outcome = read_outcome(entry.path());
-        for (auto& image : outcome.images)
-            earlier_images.emplace(image.image.key, std::move(image));
+        for (auto& image : outcome.images) earlier_images.emplace(image.key, std::move(image));
         for (auto& rejection : outcome.rejected)
             earlier_rejections.emplace(rejection.key, rejection);
     }
@@ -383,28 +391,31 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
                 record.box_labels.push_back(item.boxes[source].label);
             }
             LocalImage local;
-            local.key = item.key;
             local.label = item.label;
             local.split = item.split;
             local.hash = item.hash;
             local.source_sha256 = record.source_sha256;
             if (item.split == Split::train) {
-                local.sums = image::pixel_stats(
+                record.pixel_sums = image::pixel_stats(
                     pipeline.decode_stored(processed.data, options_.pipeline.encoding,
                                            processed.height, processed.width),
                     processed.content_rect);
             }
             record.data = std::move(processed.data);
             local.entry = spool.append(record);
-            outcome.images.push_back({spool_file, std::move(local)});
+            outcome.images.push_back({spool_file, item.key, local, record.pixel_sums});
         }
         spool.sync();
     }
     write_outcome(done_path, outcome);
 
-    for (auto& [spool_file, image] : outcome.images) {
+    for (auto& [spool_file, key, image, sums] : outcome.images) {
         image.spool = open_spool(folder / spool_file, Spool::Mode::read);
-        images_.push_back(std::move(image));
+        image.key_begin = keys_.size();
+        image.key_size = static_cast<std::uint32_t>(key.size());
+        keys_ += key;
+        if (image.split == Split::train) train_sums_ += sums;
+        images_.push_back(image);
     }
     rejected_.insert(rejected_.end(), outcome.rejected.begin(), outcome.rejected.end());
 }
@@ -412,9 +423,7 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
 bool Conversion::process() {
     const auto start = Clock::now();
     const auto& plan = plan_.plan;
-    std::uint64_t local_items = 0;
-    for (const auto& items : plan_.share.items) local_items += items.size();
-    const std::uint64_t total_items = comm_.sum(local_items);
+    const std::uint64_t total_items = comm_.sum(plan_.share.item_count());
 
     mpi::run_phase(comm_, "process", [&] {
         image::Pipeline pipeline(options_.pipeline);
@@ -461,7 +470,7 @@ void Conversion::find_duplicates() {
         const auto& image = images_[i];
         auto& writer = outgoing[leading_u64(image.source_sha256) % ranks];
         writer.put(image.source_sha256);
-        writer.put_string(image.key);
+        writer.put_string(key_of(image));
         writer.put(image.label);
         writer.put<std::uint8_t>(image.split == Split::val ? 1 : 0);
         writer.put<std::uint64_t>(i);
@@ -521,8 +530,11 @@ void Conversion::find_duplicates() {
             while (!reader.at_end()) {
                 auto& image = images_.at(reader.get<std::uint64_t>());
                 image.dropped = true;
-                rejected_.push_back(
-                    {image.key, Reason::duplicate, "same bytes as " + reader.get_string()});
+                if (image.split == Split::train) {
+                    train_sums_ -= spools_[image.spool]->read(image.entry).pixel_sums;
+                }
+                rejected_.push_back({std::string(key_of(image)), Reason::duplicate,
+                                     "same bytes as " + reader.get_string()});
             }
         }
     });
@@ -565,7 +577,7 @@ void Conversion::assign_shards() {
         writer.put(image.label);
         writer.put<std::uint8_t>(static_cast<std::uint8_t>(image.split));
         writer.put(image.hash);
-        writer.put_string(image.key);
+        writer.put_string(key_of(image));
         writer.put<std::uint64_t>(i);
     }
     std::vector<std::vector<std::uint8_t>> messages(ranks);
@@ -708,7 +720,7 @@ bool Conversion::write_shards() {
                     const auto& image = images_[index];
                     if (kept[job] != 0) {
                         writer.put(image.hash);
-                        writer.put_string(image.key);
+                        writer.put_string(key_of(image));
                     } else {
                         spools_[image.spool]->append_bytes_to(image.entry, writer);
                     }
@@ -737,8 +749,7 @@ bool Conversion::write_shards() {
                 for (std::size_t i = 0; i < keys.size(); ++i) order[i].key = keys[i];
                 std::sort(order.begin(), order.end());
                 for (std::uint32_t row = 0; row < order.size(); ++row) {
-                    locations_.push_back(
-                        {job.split, {std::string(order[row].key), job.index, row}});
+                    locations_[split_index(job.split)].push_back(order[row].key, job.index, row);
                 }
                 written_images += order.size();
                 return;
@@ -765,6 +776,9 @@ bool Conversion::write_shards() {
             if (raw) {
                 spec.raw_height = options_.pipeline.resize.height;
                 spec.raw_width = options_.pipeline.resize.width;
+            } else {
+                spec.image_bytes = 0;
+                for (const auto& record : records) *spec.image_bytes += record.data.size();
             }
             spec.label_scheme = std::string(corpus::to_string(options_.corpus.label_scheme));
             h5::ShardWriter writer(spec, classes);
@@ -783,7 +797,7 @@ bool Conversion::write_shards() {
                 sample.boxes = record.boxes;
                 sample.box_labels = record.box_labels;
                 writer.add(sample);
-                locations_.push_back({job.split, {record.key, job.index, row}});
+                locations_[split_index(job.split)].push_back(record.key, job.index, row);
             }
             const auto shard = writer.finish();
             published.push_back(
@@ -832,23 +846,24 @@ ExitCode Conversion::finish() {
     write_rejections(mine, rejected_);
     write_groups(mine, duplicates_);
     write_groups(mine, leaks_);
-    mine.put<std::uint64_t>(locations_.size());
-    for (const auto& [split, location] : locations_) {
-        mine.put<std::uint8_t>(static_cast<std::uint8_t>(split));
-        mine.put_string(location.key);
-        mine.put(location.shard);
-        mine.put(location.row);
+    for (auto& locations : locations_) {
+        mine.put<std::uint64_t>(locations.size());
+        for (std::size_t i = 0; i < locations.size(); ++i) {
+            mine.put_string(locations.key(i));
+            mine.put(locations.shard(i));
+            mine.put(locations.row(i));
+        }
+        locations = {};
     }
-    image::PixelStats sums;
-    for (const auto& image : images_) {
-        if (!image.dropped && image.split == Split::train) sums += image.sums;
-    }
-    std::vector<std::uint64_t> local_sums(sums.sum.begin(), sums.sum.end());
-    local_sums.insert(local_sums.end(), sums.sum_of_squares.begin(), sums.sum_of_squares.end());
-    local_sums.push_back(sums.pixels);
+    std::vector<std::uint64_t> local_sums(train_sums_.sum.begin(), train_sums_.sum.end());
+    local_sums.insert(local_sums.end(), train_sums_.sum_of_squares.begin(),
+                      train_sums_.sum_of_squares.end());
+    local_sums.push_back(train_sums_.pixels);
     const auto total_sums = comm_.sum(std::span<const std::uint64_t>(local_sums));
-    const auto gathered = comm_.gather(mine.buffer());
-    images_.clear();
+    images_ = {};
+    keys_ = {};
+    auto gathered = comm_.gather(mine.buffer());
+    mine = {};
 
     std::uint8_t code = to_int(ExitCode::success);
     mpi::run_phase(comm_, "manifest", [&] {
@@ -860,8 +875,8 @@ ExitCode Conversion::finish() {
         result.seed = plan.seed;
         result.label_scheme = std::string(corpus::to_string(plan.label_scheme));
         result.rejected = plan_.rejected;
-        std::array<std::vector<h5::KeyLocation>, kSplits> keys;
-        for (const auto& bytes : gathered) {
+        std::array<h5::KeyLocations, kSplits> keys;
+        for (auto& bytes : gathered) {
             ByteReader reader(bytes);
             auto rejections = read_rejections(reader);
             result.rejected.insert(result.rejected.end(), rejections.begin(), rejections.end());
@@ -869,15 +884,16 @@ ExitCode Conversion::finish() {
             result.duplicates.insert(result.duplicates.end(), duplicates.begin(), duplicates.end());
             auto leaks = read_groups(reader);
             result.leaks.insert(result.leaks.end(), leaks.begin(), leaks.end());
-            const auto location_count = reader.get<std::uint64_t>();
-            for (std::uint64_t i = 0; i < location_count; ++i) {
-                const auto split = reader.get<std::uint8_t>();
-                h5::KeyLocation location;
-                location.key = reader.get_string();
-                location.shard = reader.get<std::uint32_t>();
-                location.row = reader.get<std::uint32_t>();
-                keys[split].push_back(std::move(location));
+            for (auto& split_keys : keys) {
+                for (auto count = reader.get<std::uint64_t>(); count > 0; --count) {
+                    const auto key = reader.get_bytes();
+                    const auto shard = reader.get<std::uint32_t>();
+                    split_keys.push_back(
+                        std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
+                        shard, reader.get<std::uint32_t>());
+                }
             }
+            bytes = {};  // each rank's message is released once read
         }
         for (const auto& [path, shard] : journal_->shards) {
             result.splits[path.substr(0, path.find('/'))].shards.push_back(shard);

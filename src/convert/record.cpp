@@ -23,6 +23,7 @@ void write_record(ByteWriter& writer, const ImageRecord& record) {
     writer.put_vector(record.boxes);
     writer.put_vector(record.box_labels);
     writer.put_vector(record.data);
+    writer.put(record.pixel_sums);
 }
 
 ImageRecord read_record(ByteReader& reader) {
@@ -40,6 +41,7 @@ ImageRecord read_record(ByteReader& reader) {
     record.boxes = reader.get_vector<image::Box>();
     record.box_labels = reader.get_vector<std::int32_t>();
     record.data = reader.get_vector<std::uint8_t>();
+    record.pixel_sums = reader.get<image::PixelStats>();
     return record;
 }
 

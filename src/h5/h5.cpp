@@ -162,6 +162,9 @@ Datatype Datatype::float32() {
 Datatype Datatype::fixed_ascii(std::size_t length) {
     return string_type(length, H5T_CSET_ASCII, H5T_STR_NULLPAD);
 }
+Datatype Datatype::fixed_utf8(std::size_t length) {
+    return string_type(length, H5T_CSET_UTF8, H5T_STR_NULLPAD);
+}
 Datatype Datatype::vlen_utf8() {
     return string_type(H5T_VARIABLE, H5T_CSET_UTF8, H5T_STR_NULLTERM);
 }
@@ -345,20 +348,24 @@ Dataset Location::write_vector(const std::string& name, std::span<const T> value
     return write_array(name, values, dims, settings);
 }
 
-Dataset Location::write_fixed_ascii(const std::string& name, std::span<const std::string> values,
-                                    std::size_t length, const DatasetSettings& settings) {
-    const std::string where = child_context(name);
+namespace {
+
+// Writes values as fixed-length strings of type's size, NUL-padded.
+Dataset write_fixed_strings(Location& location, const std::string& name,
+                            std::span<const std::string_view> values, const Datatype& type,
+                            const DatasetSettings& settings) {
+    const std::string where = location.child_context(name);
+    const std::size_t length = type.size();
     std::vector<char> buffer(values.size() * length, '\0');
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (values[i].size() > length) {
-            throw Error(where + ": \"" + values[i] + "\" is longer than " + std::to_string(length) +
-                        " bytes");
+            throw Error(where + ": \"" + std::string(values[i]) + "\" is longer than " +
+                        std::to_string(length) + " bytes");
         }
         std::copy(values[i].begin(), values[i].end(), buffer.data() + i * length);
     }
-    const Datatype type = Datatype::fixed_ascii(length);
     const hsize_t dims[] = {values.size()};
-    Dataset dataset = create_dataset(name, type, Dataspace::simple(dims), settings);
+    Dataset dataset = location.create_dataset(name, type, Dataspace::simple(dims), settings);
     if (!values.empty()) {
         check_status(
             H5Dwrite(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
@@ -367,7 +374,42 @@ Dataset Location::write_fixed_ascii(const std::string& name, std::span<const std
     return dataset;
 }
 
+}  // namespace
+
+Dataset Location::write_fixed_ascii(const std::string& name, std::span<const std::string> values,
+                                    std::size_t length, const DatasetSettings& settings) {
+    const std::vector<std::string_view> views(values.begin(), values.end());
+    return write_fixed_strings(*this, name, views, Datatype::fixed_ascii(length), settings);
+}
+
+Dataset Location::write_fixed_utf8(const std::string& name, std::span<const std::string> values,
+                                   const DatasetSettings& settings) {
+    const std::vector<std::string_view> views(values.begin(), values.end());
+    return write_fixed_utf8(name, std::span<const std::string_view>(views), settings);
+}
+
+Dataset Location::write_fixed_utf8(const std::string& name,
+                                   std::span<const std::string_view> values,
+                                   const DatasetSettings& settings) {
+    std::size_t longest = 1;  // HDF5 has no zero-length string type
+    for (const std::string_view value : values) {
+        if (value.find('\0') != std::string::npos) {
+            throw Error(child_context(name) + ": a value contains a NUL byte");
+        }
+        longest = std::max(longest, value.size());
+    }
+    return write_fixed_strings(*this, name, values, Datatype::fixed_utf8(longest), settings);
+}
+
 Dataset Location::write_strings(const std::string& name, std::span<const std::string> values,
+                                const DatasetSettings& settings) {
+    std::vector<const char*> pointers;
+    pointers.reserve(values.size());
+    for (const std::string& value : values) pointers.push_back(value.c_str());
+    return write_strings(name, std::span<const char* const>(pointers), settings);
+}
+
+Dataset Location::write_strings(const std::string& name, std::span<const char* const> values,
                                 const DatasetSettings& settings) {
     const hsize_t dims[] = {values.size()};
     Dataset dataset =
@@ -619,6 +661,20 @@ std::vector<hsize_t> Dataset::dims() const {
     return space().dims();
 }
 
+std::vector<hsize_t> Dataset::chunk_dims() const {
+    PropertyList creation(
+        check_id(H5Dget_create_plist(id()), "creation properties of " + context()), H5Pclose,
+        context());
+    const int rank = H5Sget_simple_extent_ndims(space().id());
+    if (rank < 0) throw_error("rank of " + context());
+    if (H5Pget_layout(creation.id()) != H5D_CHUNKED) return {};
+    std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
+    if (H5Pget_chunk(creation.id(), rank, chunk.data()) != rank) {
+        throw_error("chunk shape of " + context());
+    }
+    return chunk;
+}
+
 void Dataset::set_extent(std::span<const hsize_t> dims) {
     check_status(H5Dset_extent(id(), dims.data()), "resizing " + context());
 }
@@ -714,9 +770,13 @@ void Dataset::write_strings(std::span<const std::string> values) {
     std::vector<const char*> pointers;
     pointers.reserve(values.size());
     for (const std::string& value : values) pointers.push_back(value.c_str());
-    if (pointers.empty()) return;
+    write_strings(std::span<const char* const>(pointers));
+}
+
+void Dataset::write_strings(std::span<const char* const> values) {
+    if (values.empty()) return;
     const Datatype type = Datatype::vlen_utf8();
-    check_status(H5Dwrite(id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+    check_status(H5Dwrite(id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
                  "writing " + context());
 }
 

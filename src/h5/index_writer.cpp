@@ -12,13 +12,35 @@
 
 namespace synshard::h5 {
 
+KeyLocations::KeyLocations(std::initializer_list<KeyLocation> locations) {
+    for (const auto& location : locations) push_back(location);
+}
+
+void KeyLocations::push_back(std::string_view key, std::uint32_t shard, std::uint32_t row) {
+    starts_.push_back(bytes_.size());
+    bytes_.insert(bytes_.end(), key.begin(), key.end());
+    shards_.push_back(shard);
+    rows_.push_back(row);
+}
+
+std::string_view KeyLocations::key(std::size_t i) const {
+    const std::uint64_t end = i + 1 < starts_.size() ? starts_[i + 1] : bytes_.size();
+    return {bytes_.data() + starts_[i], end - starts_[i]};
+}
+
 namespace {
 
-// Key lookups read single rows: chunks of this many rows keep each read small.
+// Key lookups read single rows: chunks of at most this many rows and bytes keep each
+// read small and inside HDF5's default chunk cache (1 MiB).
 constexpr hsize_t kKeyChunkRows = 16384;
+constexpr hsize_t kKeyChunkBytes = hsize_t{512} * 1024;
 
-DatasetSettings key_chunks(std::size_t rows) {
-    return DatasetSettings{.chunk = {std::clamp<hsize_t>(rows, 1, kKeyChunkRows)}};
+// The fewest chunks within those bounds, made equal: the last chunk is (nearly) full.
+DatasetSettings key_chunks(std::size_t rows, std::size_t row_bytes) {
+    const hsize_t most =
+        std::clamp<hsize_t>(kKeyChunkBytes / std::max<hsize_t>(row_bytes, 1), 1, kKeyChunkRows);
+    const hsize_t chunks = std::max<hsize_t>(1, (rows + most - 1) / most);
+    return DatasetSettings{.chunk = {std::max<hsize_t>(1, (rows + chunks - 1) / chunks)}};
 }
 
 void check_hierarchy(const IndexContents& contents, const std::string& where) {
@@ -112,26 +134,29 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
     std::vector<std::size_t> order(split.keys.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return split.keys[a].key < split.keys[b].key; });
-    std::vector<std::string> keys;
+              [&](std::size_t a, std::size_t b) { return split.keys.key(a) < split.keys.key(b); });
+    std::vector<std::string_view> keys;
     std::vector<std::uint32_t> shards;
     std::vector<std::uint32_t> rows;
     keys.reserve(order.size());
+    shards.reserve(order.size());
+    rows.reserve(order.size());
     for (std::size_t i : order) {
-        const KeyLocation& location = split.keys[i];
-        if (location.shard >= shard_count ||
-            location.row >= split.shard_num_samples[location.shard]) {
-            throw Error(where + ": key \"" + location.key + "\" at shard " +
-                        std::to_string(location.shard) + " row " + std::to_string(location.row) +
-                        " is out of range");
+        const std::string_view key = split.keys.key(i);
+        const std::uint32_t shard = split.keys.shard(i);
+        const std::uint32_t row = split.keys.row(i);
+        if (shard >= shard_count || row >= split.shard_num_samples[shard]) {
+            throw Error(where + ": key \"" + std::string(key) + "\" at shard " +
+                        std::to_string(shard) + " row " + std::to_string(row) + " is out of range");
         }
-        if (!keys.empty() && keys.back() == location.key) {
-            throw Error(where + ": key \"" + location.key + "\" appears twice");
+        if (!keys.empty() && keys.back() == key) {
+            throw Error(where + ": key \"" + std::string(key) + "\" appears twice");
         }
-        keys.push_back(location.key);
-        shards.push_back(location.shard);
-        rows.push_back(location.row);
+        keys.push_back(key);
+        shards.push_back(shard);
+        rows.push_back(row);
     }
+    order = {};
     std::vector<std::string> shard_paths;
     for (std::size_t shard = 0; shard < shard_count; ++shard) {
         shard_paths.push_back(shard_relative_path(split.name, static_cast<std::int64_t>(shard),
@@ -141,9 +166,15 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
     group.set_attribute("shard_count", static_cast<std::int64_t>(shard_count));
     group.write_strings("shard_paths", shard_paths).close();
     group.write_vector<std::uint64_t>("shard_num_samples", split.shard_num_samples).close();
-    group.write_strings("keys", keys, key_chunks(keys.size())).close();
-    group.write_vector<std::uint32_t>("key_shards", shards, key_chunks(keys.size())).close();
-    group.write_vector<std::uint32_t>("key_rows", rows, key_chunks(keys.size())).close();
+    std::size_t longest_key = 0;
+    for (const std::string_view key : keys) longest_key = std::max(longest_key, key.size());
+    group
+        .write_fixed_utf8("keys", std::span<const std::string_view>(keys),
+                          key_chunks(keys.size(), longest_key))
+        .close();
+    const DatasetSettings location_chunks = key_chunks(keys.size(), sizeof(std::uint32_t));
+    group.write_vector<std::uint32_t>("key_shards", shards, location_chunks).close();
+    group.write_vector<std::uint32_t>("key_rows", rows, location_chunks).close();
     write_virtual_dataset(group, "labels", Datatype::int32(), split, "labels", {});
     if (contents.encoding == kRawEncoding) {
         write_virtual_dataset(group, "images", Datatype::uint8(), split, "images",

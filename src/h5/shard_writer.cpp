@@ -21,6 +21,7 @@ struct ShardWriter::State {
     // Destroyed in reverse order: the dataset before the file.
     std::optional<File> file;
     std::optional<Dataset> images;
+    std::size_t chunk_bytes = ShardWriter::kImageChunkBytes;  // of image_bytes
     std::vector<std::uint8_t> pending;  // encoded bytes not yet written (< one chunk)
     std::uint64_t bytes_written = 0;
 
@@ -51,11 +52,11 @@ struct ShardWriter::State {
     // file in write order, whatever HDF5's cache settings are.
     void append_encoded(std::span<const std::uint8_t> bytes) {
         while (!bytes.empty()) {
-            const std::size_t take = std::min(bytes.size(), kImageChunkBytes - pending.size());
+            const std::size_t take = std::min(bytes.size(), chunk_bytes - pending.size());
             const std::span<const std::uint8_t> head = bytes.first(take);
             pending.insert(pending.end(), head.begin(), head.end());
             bytes = bytes.subspan(take);
-            if (pending.size() == kImageChunkBytes) {
+            if (pending.size() == chunk_bytes) {
                 write_chunk(pending);
                 pending.clear();
             }
@@ -110,7 +111,7 @@ struct ShardWriter::State {
         }
         out.write_vector<std::int32_t>("labels", labels).close();
         out.write_fixed_ascii("synsets", synsets, kWnidLength).close();
-        out.write_strings("keys", keys).close();
+        out.write_fixed_utf8("keys", keys).close();
         const hsize_t sha_dims[] = {n, 32};
         out.write_array<std::uint8_t>("source_sha256", source_sha256, sha_dims).close();
         const hsize_t size_dims[] = {n, 2};
@@ -167,16 +168,23 @@ ShardWriter::ShardWriter(ShardSpec spec, const ClassTable& classes)
                                             Dataspace::simple(dims, max_dims),
                                             DatasetSettings{.chunk = {1, height, width, 3}}));
     } else {
+        if (s.spec.image_bytes) s.chunk_bytes = image_chunk_bytes(*s.spec.image_bytes);
         const hsize_t dims[] = {0};
         const hsize_t max_dims[] = {kUnlimited};
         s.images.emplace(out.create_dataset("image_bytes", Datatype::uint8(),
                                             Dataspace::simple(dims, max_dims),
-                                            DatasetSettings{.chunk = {kImageChunkBytes}}));
-        s.pending.reserve(kImageChunkBytes);
+                                            DatasetSettings{.chunk = {s.chunk_bytes}}));
+        s.pending.reserve(s.chunk_bytes);
     }
 }
 
 ShardWriter::~ShardWriter() = default;
+
+std::size_t ShardWriter::image_chunk_bytes(std::uint64_t total) {
+    if (total == 0) return kImageChunkBytes;
+    const std::uint64_t chunks = (total + kImageChunkBytes - 1) / kImageChunkBytes;
+    return static_cast<std::size_t>((total + chunks - 1) / chunks);
+}
 
 std::uint64_t ShardWriter::num_samples() const {
     return state_->num_samples();
@@ -209,6 +217,11 @@ void ShardWriter::add(const ShardSample& sample) {
 PublishedShard ShardWriter::finish() {
     State& s = *state_;
     if (s.finished) throw Error(s.context + ": finish() called twice");
+    const std::uint64_t image_bytes = s.bytes_written + s.pending.size();
+    if (!s.spec.is_raw() && s.spec.image_bytes && *s.spec.image_bytes != image_bytes) {
+        throw Error(s.context + ": " + std::to_string(image_bytes) + " image bytes added, " +
+                    std::to_string(*s.spec.image_bytes) + " announced");
+    }
     if (!s.pending.empty()) {
         s.write_chunk(s.pending);
         s.pending.clear();

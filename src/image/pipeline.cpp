@@ -225,6 +225,15 @@ PixelStats& PixelStats::operator+=(const PixelStats& other) {
     return *this;
 }
 
+PixelStats& PixelStats::operator-=(const PixelStats& other) {
+    for (std::size_t c = 0; c < 3; ++c) {
+        sum[c] -= other.sum[c];
+        sum_of_squares[c] -= other.sum_of_squares[c];
+    }
+    pixels -= other.pixels;
+    return *this;
+}
+
 PixelStats pixel_stats(const cv::Mat& rgb, const Rect& content) {
     if (rgb.type() != CV_8UC3 || content.x < 0 || content.y < 0 ||
         content.x + content.width > rgb.cols || content.y + content.height > rgb.rows) {

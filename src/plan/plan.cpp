@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <numeric>
 #include <set>
+#include <span>
 #include <sstream>
 
 #include "synshard/corpus/devkit.hpp"
@@ -27,14 +29,22 @@ class Writer {
     void u64(std::uint64_t v) {
         for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
     }
+    // LEB128: small numbers (lengths, sizes, labels) take one to three bytes.
+    void varint(std::uint64_t v) {
+        for (; v >= 0x80; v >>= 7) bytes_.push_back(static_cast<std::uint8_t>(v | 0x80));
+        bytes_.push_back(static_cast<std::uint8_t>(v));
+    }
     void f32(float v) {
         std::uint32_t bits = 0;
         std::memcpy(&bits, &v, sizeof bits);
-        u64(bits);
+        for (int i = 0; i < 4; ++i) bytes_.push_back(static_cast<std::uint8_t>(bits >> (8 * i)));
     }
     void str(std::string_view s) {
-        u64(s.size());
+        varint(s.size());
         bytes_.insert(bytes_.end(), s.begin(), s.end());
+    }
+    void raw(std::span<const std::uint8_t> bytes) {
+        bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
     }
     Bytes& bytes() { return bytes_; }
 
@@ -44,8 +54,9 @@ class Writer {
 
 class Reader {
   public:
-    explicit Reader(const Bytes& bytes) : bytes_(bytes) {}
+    explicit Reader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
     bool done() const { return at_ == bytes_.size(); }
+    std::size_t offset() const { return at_; }
     std::uint8_t u8() { return take(1)[0]; }
     std::uint64_t u64() {
         const std::uint8_t* p = take(8);
@@ -53,17 +64,29 @@ class Reader {
         for (int i = 0; i < 8; ++i) v |= std::uint64_t(p[i]) << (8 * i);
         return v;
     }
+    std::uint64_t varint() {
+        std::uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            const std::uint8_t byte = u8();
+            v |= std::uint64_t(byte & 0x7f) << shift;
+            if ((byte & 0x80) == 0) return v;
+        }
+        throw Error("plan exchange: malformed number");
+    }
     float f32() {
-        const auto bits = static_cast<std::uint32_t>(u64());
+        const std::uint8_t* p = take(4);
+        std::uint32_t bits = 0;
+        for (int i = 0; i < 4; ++i) bits |= std::uint32_t(p[i]) << (8 * i);
         float v = 0;
         std::memcpy(&v, &bits, sizeof v);
         return v;
     }
-    std::string str() {
-        const std::size_t size = u64();
-        const std::uint8_t* p = take(size);
-        return std::string(reinterpret_cast<const char*>(p), size);
+    std::string_view view() {
+        const std::size_t size = varint();
+        return {reinterpret_cast<const char*>(take(size)), size};
     }
+    std::string str() { return std::string(view()); }
+    std::span<const std::uint8_t> raw(std::size_t n) { return {take(n), n}; }
 
   private:
     const std::uint8_t* take(std::size_t n) {
@@ -72,50 +95,110 @@ class Reader {
         at_ += n;
         return p;
     }
-    const Bytes& bytes_;
+    std::span<const std::uint8_t> bytes_;
     std::size_t at_ = 0;
 };
 
-void write_item(Writer& out, const Item& item) {
+// Items are held encoded while a rank keeps them (its scanned sources, its share), a few
+// dozen bytes each: what follows from the item's source (the path, the member name, the
+// folder's wnid) is not stored.
+enum ItemFlags : std::uint8_t { kVal = 1, kOwnLocation = 2, kOwnWnid = 4 };
+
+// The file name (folders) or member path (tars) a key implies in its source.
+std::string_view implied_name(const Item& item, const corpus::Source& source) {
+    return std::string_view(item.key).substr(source.key_prefix.size());
+}
+
+bool location_implied(const Item& item, const corpus::Source& source) {
+    if (!item.key.starts_with(source.key_prefix)) return false;
+    const std::string_view name = implied_name(item, source);
+    if (source.kind == corpus::Source::Kind::tar)
+        return item.path == source.path.string() && item.member == name;
+    return item.member.empty() && item.path == (source.path / name).string();
+}
+
+void encode_item(Writer& out, const Item& item, const corpus::Source& source) {
+    const bool own_location = !location_implied(item, source);
+    const bool own_wnid = item.wnid != source.wnid;
     out.str(item.key);
-    out.str(item.wnid);
-    out.u64(static_cast<std::uint32_t>(item.label));
-    out.u8(static_cast<std::uint8_t>(item.split));
-    out.u64(item.size);
-    out.str(item.path);
-    out.str(item.member);
+    out.u8(static_cast<std::uint8_t>((item.split == Split::val ? kVal : 0) |
+                                     (own_location ? kOwnLocation : 0) |
+                                     (own_wnid ? kOwnWnid : 0)));
+    if (own_location) {
+        out.str(item.path);
+        out.str(item.member);
+    }
+    if (own_wnid) out.str(item.wnid);
+    out.varint(static_cast<std::uint64_t>(static_cast<std::int64_t>(item.label) + 1));
+    out.varint(item.size);
     out.u64(item.hash);
-    out.u64(item.boxes.size());
+    out.varint(item.boxes.size());
     for (const auto& box : item.boxes) {
         out.f32(box.box.xmin);
         out.f32(box.box.ymin);
         out.f32(box.box.xmax);
         out.f32(box.box.ymax);
         out.str(box.wnid);
-        out.u64(static_cast<std::uint32_t>(box.label));
+        out.varint(static_cast<std::uint64_t>(static_cast<std::int64_t>(box.label) + 1));
     }
 }
 
-Item read_item(Reader& in) {
+std::int32_t decode_label(Reader& in) {
+    return static_cast<std::int32_t>(static_cast<std::int64_t>(in.varint()) - 1);
+}
+
+Item decode_item(Reader& in, const corpus::Source& source) {
     Item item;
     item.key = in.str();
-    item.wnid = in.str();
-    item.label = static_cast<std::int32_t>(static_cast<std::uint32_t>(in.u64()));
-    item.split = static_cast<Split>(in.u8());
-    item.size = in.u64();
-    item.path = in.str();
-    item.member = in.str();
+    const std::uint8_t flags = in.u8();
+    item.split = (flags & kVal) != 0 ? Split::val : Split::train;
+    if ((flags & kOwnLocation) != 0) {
+        item.path = in.str();
+        item.member = in.str();
+    } else if (source.kind == corpus::Source::Kind::tar) {
+        item.path = source.path.string();
+        item.member = implied_name(item, source);
+    } else {
+        item.path = (source.path / implied_name(item, source)).string();
+    }
+    item.wnid = (flags & kOwnWnid) != 0 ? in.str() : source.wnid;
+    item.label = decode_label(in);
+    item.size = in.varint();
     item.hash = in.u64();
-    item.boxes.resize(in.u64());
+    item.boxes.resize(in.varint());
     for (auto& box : item.boxes) {
         box.box.xmin = in.f32();
         box.box.ymin = in.f32();
         box.box.xmax = in.f32();
         box.box.ymax = in.f32();
         box.wnid = in.str();
-        box.label = static_cast<std::int32_t>(static_cast<std::uint32_t>(in.u64()));
+        box.label = decode_label(in);
     }
     return item;
+}
+
+// A source's items, encoded back to back in key order.
+struct EncodedItems {
+    Bytes bytes;
+    std::uint32_t count = 0;
+};
+
+EncodedItems encode_items(const std::vector<Item>& items, const corpus::Source& source) {
+    Writer out;
+    for (const auto& item : items) encode_item(out, item, source);
+    EncodedItems encoded{std::move(out.bytes()), static_cast<std::uint32_t>(items.size())};
+    encoded.bytes.shrink_to_fit();
+    return encoded;
+}
+
+std::vector<Item> decode_items(std::span<const std::uint8_t> bytes, std::size_t count,
+                               const corpus::Source& source) {
+    std::vector<Item> items;
+    items.reserve(count);
+    Reader in(bytes);
+    while (!in.done()) items.push_back(decode_item(in, source));
+    if (items.size() != count) throw Error("plan exchange: item count mismatch");
+    return items;
 }
 
 void write_stats(Writer& out, const corpus::BoxStats& s) {
@@ -203,8 +286,12 @@ struct Scanned {
     std::size_t source = 0;
     // Of everything listed, read or not: any change to the inputs changes it.
     manifest::GroupDigest digest;
-    std::vector<Item> items;  // key order; wnid set (or empty for an unlabeled flat val image)
+    // Key order. After the scan: wnid set; after finalize: the planned items, complete.
+    EncodedItems items;
     std::vector<Rejection> rejected;
+    // Set by finalize: planned images per label and split, planned bytes per split.
+    std::map<std::int32_t, std::array<std::uint64_t, 2>> per_label;
+    std::array<std::uint64_t, 2> split_bytes{};
 };
 
 Scanned scan(const Setup& setup, std::size_t index, const corpus::CorpusOptions& options,
@@ -214,11 +301,10 @@ Scanned scan(const Setup& setup, std::size_t index, const corpus::CorpusOptions&
     std::vector<manifest::InputEntry> entries;
     for (const auto& listed : listing.items) entries.push_back({listed.key, listed.size});
     for (const auto& rejection : listing.rejected) entries.push_back({rejection.key, 0});
-    Scanned scanned{index,
-                    manifest::group_digest(source.name, std::move(entries)),
-                    {},
-                    std::move(listing.rejected)};
+    Scanned scanned{index, manifest::group_digest(source.name, std::move(entries)), {}, {}, {}, {}};
+    scanned.rejected = std::move(listing.rejected);
     std::vector<std::string> stems;
+    std::vector<Item> items;
     for (auto& listed : listing.items) {
         Item item;
         item.key = std::move(listed.key);
@@ -246,8 +332,10 @@ Scanned scan(const Setup& setup, std::size_t index, const corpus::CorpusOptions&
             }
             item.wnid = label->wnid;
         }
-        scanned.items.push_back(std::move(item));
+        items.push_back(std::move(item));
     }
+    listing.items = {};
+    scanned.items = encode_items(items, source);
     if (val_labels != nullptr && source.wnid.empty()) {
         const auto missing = val_labels->labels_without_image(stems);
         if (!missing.empty()) {
@@ -266,7 +354,7 @@ void finalize(Scanned& scanned, const Setup& setup, const ClassSelection& select
               const std::map<std::string, std::string>& wnid_by_word) {
     const corpus::Source& source = setup.sources[scanned.source];
     std::vector<Item> kept;
-    for (auto& item : scanned.items) {
+    for (auto& item : decode_items(scanned.items.bytes, scanned.items.count, source)) {
         const auto label = selection.label_of(item.wnid);
         if (!label) {
             if (selection.was_dropped(item.wnid)) {
@@ -324,7 +412,11 @@ void finalize(Scanned& scanned, const Setup& setup, const ClassSelection& select
             item.boxes.push_back(std::move(box));
         }
     }
-    scanned.items = std::move(kept);
+    for (const auto& item : kept) {
+        ++scanned.per_label[item.label][static_cast<std::size_t>(item.split)];
+        scanned.split_bytes[static_cast<std::size_t>(item.split)] += item.size;
+    }
+    scanned.items = encode_items(kept, source);
 }
 
 std::string describe_val_rule(const corpus::CorpusOptions& options) {
@@ -341,9 +433,7 @@ std::string describe_val_rule(const corpus::CorpusOptions& options) {
 
 std::uint64_t planned_bytes(const std::vector<Scanned>& scanned) {
     std::uint64_t total = 0;
-    for (const auto& source : scanned) {
-        for (const auto& item : source.items) total += item.size;
-    }
+    for (const auto& source : scanned) total += source.split_bytes[0] + source.split_bytes[1];
     return total;
 }
 
@@ -355,6 +445,15 @@ std::vector<std::size_t> Plan::pieces_of(int rank) const {
         if (pieces[i].rank == rank) mine.push_back(i);
     }
     return mine;
+}
+
+std::uint64_t RankShare::item_count() const {
+    return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
+}
+
+std::vector<Item> PlanResult::share_items(std::size_t i) const {
+    const Piece& piece = plan.pieces[share.pieces[i]];
+    return decode_items(share.encoded[i], share.counts[i], plan.sources[piece.source].source);
 }
 
 std::uint64_t Plan::rejected_total() const {
@@ -389,7 +488,7 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     for (const auto& source : mine) {
         if (setup.sources[source.source].split != Split::train) continue;
         counts.str(setup.sources[source.source].wnid);
-        counts.u64(source.items.size());
+        counts.u64(source.items.count);
     }
     std::map<std::string, std::uint64_t> train_counts;
     for (const auto& bytes : comm.all_gather(counts.bytes())) {
@@ -455,14 +554,12 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     report.u64(mine.size());
     for (const auto& source : mine) {
         report.u64(source.source);
-        std::map<std::int32_t, std::array<std::uint64_t, 2>> per_label;
         std::vector<std::uint64_t> sizes;
-        for (const auto& item : source.items) {
-            ++per_label[item.label][static_cast<std::size_t>(item.split)];
+        for (const auto& item :
+             decode_items(source.items.bytes, source.items.count, setup.sources[source.source]))
             sizes.push_back(item.size);
-        }
-        report.u64(per_label.size());
-        for (const auto& [label, images] : per_label) {
+        report.u64(source.per_label.size());
+        for (const auto& [label, images] : source.per_label) {
             report.u64(static_cast<std::uint32_t>(label));
             report.u64(images[0]);
             report.u64(images[1]);
@@ -549,40 +646,66 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     // Split bytes need the items: count them where they are.
     std::array<std::uint64_t, 2> my_split_bytes{};
     for (const auto& source : mine) {
-        for (const auto& item : source.items)
-            my_split_bytes[static_cast<std::size_t>(item.split)] += item.size;
+        for (std::size_t split = 0; split < 2; ++split)
+            my_split_bytes[split] += source.split_bytes[split];
     }
     plan.bytes = {comm.sum(my_split_bytes[0]), comm.sum(my_split_bytes[1])};
 
-    // Send every piece's items to the rank that processes it.
+    // Send every piece's items, as encoded, to the rank that processes it; a source's
+    // encoding is released once it is copied out.
     std::vector<Writer> outgoing(static_cast<std::size_t>(comm.size()));
-    std::map<std::size_t, const Scanned*> scanned_by_source;
-    for (const auto& source : mine) scanned_by_source[source.source] = &source;
-    for (std::size_t i = 0; i < plan.pieces.size(); ++i) {
-        const Piece& piece = plan.pieces[i];
-        const auto found = scanned_by_source.find(piece.source);
-        if (found == scanned_by_source.end()) continue;
-        Writer& out = outgoing[static_cast<std::size_t>(piece.rank)];
-        out.u64(i);
-        out.u64(piece.end - piece.begin);
-        for (std::uint32_t k = piece.begin; k < piece.end; ++k)
-            write_item(out, found->second->items[k]);
+    std::map<std::size_t, Scanned*> scanned_by_source;
+    for (auto& source : mine) scanned_by_source[source.source] = &source;
+    for (std::size_t first = 0; first < plan.pieces.size();) {
+        const std::uint32_t source = plan.pieces[first].source;
+        std::size_t last = first;
+        while (last < plan.pieces.size() && plan.pieces[last].source == source) ++last;
+        const auto found = scanned_by_source.find(source);
+        if (found != scanned_by_source.end()) {
+            EncodedItems& items = found->second->items;
+            // Byte offset of every item boundary.
+            std::vector<std::size_t> offsets{0};
+            Reader in(items.bytes);
+            while (!in.done()) {
+                decode_item(in, setup.sources[source]);
+                offsets.push_back(in.offset());
+            }
+            for (std::size_t i = first; i < last; ++i) {
+                const Piece& piece = plan.pieces[i];
+                Writer& out = outgoing[static_cast<std::size_t>(piece.rank)];
+                out.u64(i);
+                out.u64(piece.end - piece.begin);
+                out.u64(offsets[piece.end] - offsets[piece.begin]);
+                out.raw(
+                    std::span(items.bytes)
+                        .subspan(offsets[piece.begin], offsets[piece.end] - offsets[piece.begin]));
+            }
+            items = {};
+        }
+        first = last;
     }
     std::vector<Bytes> messages;
     messages.reserve(outgoing.size());
     for (auto& writer : outgoing) messages.push_back(std::move(writer.bytes()));
-    std::map<std::size_t, std::vector<Item>> received;
-    for (const auto& bytes : comm.all_to_all(messages)) {
+    outgoing.clear();
+    auto incoming = comm.all_to_all(messages);
+    messages.clear();
+    std::map<std::size_t, EncodedItems> received;
+    for (auto& bytes : incoming) {
         Reader in(bytes);
         while (!in.done()) {
             const std::size_t piece = in.u64();
-            auto& items = received[piece];
-            for (std::uint64_t n = in.u64(); n > 0; --n) items.push_back(read_item(in));
+            EncodedItems& items = received[piece];
+            items.count = static_cast<std::uint32_t>(in.u64());
+            const auto encoded = in.raw(in.u64());
+            items.bytes.assign(encoded.begin(), encoded.end());
         }
+        bytes = {};
     }
     for (auto& [piece, items] : received) {
         result.share.pieces.push_back(piece);
-        result.share.items.push_back(std::move(items));
+        result.share.counts.push_back(items.count);
+        result.share.encoded.push_back(std::move(items.bytes));
     }
 
     std::vector<manifest::GroupDigest> digests;

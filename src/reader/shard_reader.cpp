@@ -137,11 +137,12 @@ std::uint64_t ShardReader::scan_image_data() const {
         return bytes;
     }
     // Whole image chunks per block: each chunk is read (and checksummed) exactly once.
-    constexpr hsize_t kBlock = 64 * h5::ShardWriter::kImageChunkBytes;
+    const std::vector<hsize_t> chunk = s.images->chunk_dims();
+    const hsize_t block = 64 * (chunk.size() == 1 ? chunk[0] : h5::ShardWriter::kImageChunkBytes);
     const hsize_t total = dims.at(0);
-    for (hsize_t start = 0; start < total; start += kBlock) {
+    for (hsize_t start = 0; start < total; start += block) {
         const hsize_t offsets[] = {start};
-        const hsize_t count[] = {std::min(kBlock, total - start)};
+        const hsize_t count[] = {std::min(block, total - start)};
         s.images->read<std::uint8_t>(offsets, count);
     }
     return total;

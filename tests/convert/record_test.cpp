@@ -24,6 +24,8 @@ ImageRecord sample_record(int seed) {
     record.boxes = {{1.5F, 2, 100, 200}, {0, 0, 341, 256}};
     record.box_labels = {seed, -1};
     record.data.assign(static_cast<std::size_t>(1000 + seed), static_cast<std::uint8_t>(seed));
+    const auto base = static_cast<std::uint64_t>(seed) << 40;
+    record.pixel_sums = {{base + 1, base + 2, base + 3}, {base + 4, base + 5, base + 6}, 87296};
     return record;
 }
 

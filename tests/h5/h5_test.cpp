@@ -165,6 +165,34 @@ TEST(H5RoundTrip, EveryTypeAndAttribute) {
               (std::vector<std::uint8_t>{8, 9}));
 }
 
+TEST(H5RoundTrip, FixedUtf8IsAsLongAsTheLongestValueAndChecksummed) {
+    testing::TempDir dir;
+    const auto path = dir / "a.h5";
+    const std::vector<std::string> keys = {"n01440764/a.JPEG", "val/caf\xc3\xa9.JPEG", "", "b"};
+    {
+        File file = File::create(path);
+        file.write_fixed_utf8("keys", keys).close();
+        file.write_fixed_utf8("none", std::vector<std::string>{}).close();
+        const std::vector<std::string> with_nul = {std::string("a\0b", 3)};
+        EXPECT_THROW(file.write_fixed_utf8("nul", with_nul), Error);
+        file.publish();
+    }
+    const File file = File::open_read_only(path);
+    const Dataset dataset = file.open_dataset("keys");
+    EXPECT_EQ(dataset.read_strings(), keys);
+    EXPECT_EQ(dataset.read_strings(1, 1), (std::vector<std::string>{"val/caf\xc3\xa9.JPEG"}));
+    const Datatype type = dataset.type();
+    EXPECT_EQ(H5Tis_variable_str(type.id()), 0);
+    EXPECT_EQ(H5Tget_cset(type.id()), H5T_CSET_UTF8);
+    EXPECT_EQ(H5Tget_strpad(type.id()), H5T_STR_NULLPAD);
+    EXPECT_EQ(type.size(), std::string("n01440764/a.JPEG").size());
+    EXPECT_EQ(dataset.chunk_dims(), (std::vector<hsize_t>{4}));
+    const PropertyList creation(H5Dget_create_plist(dataset.id()), H5Pclose, "creation");
+    EXPECT_EQ(H5Pget_nfilters(creation.id()), 1);  // Fletcher32
+    EXPECT_TRUE(file.open_dataset("none").read_strings().empty());
+    EXPECT_EQ(file.open_dataset("none").type().size(), 1U);
+}
+
 TEST(H5RoundTrip, RejectsTooLongFixedStringAndWrongBlockSize) {
     testing::TempDir dir;
     File file = File::create(dir / "a.h5");

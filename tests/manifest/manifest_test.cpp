@@ -61,7 +61,7 @@ TEST(Manifest, RoundTripThroughFile) {
 
 TEST(Manifest, MakeManifestRecordsThisBuild) {
     const Manifest manifest = make_manifest();
-    EXPECT_EQ(manifest.format_version, 1);
+    EXPECT_EQ(manifest.format_version, 2);
     EXPECT_FALSE(manifest.tool_version.empty());
     EXPECT_EQ(manifest.hash, kKeyedHashName);
     bool has_hdf5 = false;

@@ -16,8 +16,8 @@ namespace {
 // One line per item (key, split, label, hash, size, boxes), gathered on the root, sorted.
 std::string items_digest(const PlanResult& result, const mpi::Comm& comm) {
     std::vector<std::string> lines;
-    for (const auto& piece : result.share.items) {
-        for (const auto& item : piece) {
+    for (std::size_t piece = 0; piece < result.share.pieces.size(); ++piece) {
+        for (const auto& item : result.share_items(piece)) {
             std::ostringstream line;
             line << item.key << " " << to_string(item.split) << " " << item.label << " "
                  << item.hash << " " << item.size << " " << item.boxes.size() << "\n";
@@ -68,7 +68,7 @@ TEST(PlanDeterminism, SameAtEveryRankCountAndForFoldersAndTars) {
         EXPECT_EQ(everyone.share.pieces, everyone.plan.pieces_of(comm.rank()));
         for (std::size_t i = 0; i < everyone.share.pieces.size(); ++i) {
             const Piece& piece = everyone.plan.pieces[everyone.share.pieces[i]];
-            EXPECT_EQ(everyone.share.items[i].size(), piece.end - piece.begin);
+            EXPECT_EQ(everyone.share_items(i).size(), piece.end - piece.begin);
         }
         const std::string digest = items_digest(everyone, comm);
         if (comm.is_root()) {

@@ -15,8 +15,8 @@ using corpus::CorpusOptions;
 
 std::map<std::string, Item> all_items(const PlanResult& result) {
     std::map<std::string, Item> items;
-    for (const auto& piece : result.share.items) {
-        for (const auto& item : piece) items.emplace(item.key, item);
+    for (std::size_t piece = 0; piece < result.share.pieces.size(); ++piece) {
+        for (const auto& item : result.share_items(piece)) items.emplace(item.key, item);
     }
     return items;
 }

@@ -36,6 +36,17 @@ def check_offsets(offsets, n, total, name):
     check(np.all(np.diff(offsets.astype(np.int64)) >= 0), f"{name} decreases")
 
 
+def check_image_chunks(image_bytes, path):
+    """The image chunks fit the payload: the last one is not padded up to a whole chunk."""
+    payload = len(image_bytes)
+    chunk = image_bytes.chunks[0]
+    chunks = -(-payload // chunk)
+    check(chunk <= 64 * 1024, f"{path}: image chunks of {chunk} bytes")
+    # Fletcher32 stores 4 bytes with each chunk; the padding is under one byte per chunk.
+    padding = image_bytes.id.get_storage_size() - payload - 4 * chunks
+    check(0 <= padding < max(chunks, 1), f"{path}: {padding} bytes of image chunk padding")
+
+
 def check_shard(path, manifest_entry, raw):
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
@@ -45,7 +56,7 @@ def check_shard(path, manifest_entry, raw):
     with h5py.File(path, "r") as shard:
         n = int(shard.attrs["num_samples"])
         check(n == manifest_entry["num_samples"], f"{path}: num_samples differs")
-        check(int(shard.attrs["format_version"]) == 1, "format_version")
+        check(int(shard.attrs["format_version"]) == 2, "format_version")
         check(text(shard.attrs["split"]) in ("train", "val"), "split attribute")
         check(0 <= shard.attrs["shard_index"] < shard.attrs["shard_count"], "shard_index")
         encoding = text(shard.attrs["encoding"])
@@ -61,8 +72,12 @@ def check_shard(path, manifest_entry, raw):
         check(np.all((labels >= 0) & (labels < len(synset_table))), "label out of range")
         synsets = [text(s) for s in shard["synsets"][:]]
         check(synsets == [synset_table[l] for l in labels], "synsets disagree with labels")
+        key_type = h5py.check_string_dtype(shard["keys"].dtype)
+        check(key_type is not None and key_type.encoding == "utf-8", "keys are not UTF-8 strings")
         keys = shard["keys"].asstr()[:]
         check(len(keys) == n, "keys length")
+        check(key_type.length == max([len(k.encode()) for k in keys], default=1),
+              f"keys are {key_type.length}-byte strings, not as long as the longest key")
         keys_seen = list(keys)
         sizes = shard["sizes"][:]
         orig_sizes = shard["orig_sizes"][:]
@@ -80,6 +95,7 @@ def check_shard(path, manifest_entry, raw):
         if not raw:
             offsets = shard["image_offsets"][:]
             check_offsets(offsets, n, len(shard["image_bytes"]), "image_offsets")
+            check_image_chunks(shard["image_bytes"], path)
         for i in range(n):
             height, width = (int(v) for v in sizes[i])
             if raw:

@@ -46,6 +46,11 @@ def read_split(out, split, entry, classes):
             words = list(f["classes/words"].asstr()[:])
             check(words == [c["words"] for c in classes], "class words differ from manifest")
             offsets, labels = f["image_offsets"][:], f["labels"][:]
+            image_bytes = f["image_bytes"]
+            chunks = -(-len(image_bytes) // image_bytes.chunks[0])
+            padding = image_bytes.id.get_storage_size() - len(image_bytes) - 4 * chunks
+            check(0 <= padding < max(chunks, 1),
+                  f"{shard_entry['path']}: {padding} bytes of image chunk padding")
             synsets = [s.decode() for s in f["synsets"][:]]
             keys = list(f["keys"].asstr()[:])
             sizes, box_offsets, boxes = f["sizes"][:], f["bbox_offsets"][:], f["bboxes"][:]

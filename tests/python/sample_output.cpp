@@ -137,7 +137,14 @@ SampleOutput write_sample_output(const std::filesystem::path& out, bool raw) {
                                result.index.encoding,
                                result.index.raw_height,
                                result.index.raw_width,
-                               "alphabetical"};
+                               "alphabetical",
+                               std::nullopt};
+            if (!raw) {  // as the converter does: the image chunks fit the payload
+                spec.image_bytes = 0;
+                for (int j = shard; j < count; j += shard_count) {
+                    *spec.image_bytes += samples[static_cast<std::size_t>(j)].image.size();
+                }
+            }
             h5::ShardWriter writer(spec, classes);
             for (int j = shard; j < count; j += shard_count) {
                 const OwnedSample& sample = samples[static_cast<std::size_t>(j)];

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "python/sample_output.hpp"
 #include "support/test_support.hpp"
 #include "synshard/h5/h5.hpp"
@@ -28,7 +30,8 @@ TEST(IndexReader, EveryKeyLeadsToItsRow) {
     EXPECT_EQ(index.shard_num_samples("train"), (std::vector<std::uint64_t>{6, 5}));
     std::size_t found = 0;
     for (const h5::SplitIndex& split : output.index.splits) {
-        for (const h5::KeyLocation& location : split.keys) {
+        for (std::size_t i = 0; i < split.keys.size(); ++i) {
+            const h5::KeyLocation location = split.keys[i];
             const std::optional<Located> located = index.locate(location.key);
             ASSERT_TRUE(located.has_value()) << location.key;
             EXPECT_EQ(located->split, split.name);
@@ -77,6 +80,44 @@ TEST(IndexReader, RawOutputHasVirtualDatasetsAcrossShards) {
         }
     }
     EXPECT_EQ(row, static_cast<std::uint64_t>(testing::kTrainSamples));
+}
+
+TEST(IndexWriter, KeysAreFixedLengthInEqualChunksThatFitTheCache) {
+    testing::TempDir dir;
+    h5::IndexContents contents;
+    contents.encoding = "jpeg";
+    contents.classes = testing::sample_class_table();
+    contents.hierarchy = testing::sample_hierarchy();
+    constexpr std::uint32_t kRows = 20000;
+    h5::SplitIndex split{"train", {kRows / 2, kRows / 2}, {}};
+    const std::string long_key = "k20000" + std::string(94, 'x');  // 100 bytes, sorts last
+    for (std::uint32_t i = 0; i < kRows; ++i) {
+        char key[16];
+        std::snprintf(key, sizeof key, "k%05u", i);
+        split.keys.push_back(i + 1 < kRows ? key : long_key, i % 2, i / 2);
+    }
+    contents.splits.push_back(split);
+    h5::write_index(dir.path(), contents);
+
+    const h5::File file = h5::File::open_read_only(dir / h5::kIndexFileName);
+    const h5::Group train = file.open_group("splits").open_group("train");
+    const h5::Dataset keys = train.open_dataset("keys");
+    const h5::Datatype type = keys.type();
+    EXPECT_EQ(H5Tis_variable_str(type.id()), 0);
+    EXPECT_EQ(type.size(), long_key.size());
+    // At most 512 KiB per chunk: 5242 rows of 100 bytes, so 4 equal chunks of 5000 rows.
+    EXPECT_EQ(keys.chunk_dims(), (std::vector<hsize_t>{5000}));
+    // At most 16384 rows: 2 equal chunks of 10000 rows.
+    EXPECT_EQ(train.open_dataset("key_shards").chunk_dims(), (std::vector<hsize_t>{10000}));
+    EXPECT_EQ(train.open_dataset("key_rows").chunk_dims(), (std::vector<hsize_t>{10000}));
+
+    const IndexReader index(dir / h5::kIndexFileName);
+    EXPECT_EQ(index.locate("k00000"), (Located{"train", 0, 0, "train/train-00000-of-00002.h5"}));
+    EXPECT_EQ(index.locate("k12345"), (Located{"train", 1, 6172, "train/train-00001-of-00002.h5"}));
+    EXPECT_EQ(index.locate(long_key),
+              (Located{"train", 1, kRows / 2 - 1, "train/train-00001-of-00002.h5"}));
+    EXPECT_FALSE(index.locate("k19999").has_value());
+    EXPECT_EQ(index.read_keys("train").size(), kRows);
 }
 
 TEST(IndexWriter, RejectsInconsistentContents) {

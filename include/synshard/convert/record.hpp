@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "synshard/image/box.hpp"
+#include "synshard/image/pipeline.hpp"
 #include "synshard/util/bytes.hpp"
 #include "synshard/util/hash.hpp"
 
@@ -27,6 +28,9 @@ struct ImageRecord {
     std::vector<image::Box> boxes;
     std::vector<std::int32_t> box_labels;
     std::vector<std::uint8_t> data;  // encoded image, or raw HxWx3 RGB
+    // Train images: sums over the stored pixels (what the dataset's mean and std are
+    // made of), kept here so that a rank need not hold them for every image it processed.
+    image::PixelStats pixel_sums;
 
     friend bool operator==(const ImageRecord&, const ImageRecord&) = default;
 };

@@ -14,7 +14,7 @@
 namespace synshard::h5 {
 
 // Written as `format_version` into every shard, index.h5 and manifest.json.
-inline constexpr std::int64_t kFormatVersion = 1;
+inline constexpr std::int64_t kFormatVersion = 2;
 
 // The `encoding` of outputs that store decoded pixels (`images`, N x H x W x 3) instead
 // of encoded bytes (`image_bytes` + `image_offsets`).

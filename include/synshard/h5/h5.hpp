@@ -80,6 +80,8 @@ class Datatype : public Handle {
     static Datatype float32();
     // Fixed-length ASCII of `length` bytes, NUL-padded, no terminator stored.
     static Datatype fixed_ascii(std::size_t length);
+    // Fixed-length UTF-8 of `length` bytes, NUL-padded, no terminator stored.
+    static Datatype fixed_utf8(std::size_t length);
     // Variable-length UTF-8 string.
     static Datatype vlen_utf8();
     // The type of an existing dataset or attribute.
@@ -151,7 +153,17 @@ class Location : public Handle {
                          const DatasetSettings& settings = {});
     Dataset write_fixed_ascii(const std::string& name, std::span<const std::string> values,
                               std::size_t length, const DatasetSettings& settings = {});
+    // Fixed-length UTF-8 as long as the longest value (at least 1 byte), NUL-padded: no
+    // per-value heap object, so it is smaller than write_strings for short, similar values
+    // and carries the settings' filters. Throws Error if a value contains a NUL byte.
+    Dataset write_fixed_utf8(const std::string& name, std::span<const std::string_view> values,
+                             const DatasetSettings& settings = {});
+    Dataset write_fixed_utf8(const std::string& name, std::span<const std::string> values,
+                             const DatasetSettings& settings = {});
     Dataset write_strings(const std::string& name, std::span<const std::string> values,
+                          const DatasetSettings& settings = {});
+    // The same from NUL-terminated strings (for callers holding them in one buffer).
+    Dataset write_strings(const std::string& name, std::span<const char* const> values,
                           const DatasetSettings& settings = {});
 
     // Scalar attributes.
@@ -228,6 +240,8 @@ class Dataset : public Handle {
     Dataspace space() const;
     Datatype type() const;
     std::vector<hsize_t> dims() const;
+    // The chunk shape; empty when the dataset is not chunked (e.g. virtual).
+    std::vector<hsize_t> chunk_dims() const;
     void set_extent(std::span<const hsize_t> dims);
 
     // Writes values into the block start..start+count (whole dataset when both empty).
@@ -243,6 +257,7 @@ class Dataset : public Handle {
     std::vector<std::string> read_strings(hsize_t start = 0,
                                           std::optional<hsize_t> count = std::nullopt) const;
     void write_strings(std::span<const std::string> values);
+    void write_strings(std::span<const char* const> values);
 };
 
 // The native memory type of T (uint8_t, int32_t, uint32_t, uint64_t, int64_t, float).

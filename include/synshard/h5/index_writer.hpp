@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -38,10 +40,36 @@ struct KeyLocation {
     friend bool operator==(const KeyLocation&, const KeyLocation&) = default;
 };
 
+// Many KeyLocations, compactly: the keys back to back in one buffer (a std::string a key
+// would cost several times the key's bytes on the root, which holds every key).
+class KeyLocations {
+  public:
+    KeyLocations() = default;
+    KeyLocations(std::initializer_list<KeyLocation> locations);
+
+    void push_back(std::string_view key, std::uint32_t shard, std::uint32_t row);
+    void push_back(const KeyLocation& location) {
+        push_back(location.key, location.shard, location.row);
+    }
+    std::size_t size() const { return shards_.size(); }
+    bool empty() const { return shards_.empty(); }
+    // The i-th key added.
+    std::string_view key(std::size_t i) const;
+    std::uint32_t shard(std::size_t i) const { return shards_[i]; }
+    std::uint32_t row(std::size_t i) const { return rows_[i]; }
+    KeyLocation operator[](std::size_t i) const { return {std::string(key(i)), shard(i), row(i)}; }
+
+  private:
+    std::vector<char> bytes_;
+    std::vector<std::uint64_t> starts_;
+    std::vector<std::uint32_t> shards_;
+    std::vector<std::uint32_t> rows_;
+};
+
 struct SplitIndex {
     std::string name;                              // "train", "val"
     std::vector<std::uint64_t> shard_num_samples;  // [shard index] -> rows; size = shard count
-    std::vector<KeyLocation> keys;                 // every sample once, in any order
+    KeyLocations keys;                             // every sample once, in any order
 };
 
 // Everything index.h5 holds; the converter gathers it on the root rank.

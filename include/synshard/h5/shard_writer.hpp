@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,6 +26,11 @@ struct ShardSpec {
     std::int32_t raw_height = 0;
     std::int32_t raw_width = 0;
     std::string label_scheme;  // recorded as given, e.g. "alphabetical"
+    // Encoded outputs: the sum of the sizes of the images that will be added, when known
+    // before the first add(). The image chunks are then sized so that the last one is
+    // (nearly) full (ShardWriter::image_chunk_bytes) instead of padded up to 64 KiB, and
+    // finish() throws Error if the added images differ from it in total.
+    std::optional<std::uint64_t> image_bytes;
 
     bool is_raw() const { return encoding == kRawEncoding; }
 };
@@ -66,8 +72,14 @@ struct PublishedShard {
 // on disk. Not thread-safe; one writer per file.
 class ShardWriter {
   public:
-    // Image bytes are written to the file in chunks of this size (Fletcher32 each).
+    // The largest chunk of encoded image bytes (Fletcher32 each): a random read of one
+    // image touches few bytes beyond it.
     static constexpr std::size_t kImageChunkBytes = std::size_t{64} * 1024;
+
+    // The chunk size for `total` encoded bytes: the fewest chunks of at most
+    // kImageChunkBytes, made equal, so the padding of the last chunk is less than one byte
+    // per chunk. kImageChunkBytes when total is 0 (nothing is stored).
+    static std::size_t image_chunk_bytes(std::uint64_t total);
 
     // Creates OUT/<split>/ if needed and the in-memory file. Throws Error naming the
     // file on any failure; throws Error if the spec or class table is invalid.

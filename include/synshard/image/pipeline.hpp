@@ -83,6 +83,8 @@ struct PixelStats {
     std::uint64_t pixels = 0;
 
     PixelStats& operator+=(const PixelStats& other);
+    // Takes back what += added.
+    PixelStats& operator-=(const PixelStats& other);
     friend bool operator==(const PixelStats&, const PixelStats&) = default;
 };
 

@@ -81,12 +81,18 @@ struct Plan {
     std::uint64_t rejected_total() const;
 };
 
-// What this rank holds besides the global plan.
+// What this rank holds besides the global plan: the items of the pieces it processes,
+// encoded (a few dozen bytes an item; what follows from the item's source is not stored),
+// so that holding a share costs little more than its keys.
 struct RankShare {
-    // The pieces this rank processes (Plan::pieces_of(rank)) and, for each, its items
-    // in key order, with labels, splits, hashes and boxes set.
+    // The pieces this rank processes: Plan::pieces_of(rank).
     std::vector<std::size_t> pieces;
-    std::vector<std::vector<Item>> items;
+    // For each of them, its item count and its items as encoded (read them with
+    // PlanResult::share_items).
+    std::vector<std::uint32_t> counts;
+    std::vector<std::vector<std::uint8_t>> encoded;
+
+    std::uint64_t item_count() const;
 };
 
 struct PlanResult {
@@ -95,6 +101,10 @@ struct PlanResult {
     // On the root: every corpus-level rejection, sorted by key. Empty on other ranks (no
     // rank holds every key besides the root's rejection list).
     std::vector<Rejection> rejected;
+
+    // The items of share.pieces[i], in key order, with labels, splits, hashes and boxes
+    // set (decoded anew on each call: hold them only while they are needed).
+    std::vector<Item> share_items(std::size_t i) const;
 };
 
 // Collective. Scans the corpus in parallel (train sources round-robin over ranks in name

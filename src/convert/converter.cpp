@@ -418,6 +418,9 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
         images_.push_back(image);
     }
     rejected_.insert(rejected_.end(), outcome.rejected.begin(), outcome.rejected.end());
+    // The piece's items are in images_ and rejected_ now; its plan bytes are not needed
+    // again (a rerun plans anew).
+    plan_.share.encoded[share_index] = {};
 }
 
 bool Conversion::process() {

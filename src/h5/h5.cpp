@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <utility>
 
@@ -350,26 +351,37 @@ Dataset Location::write_vector(const std::string& name, std::span<const T> value
 
 namespace {
 
-// Writes values as fixed-length strings of type's size, NUL-padded.
-Dataset write_fixed_strings(Location& location, const std::string& name,
-                            std::span<const std::string_view> values, const Datatype& type,
-                            const DatasetSettings& settings) {
+// Writes `count` values (value(i)) as fixed-length strings of type's size, NUL-padded, a
+// chunk of rows at a time: in row order, so the chunks land in the file as one write of
+// everything would place them, without a buffer of all the rows.
+Dataset write_fixed_strings(Location& location, const std::string& name, std::size_t count,
+                            const std::function<std::string_view(std::size_t)>& value,
+                            const Datatype& type, const DatasetSettings& settings) {
     const std::string where = location.child_context(name);
     const std::size_t length = type.size();
-    std::vector<char> buffer(values.size() * length, '\0');
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (values[i].size() > length) {
-            throw Error(where + ": \"" + std::string(values[i]) + "\" is longer than " +
-                        std::to_string(length) + " bytes");
-        }
-        std::copy(values[i].begin(), values[i].end(), buffer.data() + i * length);
-    }
-    const hsize_t dims[] = {values.size()};
+    const hsize_t dims[] = {count};
     Dataset dataset = location.create_dataset(name, type, Dataspace::simple(dims), settings);
-    if (!values.empty()) {
-        check_status(
-            H5Dwrite(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
-            "writing " + where);
+    const std::size_t block = static_cast<std::size_t>(dataset.chunk_dims().at(0));
+    std::vector<char> buffer;
+    Dataspace file_space = dataset.space();
+    for (std::size_t first = 0; first < count; first += block) {
+        const std::size_t rows = std::min(block, count - first);
+        buffer.assign(rows * length, '\0');
+        for (std::size_t row = 0; row < rows; ++row) {
+            const std::string_view text = value(first + row);
+            if (text.size() > length) {
+                throw Error(where + ": \"" + std::string(text) + "\" is longer than " +
+                            std::to_string(length) + " bytes");
+            }
+            std::copy(text.begin(), text.end(), buffer.data() + row * length);
+        }
+        const hsize_t start[] = {first};
+        const hsize_t extent[] = {rows};
+        file_space.select_block(start, extent);
+        const Dataspace memory = Dataspace::simple(extent);
+        check_status(H5Dwrite(dataset.id(), type.id(), memory.id(), file_space.id(), H5P_DEFAULT,
+                              buffer.data()),
+                     "writing " + where);
     }
     return dataset;
 }
@@ -378,27 +390,30 @@ Dataset write_fixed_strings(Location& location, const std::string& name,
 
 Dataset Location::write_fixed_ascii(const std::string& name, std::span<const std::string> values,
                                     std::size_t length, const DatasetSettings& settings) {
-    const std::vector<std::string_view> views(values.begin(), values.end());
-    return write_fixed_strings(*this, name, views, Datatype::fixed_ascii(length), settings);
+    return write_fixed_strings(
+        *this, name, values.size(), [&](std::size_t i) -> std::string_view { return values[i]; },
+        Datatype::fixed_ascii(length), settings);
 }
 
 Dataset Location::write_fixed_utf8(const std::string& name, std::span<const std::string> values,
                                    const DatasetSettings& settings) {
-    const std::vector<std::string_view> views(values.begin(), values.end());
-    return write_fixed_utf8(name, std::span<const std::string_view>(views), settings);
+    return write_fixed_utf8(
+        name, values.size(), [&](std::size_t i) -> std::string_view { return values[i]; },
+        settings);
 }
 
-Dataset Location::write_fixed_utf8(const std::string& name,
-                                   std::span<const std::string_view> values,
+Dataset Location::write_fixed_utf8(const std::string& name, std::size_t count,
+                                   const std::function<std::string_view(std::size_t)>& value,
                                    const DatasetSettings& settings) {
     std::size_t longest = 1;  // HDF5 has no zero-length string type
-    for (const std::string_view value : values) {
-        if (value.find('\0') != std::string::npos) {
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::string_view text = value(i);
+        if (text.find('\0') != std::string_view::npos) {
             throw Error(child_context(name) + ": a value contains a NUL byte");
         }
-        longest = std::max(longest, value.size());
+        longest = std::max(longest, text.size());
     }
-    return write_fixed_strings(*this, name, values, Datatype::fixed_utf8(longest), settings);
+    return write_fixed_strings(*this, name, count, value, Datatype::fixed_utf8(longest), settings);
 }
 
 Dataset Location::write_strings(const std::string& name, std::span<const std::string> values,

@@ -135,10 +135,9 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return split.keys.key(a) < split.keys.key(b); });
-    std::vector<std::string_view> keys;
     std::vector<std::uint32_t> shards;
     std::vector<std::uint32_t> rows;
-    keys.reserve(order.size());
+    std::size_t longest_key = 0;
     shards.reserve(order.size());
     rows.reserve(order.size());
     for (std::size_t i : order) {
@@ -149,14 +148,13 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
             throw Error(where + ": key \"" + std::string(key) + "\" at shard " +
                         std::to_string(shard) + " row " + std::to_string(row) + " is out of range");
         }
-        if (!keys.empty() && keys.back() == key) {
+        if (!shards.empty() && split.keys.key(order[shards.size() - 1]) == key) {
             throw Error(where + ": key \"" + std::string(key) + "\" appears twice");
         }
-        keys.push_back(key);
+        longest_key = std::max(longest_key, key.size());
         shards.push_back(shard);
         rows.push_back(row);
     }
-    order = {};
     std::vector<std::string> shard_paths;
     for (std::size_t shard = 0; shard < shard_count; ++shard) {
         shard_paths.push_back(shard_relative_path(split.name, static_cast<std::int64_t>(shard),
@@ -166,13 +164,13 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
     group.set_attribute("shard_count", static_cast<std::int64_t>(shard_count));
     group.write_strings("shard_paths", shard_paths).close();
     group.write_vector<std::uint64_t>("shard_num_samples", split.shard_num_samples).close();
-    std::size_t longest_key = 0;
-    for (const std::string_view key : keys) longest_key = std::max(longest_key, key.size());
     group
-        .write_fixed_utf8("keys", std::span<const std::string_view>(keys),
-                          key_chunks(keys.size(), longest_key))
+        .write_fixed_utf8(
+            "keys", order.size(), [&](std::size_t i) { return split.keys.key(order[i]); },
+            key_chunks(order.size(), longest_key))
         .close();
-    const DatasetSettings location_chunks = key_chunks(keys.size(), sizeof(std::uint32_t));
+    order = {};
+    const DatasetSettings location_chunks = key_chunks(shards.size(), sizeof(std::uint32_t));
     group.write_vector<std::uint32_t>("key_shards", shards, location_chunks).close();
     group.write_vector<std::uint32_t>("key_rows", rows, location_chunks).close();
     write_virtual_dataset(group, "labels", Datatype::int32(), split, "labels", {});

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -156,9 +157,12 @@ class Location : public Handle {
     // Fixed-length UTF-8 as long as the longest value (at least 1 byte), NUL-padded: no
     // per-value heap object, so it is smaller than write_strings for short, similar values
     // and carries the settings' filters. Throws Error if a value contains a NUL byte.
-    Dataset write_fixed_utf8(const std::string& name, std::span<const std::string_view> values,
-                             const DatasetSettings& settings = {});
     Dataset write_fixed_utf8(const std::string& name, std::span<const std::string> values,
+                             const DatasetSettings& settings = {});
+    // The same for `count` values given by value(i), for callers holding them elsewhere:
+    // no copy of all of them is made, the rows go to HDF5 a chunk at a time.
+    Dataset write_fixed_utf8(const std::string& name, std::size_t count,
+                             const std::function<std::string_view(std::size_t)>& value,
                              const DatasetSettings& settings = {});
     Dataset write_strings(const std::string& name, std::span<const std::string> values,
                           const DatasetSettings& settings = {});

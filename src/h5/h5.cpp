@@ -418,14 +418,6 @@ Dataset Location::write_fixed_utf8(const std::string& name, std::size_t count,
 
 Dataset Location::write_strings(const std::string& name, std::span<const std::string> values,
                                 const DatasetSettings& settings) {
-    std::vector<const char*> pointers;
-    pointers.reserve(values.size());
-    for (const std::string& value : values) pointers.push_back(value.c_str());
-    return write_strings(name, std::span<const char* const>(pointers), settings);
-}
-
-Dataset Location::write_strings(const std::string& name, std::span<const char* const> values,
-                                const DatasetSettings& settings) {
     const hsize_t dims[] = {values.size()};
     Dataset dataset =
         create_dataset(name, Datatype::vlen_utf8(), Dataspace::simple(dims), settings);
@@ -785,13 +777,9 @@ void Dataset::write_strings(std::span<const std::string> values) {
     std::vector<const char*> pointers;
     pointers.reserve(values.size());
     for (const std::string& value : values) pointers.push_back(value.c_str());
-    write_strings(std::span<const char* const>(pointers));
-}
-
-void Dataset::write_strings(std::span<const char* const> values) {
-    if (values.empty()) return;
+    if (pointers.empty()) return;
     const Datatype type = Datatype::vlen_utf8();
-    check_status(H5Dwrite(id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+    check_status(H5Dwrite(id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
                  "writing " + context());
 }
 

@@ -82,12 +82,18 @@ TEST(IndexReader, RawOutputHasVirtualDatasetsAcrossShards) {
     EXPECT_EQ(row, static_cast<std::uint64_t>(testing::kTrainSamples));
 }
 
-TEST(IndexWriter, KeysAreFixedLengthInEqualChunksThatFitTheCache) {
-    testing::TempDir dir;
+// A JPEG index with the sample class table and hierarchy, and no splits yet.
+h5::IndexContents jpeg_index_without_splits() {
     h5::IndexContents contents;
     contents.encoding = "jpeg";
     contents.classes = testing::sample_class_table();
     contents.hierarchy = testing::sample_hierarchy();
+    return contents;
+}
+
+TEST(IndexWriter, KeysAreFixedLengthInEqualChunksThatFitTheCache) {
+    testing::TempDir dir;
+    h5::IndexContents contents = jpeg_index_without_splits();
     constexpr std::uint32_t kRows = 20000;
     h5::SplitIndex split{"train", {kRows / 2, kRows / 2}, {}};
     const std::string long_key = "k20000" + std::string(94, 'x');  // 100 bytes, sorts last
@@ -122,10 +128,7 @@ TEST(IndexWriter, KeysAreFixedLengthInEqualChunksThatFitTheCache) {
 
 TEST(IndexWriter, RejectsInconsistentContents) {
     testing::TempDir dir;
-    h5::IndexContents contents;
-    contents.encoding = "jpeg";
-    contents.classes = testing::sample_class_table();
-    contents.hierarchy = testing::sample_hierarchy();
+    h5::IndexContents contents = jpeg_index_without_splits();
     contents.splits.push_back(h5::SplitIndex{"train", {2}, {{"a", 0, 0}, {"a", 0, 1}}});
     EXPECT_THROW(h5::write_index(dir.path(), contents), Error);  // duplicate key
     contents.splits.front().keys = {{"a", 0, 0}, {"b", 0, 2}};

@@ -166,9 +166,6 @@ class Location : public Handle {
                              const DatasetSettings& settings = {});
     Dataset write_strings(const std::string& name, std::span<const std::string> values,
                           const DatasetSettings& settings = {});
-    // The same from NUL-terminated strings (for callers holding them in one buffer).
-    Dataset write_strings(const std::string& name, std::span<const char* const> values,
-                          const DatasetSettings& settings = {});
 
     // Scalar attributes.
     void set_attribute(const std::string& name, std::string_view value);
@@ -261,7 +258,6 @@ class Dataset : public Handle {
     std::vector<std::string> read_strings(hsize_t start = 0,
                                           std::optional<hsize_t> count = std::nullopt) const;
     void write_strings(std::span<const std::string> values);
-    void write_strings(std::span<const char* const> values);
 };
 
 // The native memory type of T (uint8_t, int32_t, uint32_t, uint64_t, int64_t, float).

@@ -31,6 +31,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using corpus::Split;
 
+// One message per rank for Comm::all_to_all, taken from the writers without a copy.
+std::vector<std::vector<std::uint8_t>> messages_of(std::vector<ByteWriter>& writers) {
+    std::vector<std::vector<std::uint8_t>> messages;
+    messages.reserve(writers.size());
+    for (auto& writer : writers) messages.push_back(std::move(writer.buffer()));
+    return messages;
+}
+
 constexpr std::size_t kSplits = 2;
 
 std::size_t split_index(Split split) {
@@ -473,14 +481,12 @@ void Conversion::find_duplicates() {
         const auto& image = images_[i];
         auto& writer = outgoing[leading_u64(image.source_sha256) % ranks];
         writer.put(image.source_sha256);
-        writer.put_string(key_of(image));
+        writer.put<std::uint64_t>(i);
         writer.put(image.label);
         writer.put<std::uint8_t>(image.split == Split::val ? 1 : 0);
-        writer.put<std::uint64_t>(i);
+        writer.put_string(key_of(image));
     }
-    std::vector<std::vector<std::uint8_t>> messages(ranks);
-    for (std::size_t r = 0; r < ranks; ++r) messages[r] = std::move(outgoing[r].buffer());
-    const auto incoming = comm_.all_to_all(messages);
+    const auto incoming = comm_.all_to_all(messages_of(outgoing));
 
     std::vector<ByteWriter> verdicts(ranks);
     mpi::run_phase(comm_, "dedup", [&] {
@@ -489,22 +495,46 @@ void Conversion::find_duplicates() {
             std::size_t origin;
             std::uint64_t index;
         };
-        std::map<Sha256Digest, std::vector<Copy>> by_content;
+        // Copies of the same bytes are found by sorting the digests, not with a node per
+        // image: an image's record is read whole only when its digest repeats.
+        struct Arrival {
+            Sha256Digest digest;
+            std::size_t origin;
+            std::size_t record;  // where the rest of its record starts in incoming[origin]
+        };
+        std::vector<Arrival> arrivals;
         for (std::size_t origin = 0; origin < ranks; ++origin) {
             ByteReader reader(incoming[origin]);
             while (!reader.at_end()) {
                 const auto digest = reader.get<Sha256Digest>();
-                Copy copy;
-                copy.copy.key = reader.get_string();
-                copy.copy.label = reader.get<std::int32_t>();
-                copy.copy.in_val = reader.get<std::uint8_t>() != 0;
-                copy.origin = origin;
-                copy.index = reader.get<std::uint64_t>();
-                by_content[digest].push_back(std::move(copy));
+                arrivals.push_back({digest, origin, reader.offset()});
+                reader.get<std::uint64_t>();
+                reader.get<std::int32_t>();
+                reader.get<std::uint8_t>();
+                reader.get_bytes();
             }
         }
-        for (auto& [digest, copies] : by_content) {
-            if (copies.size() < 2) continue;
+        std::stable_sort(arrivals.begin(), arrivals.end(),
+                         [](const Arrival& a, const Arrival& b) { return a.digest < b.digest; });
+        const auto read_copy = [&](const Arrival& arrival) {
+            ByteReader reader(std::span(incoming[arrival.origin]).subspan(arrival.record));
+            Copy copy;
+            copy.origin = arrival.origin;
+            copy.index = reader.get<std::uint64_t>();
+            copy.copy.label = reader.get<std::int32_t>();
+            copy.copy.in_val = reader.get<std::uint8_t>() != 0;
+            copy.copy.key = reader.get_string();
+            return copy;
+        };
+        for (std::size_t first = 0, last = 0; first < arrivals.size(); first = last) {
+            for (last = first + 1;
+                 last < arrivals.size() && arrivals[last].digest == arrivals[first].digest;) {
+                ++last;
+            }
+            if (last - first < 2) continue;
+            const Sha256Digest& digest = arrivals[first].digest;
+            std::vector<Copy> copies;
+            for (std::size_t i = first; i < last; ++i) copies.push_back(read_copy(arrivals[i]));
             std::vector<plan::ContentCopy> contents;
             manifest::KeyGroup group{to_hex(digest), {}};
             for (const auto& copy : copies) {
@@ -525,8 +555,7 @@ void Conversion::find_duplicates() {
             duplicates_.push_back(std::move(group));
         }
     });
-    for (std::size_t r = 0; r < ranks; ++r) messages[r] = std::move(verdicts[r].buffer());
-    const auto returned = comm_.all_to_all(messages);
+    const auto returned = comm_.all_to_all(messages_of(verdicts));
     mpi::run_phase(comm_, "dedup verdicts", [&] {
         for (const auto& bytes : returned) {
             ByteReader reader(bytes);
@@ -583,9 +612,7 @@ void Conversion::assign_shards() {
         writer.put_string(key_of(image));
         writer.put<std::uint64_t>(i);
     }
-    std::vector<std::vector<std::uint8_t>> messages(ranks);
-    for (std::size_t r = 0; r < ranks; ++r) messages[r] = std::move(outgoing[r].buffer());
-    const auto incoming = comm_.all_to_all(messages);
+    const auto incoming = comm_.all_to_all(messages_of(outgoing));
 
     std::vector<ByteWriter> replies(ranks);
     mpi::run_phase(comm_, "assign", [&] {
@@ -623,8 +650,7 @@ void Conversion::assign_shards() {
             }
         }
     });
-    for (std::size_t r = 0; r < ranks; ++r) messages[r] = std::move(replies[r].buffer());
-    const auto assigned = comm_.all_to_all(messages);
+    const auto assigned = comm_.all_to_all(messages_of(replies));
     mpi::run_phase(comm_, "assign replies", [&] {
         for (const auto& bytes : assigned) {
             ByteReader reader(bytes);

@@ -117,8 +117,8 @@ std::string csv_prefix(std::string_view image_id) {
     return "val";
 }
 
-void load_csv(const fs::path& file, const std::set<std::string>& prefixes, BoxMap& boxes,
-              BoxStats& stats) {
+void load_csv(const fs::path& file, const std::set<std::string>& prefixes,
+              std::unordered_map<std::string, BoxMap>& boxes_by_prefix, BoxStats& stats) {
     const std::string text = read_text(file);
     std::size_t position = 0;
     bool first = true;
@@ -152,7 +152,7 @@ void load_csv(const fs::path& file, const std::set<std::string>& prefixes, BoxMa
             ++stats.unparseable;
             continue;
         }
-        auto& list = boxes[prefix + "/" + std::string(image_id)];
+        auto& list = boxes_by_prefix[prefix][prefix + "/" + std::string(image_id)];
         for (std::size_t i = 0; i < fields.size(); i += 5) {
             if (!wordnet::is_wnid(fields[i])) ++stats.class_names;
             std::array<std::optional<double>, 4> v;
@@ -170,29 +170,19 @@ void load_csv(const fs::path& file, const std::set<std::string>& prefixes, BoxMa
     }
 }
 
-BoxMap load_source(const fs::path& source, const std::set<std::string>& prefixes, BoxStats& stats) {
-    BoxMap boxes;
+void load_folder(const fs::path& folder, const std::string& prefix, BoxMap& boxes,
+                 BoxStats& stats) {
+    if (prefix == "val") {
+        load_xml_folder(folder, prefix, boxes, stats);
+        load_xml_folder(folder / "val", prefix, boxes, stats);
+        return;
+    }
+    load_xml_folder(folder / prefix, prefix, boxes, stats);
     std::error_code error;
-    if (fs::is_regular_file(source, error)) {
-        load_csv(source, prefixes, boxes, stats);
-        return boxes;
+    for (const char* suffix : {".tar", ".tar.gz", ".tgz"}) {
+        const fs::path tar = folder / (prefix + suffix);
+        if (fs::is_regular_file(tar, error)) load_xml_tar(tar, prefix, boxes, stats);
     }
-    if (!fs::is_directory(source, error)) {
-        throw Error("--boxes " + source.string() + " is neither a CSV file nor a folder");
-    }
-    for (const auto& prefix : prefixes) {
-        if (prefix == "val") {
-            load_xml_folder(source, prefix, boxes, stats);
-            load_xml_folder(source / "val", prefix, boxes, stats);
-            continue;
-        }
-        load_xml_folder(source / prefix, prefix, boxes, stats);
-        for (const char* suffix : {".tar", ".tar.gz", ".tgz"}) {
-            const fs::path tar = source / (prefix + suffix);
-            if (fs::is_regular_file(tar, error)) load_xml_tar(tar, prefix, boxes, stats);
-        }
-    }
-    return boxes;
 }
 
 }  // namespace
@@ -270,13 +260,29 @@ std::string box_key(std::string_view item_key) {
     return std::string(prefix) + "/" + stem_of(item_key.substr(slash + 1));
 }
 
-BoxMap load_boxes(const std::vector<fs::path>& sources, const std::set<std::string>& prefixes,
-                  BoxStats& stats) {
-    BoxMap all;
-    for (const auto& source : sources) {
-        for (auto& [key, boxes] : load_source(source, prefixes, stats)) {
-            all.try_emplace(key, std::move(boxes));
+BoxLoader::BoxLoader(std::vector<fs::path> sources, const std::set<std::string>& prefixes,
+                     BoxStats& stats)
+    : sources_(std::move(sources)), stats_(stats) {
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+        std::error_code error;
+        if (fs::is_regular_file(sources_[i], error)) {
+            load_csv(sources_[i], prefixes, csv_rows_[i], stats_);
+        } else if (!fs::is_directory(sources_[i], error)) {
+            throw Error("--boxes " + sources_[i].string() + " is neither a CSV file nor a folder");
         }
+    }
+}
+
+BoxMap BoxLoader::take(const std::string& prefix) {
+    BoxMap all;
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+        BoxMap source_boxes;
+        if (const auto csv = csv_rows_.find(i); csv != csv_rows_.end()) {
+            if (auto rows = csv->second.extract(prefix)) source_boxes = std::move(rows.mapped());
+        } else {
+            load_folder(sources_[i], prefix, source_boxes, stats_);
+        }
+        for (auto& [key, boxes] : source_boxes) all.try_emplace(key, std::move(boxes));
     }
     return all;
 }

@@ -100,30 +100,33 @@ class Reader {
 };
 
 // Items are held encoded while a rank keeps them (its scanned sources, its share), a few
-// dozen bytes each: what follows from the item's source (the path, the member name, the
-// folder's wnid) is not stored.
-enum ItemFlags : std::uint8_t { kVal = 1, kOwnLocation = 2, kOwnWnid = 4 };
+// dozen bytes each: what follows from the item's source (the key's prefix, the path, the
+// member name, the folder's wnid) or from the seed (the hash) is not stored, nor is a
+// box's wnid when it is the item's.
+enum ItemFlags : std::uint8_t { kVal = 1, kOwnLocation = 2, kOwnWnid = 4, kOwnKeyPrefix = 8 };
+enum BoxFlags : std::uint8_t { kBoxOwnWnid = 1 };
 
 // The file name (folders) or member path (tars) a key implies in its source.
-std::string_view implied_name(const Item& item, const corpus::Source& source) {
-    return std::string_view(item.key).substr(source.key_prefix.size());
+std::string_view implied_name(std::string_view key, const corpus::Source& source) {
+    return key.substr(source.key_prefix.size());
 }
 
 bool location_implied(const Item& item, const corpus::Source& source) {
     if (!item.key.starts_with(source.key_prefix)) return false;
-    const std::string_view name = implied_name(item, source);
+    const std::string_view name = implied_name(item.key, source);
     if (source.kind == corpus::Source::Kind::tar)
         return item.path == source.path.string() && item.member == name;
     return item.member.empty() && item.path == (source.path / name).string();
 }
 
 void encode_item(Writer& out, const Item& item, const corpus::Source& source) {
+    const bool own_key_prefix = !item.key.starts_with(source.key_prefix);
     const bool own_location = !location_implied(item, source);
     const bool own_wnid = item.wnid != source.wnid;
-    out.str(item.key);
     out.u8(static_cast<std::uint8_t>((item.split == Split::val ? kVal : 0) |
-                                     (own_location ? kOwnLocation : 0) |
-                                     (own_wnid ? kOwnWnid : 0)));
+                                     (own_location ? kOwnLocation : 0) | (own_wnid ? kOwnWnid : 0) |
+                                     (own_key_prefix ? kOwnKeyPrefix : 0)));
+    out.str(own_key_prefix ? std::string_view(item.key) : implied_name(item.key, source));
     if (own_location) {
         out.str(item.path);
         out.str(item.member);
@@ -131,14 +134,15 @@ void encode_item(Writer& out, const Item& item, const corpus::Source& source) {
     if (own_wnid) out.str(item.wnid);
     out.varint(static_cast<std::uint64_t>(static_cast<std::int64_t>(item.label) + 1));
     out.varint(item.size);
-    out.u64(item.hash);
     out.varint(item.boxes.size());
     for (const auto& box : item.boxes) {
+        const bool box_own_wnid = box.wnid != item.wnid;
+        out.u8(box_own_wnid ? kBoxOwnWnid : 0);
         out.f32(box.box.xmin);
         out.f32(box.box.ymin);
         out.f32(box.box.xmax);
         out.f32(box.box.ymax);
-        out.str(box.wnid);
+        if (box_own_wnid) out.str(box.wnid);
         out.varint(static_cast<std::uint64_t>(static_cast<std::int64_t>(box.label) + 1));
     }
 }
@@ -147,31 +151,32 @@ std::int32_t decode_label(Reader& in) {
     return static_cast<std::int32_t>(static_cast<std::int64_t>(in.varint()) - 1);
 }
 
-Item decode_item(Reader& in, const corpus::Source& source) {
+Item decode_item(Reader& in, const corpus::Source& source, std::uint64_t seed) {
     Item item;
-    item.key = in.str();
     const std::uint8_t flags = in.u8();
+    item.key = (flags & kOwnKeyPrefix) != 0 ? in.str() : source.key_prefix + in.str();
     item.split = (flags & kVal) != 0 ? Split::val : Split::train;
     if ((flags & kOwnLocation) != 0) {
         item.path = in.str();
         item.member = in.str();
     } else if (source.kind == corpus::Source::Kind::tar) {
         item.path = source.path.string();
-        item.member = implied_name(item, source);
+        item.member = implied_name(item.key, source);
     } else {
-        item.path = (source.path / implied_name(item, source)).string();
+        item.path = (source.path / implied_name(item.key, source)).string();
     }
     item.wnid = (flags & kOwnWnid) != 0 ? in.str() : source.wnid;
     item.label = decode_label(in);
     item.size = in.varint();
-    item.hash = in.u64();
+    item.hash = keyed_hash(seed, item.key);
     item.boxes.resize(in.varint());
     for (auto& box : item.boxes) {
+        const std::uint8_t box_flags = in.u8();
         box.box.xmin = in.f32();
         box.box.ymin = in.f32();
         box.box.xmax = in.f32();
         box.box.ymax = in.f32();
-        box.wnid = in.str();
+        box.wnid = (box_flags & kBoxOwnWnid) != 0 ? in.str() : item.wnid;
         box.label = decode_label(in);
     }
     return item;
@@ -192,11 +197,11 @@ EncodedItems encode_items(const std::vector<Item>& items, const corpus::Source& 
 }
 
 std::vector<Item> decode_items(std::span<const std::uint8_t> bytes, std::size_t count,
-                               const corpus::Source& source) {
+                               const corpus::Source& source, std::uint64_t seed) {
     std::vector<Item> items;
     items.reserve(count);
     Reader in(bytes);
-    while (!in.done()) items.push_back(decode_item(in, source));
+    while (!in.done()) items.push_back(decode_item(in, source, seed));
     if (items.size() != count) throw Error("plan exchange: item count mismatch");
     return items;
 }
@@ -354,7 +359,8 @@ void finalize(Scanned& scanned, const Setup& setup, const ClassSelection& select
               const std::map<std::string, std::string>& wnid_by_word) {
     const corpus::Source& source = setup.sources[scanned.source];
     std::vector<Item> kept;
-    for (auto& item : decode_items(scanned.items.bytes, scanned.items.count, source)) {
+    for (auto& item :
+         decode_items(scanned.items.bytes, scanned.items.count, source, options.seed)) {
         const auto label = selection.label_of(item.wnid);
         if (!label) {
             if (selection.was_dropped(item.wnid)) {
@@ -368,7 +374,6 @@ void finalize(Scanned& scanned, const Setup& setup, const ClassSelection& select
             continue;
         }
         item.label = *label;
-        item.hash = keyed_hash(options.seed, item.key);
         kept.push_back(std::move(item));
     }
     if (source.split == Split::train) {
@@ -453,7 +458,8 @@ std::uint64_t RankShare::item_count() const {
 
 std::vector<Item> PlanResult::share_items(std::size_t i) const {
     const Piece& piece = plan.pieces[share.pieces[i]];
-    return decode_items(share.encoded[i], share.counts[i], plan.sources[piece.source].source);
+    return decode_items(share.encoded[i], share.counts[i], plan.sources[piece.source].source,
+                        plan.seed);
 }
 
 std::uint64_t Plan::rejected_total() const {
@@ -510,14 +516,16 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     // Cap, split and attach boxes to this rank's sources.
     corpus::BoxStats box_stats;
     mpi::run_phase(comm, "plan: select images", [&] {
-        std::set<std::string> prefixes;
-        for (const auto& source : mine) {
+        // Sources sharing a box prefix (a class's train sources; all val sources) are
+        // finalized together, with only that prefix's boxes loaded.
+        std::map<std::string, std::vector<Scanned*>> by_prefix;
+        for (auto& source : mine) {
             const auto& spec = setup.sources[source.source];
-            prefixes.insert(spec.split == Split::val ? std::string("val") : spec.wnid);
+            by_prefix[spec.split == Split::val ? std::string("val") : spec.wnid].push_back(&source);
         }
-        const corpus::BoxMap boxes = options.boxes.empty()
-                                         ? corpus::BoxMap{}
-                                         : corpus::load_boxes(options.boxes, prefixes, box_stats);
+        std::set<std::string> prefixes;
+        for (const auto& [prefix, sources] : by_prefix) prefixes.insert(prefix);
+        corpus::BoxLoader box_loader(options.boxes, prefixes, box_stats);
         std::map<std::string, std::string> wnid_by_word;
         std::set<std::string> ambiguous;
         for (const auto& [wnid, label] : selection.classes) {
@@ -528,11 +536,14 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
             }
         }
         for (const auto& word : ambiguous) wnid_by_word.erase(word);
-        std::set<std::string> used;
-        for (auto& source : mine)
-            finalize(source, setup, selection, options, boxes, used, wnid_by_word);
-        for (const auto& [key, list] : boxes) {
-            if (used.count(key) == 0) ++box_stats.unmatched;
+        for (const auto& [prefix, sources] : by_prefix) {
+            const corpus::BoxMap boxes = box_loader.take(prefix);
+            std::set<std::string> used;
+            for (Scanned* source : sources)
+                finalize(*source, setup, selection, options, boxes, used, wnid_by_word);
+            for (const auto& [key, list] : boxes) {
+                if (used.count(key) == 0) ++box_stats.unmatched;
+            }
         }
     });
 
@@ -555,8 +566,8 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     for (const auto& source : mine) {
         report.u64(source.source);
         std::vector<std::uint64_t> sizes;
-        for (const auto& item :
-             decode_items(source.items.bytes, source.items.count, setup.sources[source.source]))
+        for (const auto& item : decode_items(source.items.bytes, source.items.count,
+                                             setup.sources[source.source], options.seed))
             sizes.push_back(item.size);
         report.u64(source.per_label.size());
         for (const auto& [label, images] : source.per_label) {
@@ -651,8 +662,10 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     }
     plan.bytes = {comm.sum(my_split_bytes[0]), comm.sum(my_split_bytes[1])};
 
-    // Send every piece's items, as encoded, to the rank that processes it; a source's
-    // encoding is released once it is copied out.
+    // Send every piece's items, as encoded, to the rank that processes it (this rank's
+    // own pieces are copied straight into its share); a source's encoding is released
+    // once it is copied out.
+    std::map<std::size_t, EncodedItems> received;
     std::vector<Writer> outgoing(static_cast<std::size_t>(comm.size()));
     std::map<std::size_t, Scanned*> scanned_by_source;
     for (auto& source : mine) scanned_by_source[source.source] = &source;
@@ -667,18 +680,23 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
             std::vector<std::size_t> offsets{0};
             Reader in(items.bytes);
             while (!in.done()) {
-                decode_item(in, setup.sources[source]);
+                decode_item(in, setup.sources[source], options.seed);
                 offsets.push_back(in.offset());
             }
             for (std::size_t i = first; i < last; ++i) {
                 const Piece& piece = plan.pieces[i];
+                const auto encoded =
+                    std::span(items.bytes)
+                        .subspan(offsets[piece.begin], offsets[piece.end] - offsets[piece.begin]);
+                if (piece.rank == comm.rank()) {
+                    received[i] = {Bytes(encoded.begin(), encoded.end()), piece.end - piece.begin};
+                    continue;
+                }
                 Writer& out = outgoing[static_cast<std::size_t>(piece.rank)];
                 out.u64(i);
                 out.u64(piece.end - piece.begin);
-                out.u64(offsets[piece.end] - offsets[piece.begin]);
-                out.raw(
-                    std::span(items.bytes)
-                        .subspan(offsets[piece.begin], offsets[piece.end] - offsets[piece.begin]));
+                out.u64(encoded.size());
+                out.raw(encoded);
             }
             items = {};
         }
@@ -688,9 +706,7 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     messages.reserve(outgoing.size());
     for (auto& writer : outgoing) messages.push_back(std::move(writer.bytes()));
     outgoing.clear();
-    auto incoming = comm.all_to_all(messages);
-    messages.clear();
-    std::map<std::size_t, EncodedItems> received;
+    auto incoming = comm.all_to_all(std::move(messages));
     for (auto& bytes : incoming) {
         Reader in(bytes);
         while (!in.done()) {

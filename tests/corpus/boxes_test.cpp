@@ -88,8 +88,12 @@ TEST(Boxes, LoadsFoldersTarsAndCsvByPrefix) {
         "ILSVRC2012_val_00000002,n01443537 1 1 5 5\n");
 
     BoxStats stats;
-    const auto boxes = load_boxes({annotations, dir / "boxtars", dir / "LOC_train_solution.csv"},
-                                  {"n01440764", "n01484850", "val"}, stats);
+    BoxLoader loader({annotations, dir / "boxtars", dir / "LOC_train_solution.csv"},
+                     {"n01440764", "n01484850", "val"}, stats);
+    EXPECT_EQ(stats.files, 4u);  // the CSV rows under those prefixes, read at once
+    BoxMap boxes;
+    for (const char* prefix : {"n01440764", "n01484850", "val"}) boxes.merge(loader.take(prefix));
+    EXPECT_EQ(stats.files, 8u);  // and the XML files, read as their prefix is taken
     EXPECT_EQ(boxes.at("n01440764/n01440764_1").size(), 1u);
     EXPECT_EQ(boxes.at("n01440764/n01440764_1")[0].box, (image::Box{0, 0, 20, 20}));
     EXPECT_EQ(boxes.count("n01443537/n01443537_1"), 0u);  // not asked for
@@ -98,6 +102,10 @@ TEST(Boxes, LoadsFoldersTarsAndCsvByPrefix) {
     EXPECT_EQ(boxes.at("val/ILSVRC2012_val_00000002")[0].box, (image::Box{0, 0, 5, 5}));
     EXPECT_EQ(boxes.at("n01440764/n01440764_9").size(), 2u);
     EXPECT_EQ(stats.unparseable, 2u);  // the broken XML and the 4-number row
+    // A prefix's CSV rows are handed over once; its folders are read again.
+    const auto again = loader.take("n01440764");
+    EXPECT_EQ(again.count("n01440764/n01440764_1"), 1u);
+    EXPECT_EQ(again.count("n01440764/n01440764_9"), 0u);
     EXPECT_EQ(box_key("n01440764/n01440764_1.JPEG"), "n01440764/n01440764_1");
     EXPECT_EQ(box_key("val/ILSVRC2012_val_00000001.JPEG"), "val/ILSVRC2012_val_00000001");
 }

@@ -60,15 +60,31 @@ using BoxMap = std::unordered_map<std::string, std::vector<AnnotatedBox>>;
 std::string box_key(std::string_view item_key);
 
 // Loads the boxes of the images under the given prefixes ("nXXXXXXXX" wnids and/or "val")
-// from each source, detected:
+// a prefix at a time, so that a rank holds one class's annotations rather than those of
+// every class it plans. Each source is detected:
 // - a CSV file (LOC_train_solution.csv / LOC_val_solution.csv: `ImageId,PredictionString`,
 //   rows "id,wnid xmin ymin xmax ymax wnid ..."); an id "nXXXXXXXX_..." belongs to that
-//   wnid, any other id to "val";
+//   wnid, any other id to "val". Its rows come in no useful order, so it is read once,
+//   when the loader is made, for all the prefixes; `take` hands a prefix's rows over;
 // - a folder: for a wnid, `DIR/<wnid>/*.xml` and `DIR/<wnid>.tar[.gz]` (members `*.xml`
-//   at any depth); for "val", `DIR/*.xml` and `DIR/val/*.xml`.
+//   at any depth); for "val", `DIR/*.xml` and `DIR/val/*.xml`; read when `take` asks.
 // When two sources annotate the same image, the first one (in the given order) wins.
 // Unparseable files are counted, never fatal; an unreadable source is an Error.
-BoxMap load_boxes(const std::vector<std::filesystem::path>& sources,
-                  const std::set<std::string>& prefixes, BoxStats& stats);
+class BoxLoader {
+  public:
+    BoxLoader(std::vector<std::filesystem::path> sources, const std::set<std::string>& prefixes,
+              BoxStats& stats);
+
+    // The boxes under one of the prefixes, keyed by box_key. Call it once per prefix: the
+    // CSV rows it returns are no longer held, and a folder is read (and counted in the
+    // stats) anew on every call.
+    BoxMap take(const std::string& prefix);
+
+  private:
+    std::vector<std::filesystem::path> sources_;
+    BoxStats& stats_;
+    // For each CSV source (by index in sources_): its rows' boxes by prefix.
+    std::unordered_map<std::size_t, std::unordered_map<std::string, BoxMap>> csv_rows_;
+};
 
 }  // namespace synshard::corpus

@@ -74,6 +74,7 @@ class ByteReader {
     }
 
     bool at_end() const { return offset_ == bytes_.size(); }
+    std::size_t offset() const { return offset_; }
 
   private:
     std::span<const std::uint8_t> take(std::size_t size) {

@@ -160,13 +160,15 @@ TEST(BenchFigures, ScaleRatiosBetweenTheSmallestAndTheLargestCorpus) {
     small.plan_seconds = 2.0;  // 100 us/image
     small.phase_seconds = {{"plan", 1.0}, {"process", 10.0}, {"total", 20.0}};
     small.root_peak_rss_bytes = 100u << 20;
+    small.plan_peak_rss_bytes = 90u << 20;
     ScaleRun large = small;
     large.images = 200'000;
     large.plan_seconds = 23.0;                                                     // 1.15x
     large.phase_seconds = {{"plan", 10.0}, {"process", 130.0}, {"total", 200.0}};  // 1, 1.3, 1
     large.root_peak_rss_bytes = 110u << 20;
-    // Given out of order: sorted by images.
-    const auto figures = scale_figures({large, small}, Targets{});
+    large.plan_peak_rss_bytes = 117u << 20;  // 1.3x
+    // Given out of order: sorted by images. Without a start-up run nothing is subtracted.
+    const auto figures = scale_figures({large, small}, std::nullopt, Targets{});
 
     EXPECT_NEAR(find(figures, "scale_20000_plan_command").value, 100.0, 1e-9);
     EXPECT_NEAR(find(figures, "scale_200000_convert_process").value, 650.0, 1e-9);
@@ -179,11 +181,51 @@ TEST(BenchFigures, ScaleRatiosBetweenTheSmallestAndTheLargestCorpus) {
     EXPECT_THROW(find(figures, "scale_ratio_convert_dedup"), std::runtime_error);
     EXPECT_NEAR(find(figures, "scale_ratio_root_rss").value, 1.1, 1e-9);
     EXPECT_EQ(find(figures, "scale_ratio_root_rss").verdict, Verdict::pass);
+    EXPECT_NEAR(find(figures, "scale_ratio_plan_rss").value, 1.3, 1e-9);
+    EXPECT_EQ(find(figures, "scale_ratio_plan_rss").verdict, Verdict::miss);
     EXPECT_NEAR(find(figures, "scale_root_rss_growth_per_image").value,
                 static_cast<double>(10u << 20) / 180'000.0, 1e-9);
 
-    EXPECT_THROW(find(scale_figures({small}, Targets{}), "scale_ratio_root_rss"),
+    EXPECT_THROW(find(scale_figures({small}, std::nullopt, Targets{}), "scale_ratio_root_rss"),
                  std::runtime_error);
+}
+
+TEST(BenchFigures, ScaleJudgesTheTimeAnImageAddsBeyondTheStartUp) {
+    ScaleRun startup;
+    startup.images = 200;
+    startup.plan_seconds = 0.8;
+    startup.phase_seconds = {{"plan", 0.3}, {"process", 0.5}, {"dedup", 0.001}, {"total", 1.0}};
+    // Each time: the start-up's plus a cost per image beyond its 200 images.
+    const auto run_of = [&](std::uint64_t images, double plan_us, double dedup_us) {
+        ScaleRun run;
+        run.images = images;
+        const double beyond = static_cast<double>(images - startup.images) * 1e-6;
+        run.plan_seconds = 0.8 + beyond * plan_us;
+        run.phase_seconds = {{"plan", 0.3 + beyond * 10},
+                             {"process", 0.5 + beyond * 300},
+                             {"dedup", 0.001 + beyond * dedup_us},
+                             {"total", 1.0 + beyond * 320}};
+        return run;
+    };
+    const auto figures =
+        scale_figures({run_of(20'000, 20, 0.2), run_of(200'000, 21, 0.5)}, startup, Targets{});
+
+    EXPECT_NEAR(find(figures, "scale_startup_plan_command").value, 0.8, 1e-9);
+    EXPECT_NEAR(find(figures, "scale_startup_convert_process").value, 0.5, 1e-9);
+    EXPECT_NEAR(find(figures, "scale_20000_plan_command_beyond_startup").value, 20.0, 1e-6);
+    EXPECT_NEAR(find(figures, "scale_200000_convert_process_beyond_startup").value, 300.0, 1e-6);
+    // As measured, the start-up makes the small corpus's images look dearer (59.8 against
+    // 25.0 us); beyond it, an image costs the same.
+    EXPECT_NEAR(find(figures, "scale_20000_plan_command").value, 59.8, 1e-6);
+    EXPECT_NEAR(find(figures, "scale_ratio_plan_command").value, 1.05, 1e-6);
+    EXPECT_EQ(find(figures, "scale_ratio_plan_command").verdict, Verdict::pass);
+    EXPECT_NEAR(find(figures, "scale_ratio_convert_plan").value, 1.0, 1e-6);
+    EXPECT_EQ(find(figures, "scale_ratio_convert_plan").verdict, Verdict::pass);
+    // 2.5x, but 0.1 s of a 65 s run: shown without a verdict.
+    const Figure& dedup = find(figures, "scale_ratio_convert_dedup");
+    EXPECT_NEAR(dedup.value, 2.5, 1e-6);
+    EXPECT_EQ(dedup.verdict, Verdict::none);
+    EXPECT_EQ(dedup.target, "(< 1% of the run)");
 }
 
 }  // namespace

@@ -48,6 +48,8 @@ struct BenchReport {
     // Every shard's sha256 is the same in every run's manifest.
     bool identical_shards = true;
     std::vector<ScaleRun> scale;
+    // A corpus of a few images per class: what plan and convert cost whatever the size.
+    std::optional<ScaleRun> scale_startup;
     std::vector<Figure> scale_figures;
 };
 

@@ -95,12 +95,18 @@ struct ScaleRun {
     std::uint64_t manifest_bytes = 0;             // manifest.json + index.h5
 };
 
-// Per run: plan and each convert phase in microseconds per image, root peak RSS; then,
-// between the smallest and the largest run, the ratio of each of those (target: within
-// scale_flatness of 1; RSS only above, as a smaller RSS is never a miss; phases the
-// smaller run did not time are left out), and the root's RSS growth per extra image.
-// Runs sorted by images; no ratios for fewer than two runs.
-std::vector<Figure> scale_figures(const std::vector<ScaleRun>& runs, const Targets& targets);
+// Scaling is judged on the time an image adds: each time less the start-up run's (a
+// corpus of a few images per class), over the images beyond the start-up run's. Figures:
+// the start-up run's seconds; per run, plan and each convert phase in microseconds per
+// image, as measured and beyond the start-up, plan and root peak RSS; then, between the
+// smallest and the largest run, the ratio of each of those per-image times beyond the
+// start-up (target: within scale_flatness of 1; phases the smaller run did not time are
+// left out; a phase under 1% of the larger run's total is shown without a verdict), of
+// plan and root peak RSS (at most 1 + scale_flatness: a smaller RSS is never a miss), and
+// the root's RSS growth per extra image. Runs sorted by images; no ratios for fewer than
+// two runs; without a start-up run, nothing is subtracted.
+std::vector<Figure> scale_figures(const std::vector<ScaleRun>& runs,
+                                  const std::optional<ScaleRun>& startup, const Targets& targets);
 
 // "PASS", "MISS" or "".
 std::string to_string(Verdict verdict);

@@ -71,7 +71,8 @@ Command bench_command() {
                  "seed of the corpora and of the conversion")  //
                 ("scale", po::value<std::string>()->value_name("LIST"),
                  "also run plan and convert on corpora of this many tiny images each, e.g. "
-                 "20000,200000, and compare time per image and root RSS")  //
+                 "20000,200000, and compare time per image (beyond the start-up, timed on a "
+                 "corpus of a few images per class) and peak RSS")  //
                 ("tiny-size", po::value<std::string>()->default_value("48x48")->value_name("WxH"),
                  "the size of the --scale images")  //
                 ("json", po::value<std::string>()->value_name("FILE"),

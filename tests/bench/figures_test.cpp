@@ -35,6 +35,13 @@ const Figure& find(const std::vector<Figure>& figures, const std::string& key) {
     throw std::runtime_error("no figure " + key);
 }
 
+void expect_figure(const std::vector<Figure>& figures, const std::string& key, double value,
+                   Verdict verdict) {
+    const Figure& figure = find(figures, key);
+    EXPECT_NEAR(figure.value, value, 1e-6) << key;
+    EXPECT_EQ(figure.verdict, verdict) << key;
+}
+
 TEST(BenchFigures, StatsMapToThePhasesOfTheTable) {
     const Json stats = {{"ranks", 2},
                         {"exit_code", 0},
@@ -170,21 +177,17 @@ TEST(BenchFigures, ScaleRatiosBetweenTheSmallestAndTheLargestCorpus) {
     // Given out of order: sorted by images. Without a start-up run nothing is subtracted.
     const auto figures = scale_figures({large, small}, std::nullopt, Targets{});
 
-    EXPECT_NEAR(find(figures, "scale_20000_plan_command").value, 100.0, 1e-9);
-    EXPECT_NEAR(find(figures, "scale_200000_convert_process").value, 650.0, 1e-9);
-    EXPECT_NEAR(find(figures, "scale_ratio_plan_command").value, 1.15, 1e-9);
-    EXPECT_EQ(find(figures, "scale_ratio_plan_command").verdict, Verdict::pass);
-    EXPECT_NEAR(find(figures, "scale_ratio_convert_process").value, 1.3, 1e-9);
-    EXPECT_EQ(find(figures, "scale_ratio_convert_process").verdict, Verdict::miss);
-    EXPECT_EQ(find(figures, "scale_ratio_convert_total").verdict, Verdict::pass);
+    expect_figure(figures, "scale_20000_plan_command", 100.0, Verdict::none);
+    expect_figure(figures, "scale_200000_convert_process", 650.0, Verdict::none);
+    expect_figure(figures, "scale_ratio_plan_command", 1.15, Verdict::pass);
+    expect_figure(figures, "scale_ratio_convert_process", 1.3, Verdict::miss);
+    expect_figure(figures, "scale_ratio_convert_total", 1.0, Verdict::pass);
     // A phase the smaller run lacks has nothing to compare with.
     EXPECT_THROW(find(figures, "scale_ratio_convert_dedup"), std::runtime_error);
-    EXPECT_NEAR(find(figures, "scale_ratio_root_rss").value, 1.1, 1e-9);
-    EXPECT_EQ(find(figures, "scale_ratio_root_rss").verdict, Verdict::pass);
-    EXPECT_NEAR(find(figures, "scale_ratio_plan_rss").value, 1.3, 1e-9);
-    EXPECT_EQ(find(figures, "scale_ratio_plan_rss").verdict, Verdict::miss);
-    EXPECT_NEAR(find(figures, "scale_root_rss_growth_per_image").value,
-                static_cast<double>(10u << 20) / 180'000.0, 1e-9);
+    expect_figure(figures, "scale_ratio_root_rss", 1.1, Verdict::pass);
+    expect_figure(figures, "scale_ratio_plan_rss", 1.3, Verdict::miss);
+    expect_figure(figures, "scale_root_rss_growth_per_image",
+                  static_cast<double>(10u << 20) / 180'000.0, Verdict::none);
 
     EXPECT_THROW(find(scale_figures({small}, std::nullopt, Targets{}), "scale_ratio_root_rss"),
                  std::runtime_error);
@@ -210,22 +213,18 @@ TEST(BenchFigures, ScaleJudgesTheTimeAnImageAddsBeyondTheStartUp) {
     const auto figures =
         scale_figures({run_of(20'000, 20, 0.2), run_of(200'000, 21, 0.5)}, startup, Targets{});
 
-    EXPECT_NEAR(find(figures, "scale_startup_plan_command").value, 0.8, 1e-9);
-    EXPECT_NEAR(find(figures, "scale_startup_convert_process").value, 0.5, 1e-9);
-    EXPECT_NEAR(find(figures, "scale_20000_plan_command_beyond_startup").value, 20.0, 1e-6);
-    EXPECT_NEAR(find(figures, "scale_200000_convert_process_beyond_startup").value, 300.0, 1e-6);
+    expect_figure(figures, "scale_startup_plan_command", 0.8, Verdict::none);
+    expect_figure(figures, "scale_startup_convert_process", 0.5, Verdict::none);
+    expect_figure(figures, "scale_20000_plan_command_beyond_startup", 20.0, Verdict::none);
+    expect_figure(figures, "scale_200000_convert_process_beyond_startup", 300.0, Verdict::none);
     // As measured, the start-up makes the small corpus's images look dearer (59.8 against
     // 25.0 us); beyond it, an image costs the same.
-    EXPECT_NEAR(find(figures, "scale_20000_plan_command").value, 59.8, 1e-6);
-    EXPECT_NEAR(find(figures, "scale_ratio_plan_command").value, 1.05, 1e-6);
-    EXPECT_EQ(find(figures, "scale_ratio_plan_command").verdict, Verdict::pass);
-    EXPECT_NEAR(find(figures, "scale_ratio_convert_plan").value, 1.0, 1e-6);
-    EXPECT_EQ(find(figures, "scale_ratio_convert_plan").verdict, Verdict::pass);
+    expect_figure(figures, "scale_20000_plan_command", 59.8, Verdict::none);
+    expect_figure(figures, "scale_ratio_plan_command", 1.05, Verdict::pass);
+    expect_figure(figures, "scale_ratio_convert_plan", 1.0, Verdict::pass);
     // 2.5x, but 0.1 s of a 65 s run: shown without a verdict.
-    const Figure& dedup = find(figures, "scale_ratio_convert_dedup");
-    EXPECT_NEAR(dedup.value, 2.5, 1e-6);
-    EXPECT_EQ(dedup.verdict, Verdict::none);
-    EXPECT_EQ(dedup.target, "(< 1% of the run)");
+    expect_figure(figures, "scale_ratio_convert_dedup", 2.5, Verdict::none);
+    EXPECT_EQ(find(figures, "scale_ratio_convert_dedup").target, "(< 1% of the run)");
 }
 
 }  // namespace

@@ -271,8 +271,8 @@ ScaleRun scale_run(const BenchOptions& options, const std::string& name, int cla
         run.phase_seconds[phase] = seconds.get<double>();
     const auto manifest = manifest::read_manifest(result.output / manifest::kManifestFileName);
     run.images = stored_images(manifest);
-    run.manifest_bytes = size_of(result.output / manifest::kManifestFileName) +
-                         size_of(result.output / "index.h5");
+    run.manifest_bytes =
+        size_of(result.output / manifest::kManifestFileName) + size_of(result.output / "index.h5");
     fs::remove_all(result.output);
     return run;
 }

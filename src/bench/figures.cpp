@@ -189,7 +189,8 @@ std::vector<Figure> scale_figures(const std::vector<ScaleRun>& unsorted,
         return beyond_startup(run, run.plan_seconds, startup ? startup->plan_seconds : 0.0);
     };
     const auto phase_beyond = [&](const ScaleRun& run, const std::string& phase) {
-        return beyond_startup(run, seconds_of(run, phase), startup ? seconds_of(*startup, phase) : 0.0);
+        return beyond_startup(run, seconds_of(run, phase),
+                              startup ? seconds_of(*startup, phase) : 0.0);
     };
 
     std::vector<Figure> figures;

@@ -36,7 +36,8 @@ say "sent USR1 to the batch shell of job $job"
 # waits (harmless against hours of wall time), the test lets it start early. Not at once:
 # slurmd revokes the first run's credential and refuses ("Job credential revoked") a new
 # one issued within the same second, so the release waits until the node has finished
-# cleaning up and two seconds have passed since the requeue.
+# cleaning up and at least two seconds have passed since the requeue was seen (SECONDS
+# counts whole seconds, hence 3).
 deadline=$((SECONDS + 300))
 released=0
 requeued_at=

@@ -502,29 +502,36 @@ void Conversion::find_duplicates() {
             std::size_t origin;
             std::size_t record;  // where the rest of its record starts in incoming[origin]
         };
+        // The rest of a record after its digest, the key left in the message.
+        struct Record {
+            std::uint64_t index;
+            std::int32_t label;
+            bool in_val;
+            std::span<const std::uint8_t> key;
+        };
+        const auto read_record = [](ByteReader& reader) {
+            // A braced list is evaluated left to right: the fields in their order.
+            return Record{reader.get<std::uint64_t>(), reader.get<std::int32_t>(),
+                          reader.get<std::uint8_t>() != 0, reader.get_bytes()};
+        };
         std::vector<Arrival> arrivals;
         for (std::size_t origin = 0; origin < ranks; ++origin) {
             ByteReader reader(incoming[origin]);
             while (!reader.at_end()) {
                 const auto digest = reader.get<Sha256Digest>();
                 arrivals.push_back({digest, origin, reader.offset()});
-                reader.get<std::uint64_t>();
-                reader.get<std::int32_t>();
-                reader.get<std::uint8_t>();
-                reader.get_bytes();
+                read_record(reader);
             }
         }
         std::stable_sort(arrivals.begin(), arrivals.end(),
                          [](const Arrival& a, const Arrival& b) { return a.digest < b.digest; });
         const auto read_copy = [&](const Arrival& arrival) {
             ByteReader reader(std::span(incoming[arrival.origin]).subspan(arrival.record));
-            Copy copy;
-            copy.origin = arrival.origin;
-            copy.index = reader.get<std::uint64_t>();
-            copy.copy.label = reader.get<std::int32_t>();
-            copy.copy.in_val = reader.get<std::uint8_t>() != 0;
-            copy.copy.key = reader.get_string();
-            return copy;
+            const Record record = read_record(reader);
+            return Copy{
+                {std::string(record.key.begin(), record.key.end()), record.label, record.in_val},
+                arrival.origin,
+                record.index};
         };
         for (std::size_t first = 0, last = 0; first < arrivals.size(); first = last) {
             for (last = first + 1;

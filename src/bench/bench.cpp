@@ -330,14 +330,14 @@ void validate(const BenchOptions& options) {
     for (const int ranks : options.ranks) {
         if (ranks < 1) throw UsageError("--ranks: rank counts must be at least 1");
     }
-    if (options.classes < 1 || options.classes > 1000)
-        throw UsageError("--classes must be in 1..1000");
     if (options.images != 0 && options.images < 2 * static_cast<std::uint64_t>(options.classes))
         throw UsageError("--images must be 0 (no comparison) or at least two per class");
-    if (!(options.large_fraction >= 0 && options.large_fraction <= 1))
-        throw UsageError("--large-fraction must be between 0 and 1");
     for (const auto images : options.scale) {
-        if (images < 100) throw UsageError("--scale: corpora of at least 100 images");
+        if (images < kMinScaleImages || images > kMaxScaleImages) {
+            throw UsageError("--scale: " + std::to_string(images) + " is not in " +
+                             std::to_string(kMinScaleImages) + ".." +
+                             std::to_string(kMaxScaleImages) + " images");
+        }
     }
     if (!options.scale.empty()) synth::parse_image_size(options.tiny_size);
     if (options.images == 0 && options.scale.empty())

@@ -3,9 +3,12 @@
 
 #include "synshard/bench/bench.hpp"
 #include "synshard/cli/command.hpp"
+#include "synshard/synth/plan.hpp"
+#include "synshard/synth/synsets.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/option_values.hpp"
 
 namespace synshard::cli {
 namespace {
@@ -56,23 +59,30 @@ Command bench_command() {
             options.add_options()  //
                 ("work-dir", po::value<std::string>()->required()->value_name("DIR"),
                  "corpora (kept and reused when the parameters match), outputs, stats")  //
-                ("images", po::value<std::uint64_t>()->default_value(3000)->value_name("N"),
+                // At most synth's per-class cap, so that even one class can hold them.
+                ("images",
+                 bounded_value<std::uint64_t>(0, synth::kMaxPerClass)
+                     ->default_value(3000)
+                     ->value_name("N"),
                  "ImageNet-like images (about 500x375, ~110 KB, a tail of large ones) for the "
-                 "comparison; 0 skips it")  //
-                ("classes", po::value<int>()->default_value(20)->value_name("N"),
-                 "classes of that corpus")  //
+                 "comparison; 0 skips it (0..1000000)")  //
+                ("classes",
+                 bounded_value<int>(1, static_cast<int>(synth::embedded_synsets().size()))
+                     ->default_value(20)
+                     ->value_name("N"),
+                 "classes of that corpus (1..448, synth's table)")  //
                 ("ranks", po::value<std::string>()->default_value("1,2")->value_name("LIST"),
                  "rank counts the converter runs at (mpirun -np each); the largest is also "
                  "used for --scale")  //
                 ("large-fraction",
-                 po::value<double>()->default_value(0.05, "0.05")->value_name("F"),
-                 "share of large images (long side 800..2000, at most 3 Mpixel)")  //
-                ("seed", po::value<std::uint64_t>()->default_value(2012)->value_name("S"),
-                 "seed of the corpora and of the conversion")  //
+                 bounded_value<double>(0, 1)->default_value(0.05, "0.05")->value_name("F"),
+                 "share of large images (long side 800..2000, at most 3 Mpixel) (0..1)")  //
+                ("seed", bounded_value<std::uint64_t>(0)->default_value(2012)->value_name("S"),
+                 "seed of the corpora and of the conversion (0 or more)")  //
                 ("scale", po::value<std::string>()->value_name("LIST"),
                  "also run plan and convert on corpora of this many tiny images each, e.g. "
                  "20000,200000, and compare time per image (beyond the start-up, timed on a "
-                 "corpus of a few images per class) and peak RSS")  //
+                 "corpus of a few images per class) and peak RSS (each 100..100000000)")  //
                 ("tiny-size", po::value<std::string>()->default_value("48x48")->value_name("WxH"),
                  "the size of the --scale images")  //
                 ("json", po::value<std::string>()->value_name("FILE"),

@@ -22,9 +22,11 @@ Command convert_command() {
                        if (options.quiet && log::threshold() > log::Level::warn) {
                            log::configure(comm.rank(), comm.size(), log::Level::warn);
                        }
-                       options.effective = options_to_json(
-                           values, {"config", "help", "log-level", "quiet", "scratch",
-                                    "expect-manifest", "json", "resume", "restart", "stats"});
+                       options.effective =
+                           options_to_json(values, {"config", "help", "log-level", "quiet",
+                                                    "scratch", "expect-manifest", "json", "resume",
+                                                    "restart", "stats", "no-lock"});
+                       convert::record_canonical_paths(options.effective);
                        // Each write round allocates about a shard's bytes several times
                        // over (images read back, exchanged, the HDF5 file in memory).
                        if (!reuse_large_allocations(std::size_t{1} << 30)) {

@@ -5,8 +5,9 @@
 #include "synshard/corpus/options.hpp"
 #include "synshard/plan/partition.hpp"
 #include "synshard/plan/plan.hpp"
-#include "synshard/util/error.hpp"
+#include "synshard/plan/shard_limits.hpp"
 #include "synshard/util/fs.hpp"
+#include "synshard/util/option_values.hpp"
 
 namespace synshard::cli {
 namespace {
@@ -66,20 +67,19 @@ Command plan_command() {
         options.add_options()  //
             ("json", po::value<std::string>()->value_name("FILE"),
              "write the whole plan as JSON ('-' for standard output)")  //
-            ("shard-size", po::value<std::uint64_t>()->default_value(1024)->value_name("N"),
-             "images per shard: ceil(images / N) shards per split")                             //
-            ("train-shards", po::value<std::uint64_t>()->value_name("S"), "train shard count")  //
-            ("val-shards", po::value<std::uint64_t>()->value_name("S"), "val shard count");
+            ("shard-size",
+             bounded_value<std::uint64_t>(1, plan::kMaxShardSize)
+                 ->default_value(1024)
+                 ->value_name("N"),
+             "images per shard: ceil(images / N) shards per split (1..2147483648)")  //
+            ("train-shards", bounded_value<std::uint64_t>(1, plan::kMaxShardCount)->value_name("S"),
+             "train shard count (1..99999)")  //
+            ("val-shards", bounded_value<std::uint64_t>(1, plan::kMaxShardCount)->value_name("S"),
+             "val shard count (1..99999)");
     };
     command.execute = [](const po::variables_map& values, const mpi::Comm& comm) {
         const corpus::CorpusOptions options = corpus::corpus_options_from(values);
         const std::uint64_t shard_size = values["shard-size"].as<std::uint64_t>();
-        if (shard_size == 0) throw UsageError("--shard-size must be at least 1");
-        for (const char* option : {"train-shards", "val-shards"}) {
-            if (values.count(option) != 0 && values[option].as<std::uint64_t>() == 0) {
-                throw UsageError(std::string("--") + option + " must be at least 1");
-            }
-        }
         const plan::PlanResult result = plan::make_plan(options, comm);
         const plan::Plan& plan = result.plan;
         const std::array<std::uint64_t, 2> shards{

@@ -7,6 +7,7 @@
 #include "synshard/reader/picture.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/option_values.hpp"
 
 namespace synshard::cli {
 namespace {
@@ -27,21 +28,14 @@ ShowOptions read_options(const po::variables_map& values) {
     ShowOptions options;
     options.output = values["output"].as<std::string>();
     options.split = values["split"].as<std::string>();
-    const std::int64_t index = values["index"].as<std::int64_t>();
-    if (index < 0) throw UsageError("--index must be 0 or more");
-    options.index = static_cast<std::uint64_t>(index);
+    options.index = static_cast<std::uint64_t>(values["index"].as<std::int64_t>());
     if (values.count("key") != 0) options.key = values["key"].as<std::string>();
     options.picture = values["out"].as<std::string>();
     if (options.picture.extension() != ".png") {
         throw UsageError("--out " + options.picture.string() + ": the picture is a .png file");
     }
     options.contact_sheet = values["contact-sheet"].as<int>();
-    if (options.contact_sheet < 0 || options.contact_sheet > kMaxSheetSamples) {
-        throw UsageError("--contact-sheet must be 1.." + std::to_string(kMaxSheetSamples) +
-                         " (0: one sample)");
-    }
     options.tile = values["tile"].as<int>();
-    if (options.tile < 16 || options.tile > 4096) throw UsageError("--tile must be 16..4096");
     if (!options.key.empty() && options.contact_sheet != 0) {
         throw UsageError("--key shows one sample; give --index for a contact sheet");
     }
@@ -116,16 +110,19 @@ Command show_command() {
         options.add_options()  //
             ("split", po::value<std::string>()->default_value("train")->value_name("SPLIT"),
              "train or val")  //
-            ("index", po::value<std::int64_t>()->default_value(0)->value_name("I"),
-             "sample I of the split (shard 0's rows first), the first of a contact sheet")  //
+            ("index", bounded_value<std::int64_t>(0)->default_value(0)->value_name("I"),
+             "sample I of the split (shard 0's rows first), the first of a contact sheet (0 or "
+             "more)")  //
             ("key", po::value<std::string>()->value_name("KEY"),
              "the sample stored under this key instead of --split/--index")  //
             ("out", po::value<std::string>()->required()->value_name("FILE.png"),
              "the picture to write (PNG)")  //
-            ("contact-sheet", po::value<int>()->default_value(0)->value_name("N"),
-             "a grid of samples I..I+N-1 instead of one sample at its stored size")  //
-            ("tile", po::value<int>()->default_value(256)->value_name("PX"),
-             "contact sheet cell side: each image is scaled to fit PX x PX");
+            ("contact-sheet",
+             bounded_value<int>(0, kMaxSheetSamples)->default_value(0)->value_name("N"),
+             "a grid of samples I..I+N-1 instead of one sample at its stored size (0..1024; 0: "
+             "one sample)")  //
+            ("tile", bounded_value<int>(16, 4096)->default_value(256)->value_name("PX"),
+             "contact sheet cell side: each image is scaled to fit PX x PX (16..4096)");
     };
     command.execute = [](const po::variables_map& values, const mpi::Comm& comm) {
         const ShowOptions options = read_options(values);

@@ -4,7 +4,10 @@
 #include "synshard/cli/command.hpp"
 #include "synshard/mpi/phase.hpp"
 #include "synshard/synth/generator.hpp"
+#include "synshard/synth/plan.hpp"
+#include "synshard/synth/synsets.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/option_values.hpp"
 
 namespace synshard::cli {
 namespace {
@@ -44,19 +47,25 @@ Command synth_command() {
             options.add_options()  //
                 ("output", po::value<std::string>()->required()->value_name("DIR"),
                  "corpus directory (created; a previous synth corpus there is replaced)")  //
-                ("num-classes", po::value<int>()->default_value(10)->value_name("N"),
-                 "classes: the first N of the embedded WordNet 3.0 table (fixed order)")  //
-                ("per-class", po::value<int>()->default_value(40)->value_name("N"),
-                 "mean train images per class (each class gets 0.5x..1.5x)")  //
-                ("val-per-class", po::value<int>()->default_value(5)->value_name("N"),
-                 "val images per class")  //
-                ("seed", po::value<std::uint64_t>()->default_value(0)->value_name("S"),
-                 "every byte of the corpus follows from it")  //
-                ("quality", po::value<int>()->default_value(90)->value_name("Q"),
-                 "JPEG quality 1..100")  //
+                ("num-classes",
+                 bounded_value<int>(1, static_cast<int>(synth::embedded_synsets().size()))
+                     ->default_value(10)
+                     ->value_name("N"),
+                 "classes: the first N of the embedded WordNet 3.0 table (fixed order) "
+                 "(1..448)")  //
+                ("per-class",
+                 bounded_value<int>(1, synth::kMaxPerClass)->default_value(40)->value_name("N"),
+                 "mean train images per class (each class gets 0.5x..1.5x) (1..1000000)")  //
+                ("val-per-class",
+                 bounded_value<int>(0, synth::kMaxPerClass)->default_value(5)->value_name("N"),
+                 "val images per class (0..1000000)")  //
+                ("seed", bounded_value<std::uint64_t>(0)->default_value(0)->value_name("S"),
+                 "every byte of the corpus follows from it (0 or more)")  //
+                ("quality", bounded_value<int>(1, 100)->default_value(90)->value_name("Q"),
+                 "JPEG quality (1..100)")  //
                 ("large-fraction",
-                 po::value<double>()->default_value(0.05, "0.05")->value_name("F"),
-                 "share of images from the large tail (long side 800..2000)")  //
+                 bounded_value<double>(0, 1)->default_value(0.05, "0.05")->value_name("F"),
+                 "share of images from the large tail (long side 800..2000) (0..1)")  //
                 ("image-size", po::value<std::string>()->value_name("WxH"),
                  "force every regular image to this size (e.g. 48x48 for scale tests)")  //
                 ("quirks", po::value<bool>()->default_value(false)->implicit_value(true),

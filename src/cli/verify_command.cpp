@@ -4,6 +4,7 @@
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/option_values.hpp"
 #include "synshard/verify/verify.hpp"
 
 namespace synshard::cli {
@@ -23,8 +24,9 @@ Command verify_command() {
              "the output directory to check (also the first operand)")  //
             ("full", po::value<bool>()->default_value(false)->implicit_value(true),
              "decode every encoded image (default: --sample images per shard)")  //
-            ("sample", po::value<std::uint64_t>()->default_value(16)->value_name("N"),
-             "images decoded per shard, evenly spaced over its rows, without --full")  //
+            ("sample", bounded_value<std::uint64_t>(0)->default_value(16)->value_name("N"),
+             "images decoded per shard, evenly spaced over its rows, without --full (0 or "
+             "more)")  //
             ("json", po::value<std::string>()->value_name("FILE"),
              "also write the report as JSON ('-' for standard output)");
         positional.add("output", 1);

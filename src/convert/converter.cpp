@@ -3,17 +3,20 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iomanip>
 #include <map>
 #include <numeric>
 #include <set>
 #include <sstream>
 
 #include "synshard/convert/journal.hpp"
+#include "synshard/convert/output_files.hpp"
 #include "synshard/convert/record.hpp"
 #include "synshard/corpus/reader.hpp"
 #include "synshard/h5/index_writer.hpp"
 #include "synshard/h5/shard_writer.hpp"
 #include "synshard/manifest/manifest.hpp"
+#include "synshard/mpi/count_limit.hpp"
 #include "synshard/mpi/phase.hpp"
 #include "synshard/mpi/progress.hpp"
 #include "synshard/plan/plan.hpp"
@@ -119,7 +122,7 @@ std::vector<manifest::KeyGroup> read_groups(ByteReader& reader) {
 // its outcome list ("<begin>-<end>.done"). A rerun takes every input found in a .done
 // file of its source instead of processing it again, whatever the new pieces are.
 std::filesystem::path spool_root(const ConvertOptions& options) {
-    const auto output = std::filesystem::absolute(options.output).lexically_normal().string();
+    const auto output = canonical_path(options.output).string();
     char name[32];
     std::snprintf(name, sizeof name, "synshard-%016llx",
                   static_cast<unsigned long long>(keyed_hash(0, output)));
@@ -191,11 +194,29 @@ class Conversion {
     ExitCode run();
 
   private:
-    // Returns the exit code of a previous run when the output is already complete.
-    std::optional<ExitCode> prepare_output();
-    void check_resumable();
-    void process_piece(std::size_t share_index, image::Pipeline& pipeline,
-                       mpi::PhaseProgress& progress, std::uint64_t& done);
+    // Root, before anything is written: OUT holds nothing foreign (else UsageError) and
+    // its journal, if any, is read.
+    void inspect_output();
+    // Every check the plan allows before any image is processed (shard counts against
+    // the planned images): a UsageError, with nothing written.
+    void check_plan();
+    // The outcome of the run that finished OUT when it is complete and this run's inputs
+    // and options are the same; throws Error naming the change when they are not, or the
+    // differences from --expect-manifest.
+    std::optional<ExitCode> finished_outcome();
+    // Creates OUT, takes its lock, clears it for --restart or decides what of the
+    // journaled run is resumed, removes stale files of ours and writes the journal.
+    void take_output();
+    OutputFiles output_files() const;
+    // Throws UsageError naming the first path in OUT that synshard did not write.
+    void require_only_our_files() const;
+    // Collective, after a failed phase: the root writes every reject known so far to
+    // OUT/rejected.json; returns the failure with a pointer to it.
+    mpi::PhaseFailure with_rejects_listed(const mpi::PhaseFailure& failure);
+    // Returns false when it stopped before the piece was complete (a signal, or too many
+    // rejects): the piece is redone on resume.
+    bool process_piece(std::size_t share_index, image::Pipeline& pipeline,
+                       mpi::PhaseProgress& progress, mpi::CountLimit& rejects, std::uint64_t& done);
     std::uint32_t open_spool(const std::filesystem::path& path, Spool::Mode mode);
     bool process();
     void find_duplicates();
@@ -231,7 +252,9 @@ class Conversion {
     // duplicates: mean and std need no rounding until the end, so they do not depend on
     // how images are spread over ranks.
     image::PixelStats train_sums_;
-    std::vector<Rejection> rejected_;             // this rank's pipeline and duplicate rejections
+    std::vector<Rejection> rejected_;  // this rank's pipeline and duplicate rejections
+    // Of this rank's pipeline rejections, those that count against --max-reject-fraction.
+    std::uint64_t counted_rejects_ = 0;
     std::vector<manifest::KeyGroup> duplicates_;  // groups this rank owns
     std::vector<manifest::KeyGroup> leaks_;
     std::array<std::vector<std::uint64_t>, kSplits> class_counts_;  // global survivors
@@ -243,72 +266,167 @@ class Conversion {
     Clock::time_point start_ = Clock::now();
 };
 
-std::optional<ExitCode> Conversion::prepare_output() {
-    std::uint8_t finished_code = 0xff;
+OutputFiles Conversion::output_files() const {
+    OutputFiles files{canonical_path(options_.output), canonical_path(options_.scratch), {}};
+    if (options_.stats) files.user_file = canonical_path(*options_.stats);
+    return files;
+}
+
+void Conversion::require_only_our_files() const {
+    if (const auto foreign = first_foreign_path(output_files())) {
+        throw UsageError(options_.output.string() + " holds files synshard did not write, e.g. " +
+                         foreign->string() + "; choose an empty or new folder" +
+                         (options_.restart ? " (--restart removed nothing)" : ""));
+    }
+}
+
+void Conversion::inspect_output() {
     mpi::run_phase(comm_, "prepare", [&] {
         if (!comm_.is_root()) return;
-        std::filesystem::create_directories(options_.output);
-        lock_.emplace(options_.output);
-        if (options_.restart) {
-            for (const char* name : {"manifest.json", "index.h5", "train", "val"}) {
-                std::filesystem::remove_all(options_.output / name);
-            }
-            std::filesystem::remove(journal_path(options_.output));
-            std::filesystem::remove_all(spool_root(options_));
+        const auto& output = options_.output;
+        std::error_code error;
+        if (std::filesystem::exists(output, error) && !std::filesystem::is_directory(output)) {
+            throw UsageError("--output " + output.string() + " exists and is not a folder");
         }
-        journal_ = read_journal(options_.output);
-        if (journal_ && journal_->finished &&
-            std::filesystem::exists(options_.output / manifest::kManifestFileName)) {
-            log::info(options_.output.string() +
-                      " is already complete (its manifest.json was written by an earlier run); "
-                      "nothing to do. Use --restart to convert again.");
-            finished_code = static_cast<std::uint8_t>(journal_->exit_code);
-            return;
-        }
-        if (!journal_ && std::filesystem::exists(options_.output / manifest::kManifestFileName)) {
-            throw Error(options_.output.string() +
+        require_only_our_files();
+        if (options_.restart) return;
+        journal_ = read_journal(output);
+        if (!journal_ && std::filesystem::exists(output / manifest::kManifestFileName)) {
+            throw Error(output.string() +
                         " holds a manifest.json but no journal of a synshard run; choose another "
                         "--output or use --restart to replace it");
         }
-        if (journal_ && !options_.resume) {
+        if (journal_ && !journal_->finished && !options_.resume) {
             throw UsageError(
-                options_.output.string() +
+                output.string() +
                 " holds an unfinished run; rerun with --resume (the default) or --restart");
         }
-        // Temporary files are never valid across runs: a final name is only ever complete.
-        for (const char* folder : {"", "train", "val"}) {
-            const auto directory = options_.output / folder;
-            if (!std::filesystem::is_directory(directory)) continue;
-            for (const auto& entry : std::filesystem::directory_iterator(directory)) {
-                if (entry.path().extension() == ".tmp") std::filesystem::remove(entry.path());
-            }
-        }
-        if (journal_) {
-            log::info("resuming the run recorded in " + journal_path(options_.output).string() +
-                      " (" + std::to_string(journal_->shards.size()) + " shards published)");
-        }
     });
-    mpi::check(MPI_Bcast(&finished_code, 1, MPI_UINT8_T, 0, comm_.get()), "MPI_Bcast");
-    if (finished_code != 0xff) return static_cast<ExitCode>(finished_code);
-    return std::nullopt;
 }
 
-void Conversion::check_resumable() {
-    mpi::run_phase(comm_, "resume check", [&] {
+void Conversion::check_plan() {
+    mpi::run_phase(comm_, "shard counts", [&] {
+        const std::array<std::uint32_t, kSplits> requested{options_.train_shards,
+                                                           options_.val_shards};
+        for (const Split split : {Split::train, Split::val}) {
+            const auto index = split_index(split);
+            try {
+                plan::shard_count_for(plan_.plan.images[index], options_.shard_size,
+                                      requested[index]);
+            } catch (const Error& error) {
+                const std::string name(corpus::to_string(split));
+                const std::string option =
+                    requested[index] != 0 ? "--" + name + "-shards" : "--shard-size";
+                throw UsageError(option + ": " + error.what() + " (the plan has " +
+                                 std::to_string(plan_.plan.images[index]) + " " + name +
+                                 " images)");
+            }
+        }
+    });
+}
+
+namespace {
+
+std::string expectation_failure(const Journal::Expectation& expectation) {
+    std::string text = std::to_string(expectation.differences.size()) + " shards differ from " +
+                       expectation.reference + ":";
+    for (const auto& difference : expectation.differences) text += "\n  " + difference;
+    return text;
+}
+
+Journal::Expectation compare_with(const std::filesystem::path& reference,
+                                  const manifest::Manifest& actual) {
+    Journal::Expectation expectation{reference.string(), {}};
+    for (const auto& difference :
+         manifest::compare_shards(manifest::read_manifest(reference), actual)) {
+        expectation.differences.push_back(manifest::describe(difference));
+    }
+    return expectation;
+}
+
+}  // namespace
+
+std::optional<ExitCode> Conversion::finished_outcome() {
+    const auto code = mpi::run_phase(comm_, "finished output", [&]() -> std::int64_t {
+        const auto& output = options_.output;
+        if (!comm_.is_root() || !journal_ || !journal_->finished ||
+            !std::filesystem::exists(output / manifest::kManifestFileName)) {
+            return -1;
+        }
+        const Journal now = new_journal(plan_.plan.input_fingerprint, options_.effective);
+        std::string change = resume_conflict(*journal_, now);
+        if (const auto written = write_option_changes(*journal_, now);
+            change.empty() && !written.empty()) {
+            change = "option " + written + " changed since the run that wrote this output";
+        }
+        if (!change.empty()) {
+            throw Error(output.string() + " is complete, but " + change +
+                        ". Rerun with --restart to convert it again.");
+        }
+        log::info(output.string() +
+                  " is already complete (its manifest.json was written by an earlier run with "
+                  "the same inputs and options); nothing to do. Use --restart to convert again.");
+        auto expectation = journal_->expectation;
+        if (options_.expect_manifest) {
+            expectation =
+                compare_with(*options_.expect_manifest,
+                             manifest::read_manifest(output / manifest::kManifestFileName));
+        }
+        if (expectation && !expectation->differences.empty()) {
+            throw Error(expectation_failure(*expectation));
+        }
+        return journal_->exit_code;
+    });
+    const auto agreed = comm_.max(code);
+    if (agreed < 0) return std::nullopt;
+    return static_cast<ExitCode>(agreed);
+}
+
+void Conversion::take_output() {
+    mpi::run_phase(comm_, "prepare output", [&] {
         if (!comm_.is_root()) return;
+        const auto& output = options_.output;
+        std::filesystem::create_directories(output);
+        if (options_.lock) lock_.emplace(output);
+        // Checked before planning, and again now that no other conversion can write OUT.
+        require_only_our_files();
+        const Journal now = new_journal(plan_.plan.input_fingerprint, options_.effective);
+        if (options_.restart) {
+            remove_our_files(output_files());
+            std::filesystem::remove_all(spool_root(options_));
+            journal_.reset();
+        } else {
+            journal_ = read_journal(output);
+        }
+        if (journal_ && journal_->finished) {
+            throw Error(output.string() +
+                        " was completed by another conversion while this one was planning; "
+                        "rerun to check it");
+        }
         if (journal_) {
-            const auto conflict =
-                resume_conflict(*journal_, plan_.plan.input_fingerprint, options_.effective);
+            const auto conflict = resume_conflict(*journal_, now);
             if (!conflict.empty()) {
-                throw Error("cannot resume " + options_.output.string() + ": " + conflict +
+                throw Error("cannot resume " + output.string() + ": " + conflict +
                             ". Rerun with --restart to convert from scratch.");
             }
+            if (const auto changes = write_option_changes(*journal_, now); !changes.empty()) {
+                log::info("the shard options changed (" + changes +
+                          "): the processed images are "
+                          "reused and the " +
+                          std::to_string(journal_->shards.size()) +
+                          " shards published so far are written again");
+                journal_->shards.clear();
+                journal_->write_options = now.write_options;
+            }
+            log::info("resuming the run recorded in " + journal_path(output).string() + " (" +
+                      std::to_string(journal_->shards.size()) + " shards published)");
         } else {
-            journal_.emplace();
-            journal_->input_fingerprint = plan_.plan.input_fingerprint;
-            journal_->options = options_.effective;
+            journal_ = now;
         }
-        write_journal(options_.output, *journal_);
+        std::vector<std::string> published;
+        for (const auto& [path, shard] : journal_->shards) published.push_back(path);
+        remove_stale_files(output, published);
+        write_journal(output, *journal_);
     });
 }
 
@@ -325,8 +443,9 @@ std::uint32_t Conversion::open_spool(const std::filesystem::path& path, Spool::M
     return index;
 }
 
-void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipeline,
-                               mpi::PhaseProgress& progress, std::uint64_t& done) {
+bool Conversion::process_piece(std::size_t share_index, image::Pipeline& pipeline,
+                               mpi::PhaseProgress& progress, mpi::CountLimit& rejects,
+                               std::uint64_t& done) {
     const auto& plan = plan_.plan;
     const auto& piece = plan.pieces[plan_.share.pieces[share_index]];
     const auto items = plan_.share_items(share_index);
@@ -348,18 +467,29 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
     }
 
     PieceOutcome outcome;
+    const auto reject = [&](Rejection rejection) {
+        if (!is_chosen_cleanup(rejection.reason)) ++counted_rejects_;
+        outcome.rejected.push_back(std::move(rejection));
+    };
+    // Stopped before the piece is complete: its rejects so far still count (and are
+    // listed if the run fails), its .done file is not written.
+    const auto stop = [&] {
+        rejected_.insert(rejected_.end(), outcome.rejected.begin(), outcome.rejected.end());
+        return false;
+    };
     std::vector<corpus::Item> pending;
     for (const auto& item : items) {
         if (const auto found = earlier_images.find(item.key); found != earlier_images.end()) {
             outcome.images.push_back(found->second);
         } else if (const auto rejected = earlier_rejections.find(item.key);
                    rejected != earlier_rejections.end()) {
-            outcome.rejected.push_back(rejected->second);
+            reject(rejected->second);
         } else {
             pending.push_back(item);
         }
     }
     done += items.size() - pending.size();
+    if (rejects.exceeded(counted_rejects_)) return stop();
 
     if (!pending.empty()) {
         const std::string spool_file = stem + ".spool";
@@ -367,19 +497,18 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
         corpus::PieceReader reader(pending, options_.corpus.max_member_bytes);
         std::vector<image::Box> boxes;
         while (auto read = reader.next()) {
-            // Stop at the next image: this piece stays incomplete and is redone on resume.
-            if (interrupt_signal() != 0) return;
+            if (interrupt_signal() != 0 || rejects.exceeded(counted_rejects_)) return stop();
             const auto& item = *read->item;
             progress.update(++done);
             if (read->rejection) {
-                outcome.rejected.push_back(*read->rejection);
+                reject(*read->rejection);
                 continue;
             }
             boxes.clear();
             for (const auto& labeled : item.boxes) boxes.push_back(labeled.box);
             auto result = pipeline.process(read->bytes, boxes);
             if (const auto* failure = std::get_if<image::ImageFailure>(&result)) {
-                outcome.rejected.push_back({item.key, failure->reason, failure->detail});
+                reject({item.key, failure->reason, failure->detail});
                 continue;
             }
             auto& processed = std::get<image::ProcessedImage>(result);
@@ -429,46 +558,68 @@ void Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
     // The piece's items are in images_ and rejected_ now; its plan bytes are not needed
     // again (a rerun plans anew).
     plan_.share.encoded[share_index] = {};
+    return true;
 }
+
+namespace {
+
+// The most rejects of `scanned` inputs that stay within max_fraction, judged exactly as
+// the final check judges them (rejected / scanned > max_fraction fails).
+std::uint64_t allowed_rejects(std::uint64_t scanned, double max_fraction) {
+    const auto fails = [&](std::uint64_t rejected) {
+        return scanned != 0 &&
+               static_cast<double>(rejected) / static_cast<double>(scanned) > max_fraction;
+    };
+    auto allowed = static_cast<std::uint64_t>(max_fraction * static_cast<double>(scanned));
+    while (allowed > 0 && fails(allowed)) --allowed;
+    while (allowed < scanned && !fails(allowed + 1)) ++allowed;
+    return allowed;
+}
+
+}  // namespace
 
 bool Conversion::process() {
     const auto start = Clock::now();
     const auto& plan = plan_.plan;
     const std::uint64_t total_items = comm_.sum(plan_.share.item_count());
-
+    std::uint64_t plan_rejects = 0;
+    for (const auto& [reason, count] : plan.rejected_counts) {
+        if (!is_chosen_cleanup(reason)) plan_rejects += count;
+    }
+    // A systemic problem (wrong input, broken disk) shows as many rejections: the run
+    // stops as soon as the rejects so far make the final verdict certain.
+    const std::uint64_t allowed = allowed_rejects(plan.scanned, options_.max_reject_fraction);
+    std::uint64_t done = 0;
     mpi::run_phase(comm_, "process", [&] {
         image::Pipeline pipeline(options_.pipeline);
         mpi::PhaseProgress progress(comm_, "process", total_items, *display_);
-        std::uint64_t done = 0;
-        for (std::size_t i = 0; i < plan_.share.pieces.size() && interrupt_signal() == 0; ++i) {
-            process_piece(i, pipeline, progress, done);
+        mpi::CountLimit rejects(comm_, allowed - std::min(allowed, plan_rejects));
+        const bool over_already = plan_rejects > allowed;
+        for (std::size_t i = 0; i < plan_.share.pieces.size() && !over_already; ++i) {
+            if (!process_piece(i, pipeline, progress, rejects, done)) break;
         }
+        rejects.finish(counted_rejects_);
         stage_times_ = pipeline.stage_times();
     });
     time_phase("process", start);
     if (interrupted_everywhere()) return false;
 
-    // A systemic problem (wrong input, broken disk) shows as many rejections: fail early.
-    std::uint64_t local_bad = 0;
-    for (const auto& rejection : rejected_)
-        local_bad += is_chosen_cleanup(rejection.reason) ? 0 : 1;
-    std::uint64_t plan_bad = 0;
-    for (const auto& [reason, count] : plan.rejected_counts) {
-        if (!is_chosen_cleanup(reason)) plan_bad += count;
-    }
-    const std::uint64_t bad = comm_.sum(local_bad) + plan_bad;
-    const double fraction =
-        plan.scanned == 0 ? 0.0 : static_cast<double>(bad) / static_cast<double>(plan.scanned);
+    const std::uint64_t rejected = comm_.sum(counted_rejects_) + plan_rejects;
+    const std::uint64_t processed = comm_.sum(done);
     mpi::run_phase(comm_, "reject check", [&] {
-        if (fraction > options_.max_reject_fraction) {
-            std::ostringstream message;
-            message << bad << " of " << plan.scanned << " inputs (" << fraction * 100
-                    << "%) were rejected, over --max-reject-fraction "
-                    << options_.max_reject_fraction
-                    << ": the input or the options look wrong (see the rejected inputs with "
-                       "'synshard plan' and --log-level debug)";
-            throw Error(message.str());
+        if (rejected <= allowed) return;
+        std::ostringstream message;
+        message << rejected << " of " << plan.scanned << " inputs (" << std::fixed
+                << std::setprecision(1)
+                << 100.0 * static_cast<double>(rejected) / static_cast<double>(plan.scanned)
+                << std::defaultfloat << "%) were rejected, over --max-reject-fraction "
+                << options_.max_reject_fraction;
+        if (processed < total_items) {
+            message << " (the run stopped after " << processed << " of " << total_items
+                    << " images: no outcome of the rest could bring it under)";
         }
+        message << ": the input or the options look wrong";
+        throw Error(message.str());
     });
     return true;
 }
@@ -1005,8 +1156,13 @@ ExitCode Conversion::finish() {
             std::any_of(result.rejected.begin(), result.rejected.end(),
                         [](const Rejection& r) { return !is_chosen_cleanup(r.reason); });
         code = to_int(some_rejected ? ExitCode::completed_with_rejections : ExitCode::success);
+        // The comparison is part of finishing: its outcome is journaled with the rest, so
+        // a rerun reports it again instead of "already complete".
         journal_->finished = true;
         journal_->exit_code = code;
+        if (options_.expect_manifest) {
+            journal_->expectation = compare_with(*options_.expect_manifest, result);
+        }
         write_journal(options_.output, *journal_);
 
         std::ostringstream summary;
@@ -1019,17 +1175,12 @@ ExitCode Conversion::finish() {
                 << options_.output.string();
         log::info(summary.str());
 
-        if (options_.expect_manifest) {
-            const auto expected = manifest::read_manifest(*options_.expect_manifest);
-            const auto differences = manifest::compare_shards(expected, result);
-            if (!differences.empty()) {
-                std::string text = std::to_string(differences.size()) + " shards differ from " +
-                                   options_.expect_manifest->string() + ":";
-                for (const auto& difference : differences)
-                    text += "\n  " + manifest::describe(difference);
-                throw Error(text);
+        if (const auto& expectation = journal_->expectation) {
+            if (expectation->differences.empty()) {
+                log::info("every shard matches " + expectation->reference);
+            } else {
+                code = to_int(ExitCode::failure);
             }
-            log::info("every shard matches " + options_.expect_manifest->string());
         }
     });
     mpi::check(MPI_Bcast(&code, 1, MPI_UINT8_T, 0, comm_.get()), "MPI_Bcast");
@@ -1063,8 +1214,33 @@ void Conversion::write_stats(ExitCode code) {
     });
 }
 
+mpi::PhaseFailure Conversion::with_rejects_listed(const mpi::PhaseFailure& failure) {
+    ByteWriter mine;
+    write_rejections(mine, rejected_);
+    const auto gathered = comm_.gather(mine.buffer());
+    const auto path = options_.output / kRejectedFileName;
+    std::uint64_t listed = 0;
+    mpi::run_phase(comm_, "list rejects", [&] {
+        if (!comm_.is_root()) return;
+        std::vector<Rejection> rejected = plan_.rejected;
+        for (const auto& bytes : gathered) {
+            ByteReader reader(bytes);
+            auto more = read_rejections(reader);
+            rejected.insert(rejected.end(), more.begin(), more.end());
+        }
+        std::sort(rejected.begin(), rejected.end(),
+                  [](const Rejection& a, const Rejection& b) { return a.key < b.key; });
+        listed = rejected.size();
+        const nlohmann::ordered_json list{{"rejected", manifest::to_json(rejected)}};
+        write_file_atomically(path, list.dump(2) + "\n");
+    });
+    return mpi::PhaseFailure(failure.phase(), failure.origin_rank(), failure.usage(),
+                             std::string(failure.what()) + ". Every input rejected so far (" +
+                                 std::to_string(listed) + ") is listed in " + path.string());
+}
+
 ExitCode Conversion::run() {
-    if (const auto finished = prepare_output()) return *finished;
+    inspect_output();
     const auto plan_start = Clock::now();
     plan_ = plan::make_plan(options_.corpus, comm_);
     time_phase("plan", plan_start);
@@ -1074,21 +1250,28 @@ ExitCode Conversion::run() {
                   std::to_string(plan_.plan.images[1]) + " val images on " +
                   std::to_string(comm_.size()) + (comm_.size() == 1 ? " rank" : " ranks"));
     }
-    check_resumable();
-    bool completed = process();
-    if (completed) {
-        find_duplicates();
-        assign_shards();
-        completed = write_shards();
-    }
-    if (!completed) {
-        if (comm_.is_root()) {
-            log::warn("interrupted by signal " + std::to_string(interrupt_signal()) +
-                      ": the work done so far is kept; rerun the same command to resume");
+    check_plan();
+    if (const auto finished = finished_outcome()) return *finished;
+    take_output();
+    ExitCode code = ExitCode::interrupted;
+    try {
+        bool completed = process();
+        if (completed) {
+            find_duplicates();
+            assign_shards();
+            completed = write_shards();
         }
-        return ExitCode::interrupted;
+        if (!completed) {
+            if (comm_.is_root()) {
+                log::warn("interrupted by signal " + std::to_string(interrupt_signal()) +
+                          ": the work done so far is kept; rerun the same command to resume");
+            }
+            return ExitCode::interrupted;
+        }
+        code = finish();
+    } catch (const mpi::PhaseFailure& failure) {
+        throw with_rejects_listed(failure);
     }
-    const ExitCode code = finish();
     if (options_.stats) write_stats(code);
     spools_.clear();
     comm_.barrier();
@@ -1097,6 +1280,10 @@ ExitCode Conversion::run() {
         std::filesystem::remove_all(spool_root(options_), ignored);
         std::filesystem::remove(options_.scratch, ignored);  // only if now empty
     }
+    mpi::run_phase(comm_, "expect manifest", [&] {
+        if (comm_.is_root() && journal_->expectation && !journal_->expectation->differences.empty())
+            throw Error(expectation_failure(*journal_->expectation));
+    });
     return code;
 }
 

@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <map>
+#include <cctype>
 #include <set>
 
 #include "synshard/corpus/archive.hpp"
@@ -72,27 +72,53 @@ void require_folder(const fs::path& root, const char* option) {
     }
 }
 
+constexpr std::string_view kTarSuffix = ".tar";
+
 bool is_tar_name(const std::string& name) {
-    return name.size() == 13 && name.ends_with(".tar") && wordnet::is_wnid(name.substr(0, 9));
+    return name.size() > kTarSuffix.size() && name.ends_with(kTarSuffix);
+}
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+// Why the images of a folder or tar whose name without ".tar" is `stem` have no class
+// (`shown` is how the detail names it: "cats/", "val/cats.tar"); empty when stem is a
+// synset WordNet knows. A name that is a synset but for its case gets a suggestion: such
+// folders come from tools that change case, and the user means that class.
+std::string no_class_detail(const std::string& stem, const std::string& shown, bool tar,
+                            const wordnet::Hierarchy& wordnet) {
+    if (wordnet::is_wnid(stem)) {
+        if (wordnet.contains(stem)) return {};
+        return shown + ": " + stem + " is not a WordNet noun synset (" + wordnet.origin() + ")";
+    }
+    std::string detail =
+        shown + (tar ? " is not a synset tar nXXXXXXXX.tar" : " is not a synset folder nXXXXXXXX/");
+    const std::string lowered = lower(stem);
+    if (wordnet::is_wnid(lowered) && wordnet.contains(lowered))
+        detail += " (did you mean " + lowered + (tar ? ".tar" : "/") + "?)";
+    return detail;
 }
 
 Discovery discover_synsets(const fs::path& root, Split split, const std::string& name_prefix,
-                           const std::string& key_prefix_root) {
+                           const std::string& key_prefix_root, const wordnet::Hierarchy& wordnet) {
     Discovery found;
-    std::set<std::string> folders;
     for (const auto& name : sorted_names(root)) {
         const fs::path path = root / name;
         const EntryKind kind = inspect(path);
+        const bool tar = kind.regular && is_tar_name(name);
         if (name.starts_with(".")) {
             found.rejected.push_back({name_prefix + name, Reason::hidden, "hidden entry"});
-        } else if (kind.directory && wordnet::is_wnid(name)) {
-            folders.insert(name);
-            found.sources.push_back({name_prefix + name, path, Source::Kind::directory, split, name,
-                                     key_prefix_root.empty() ? name + "/" : key_prefix_root});
-        } else if (kind.regular && is_tar_name(name)) {
-            const std::string wnid = name.substr(0, 9);
-            found.sources.push_back({name_prefix + wnid, path, Source::Kind::tar, split, wnid,
-                                     key_prefix_root.empty() ? wnid + "/" : key_prefix_root});
+        } else if (kind.directory || tar) {
+            const std::string stem = tar ? name.substr(0, name.size() - kTarSuffix.size()) : name;
+            std::string detail =
+                no_class_detail(stem, name_prefix + (tar ? name : name + "/"), tar, wordnet);
+            found.sources.push_back(
+                {name_prefix + stem, path, tar ? Source::Kind::tar : Source::Kind::directory, split,
+                 detail.empty() ? stem : std::string(),
+                 key_prefix_root.empty() ? stem + "/" : key_prefix_root, std::move(detail)});
         } else if (kind.dangling) {
             found.rejected.push_back({name_prefix + name, Reason::not_a_file, kind.what});
         } else {
@@ -104,7 +130,8 @@ Discovery discover_synsets(const fs::path& root, Split split, const std::string&
               [](const Source& a, const Source& b) { return a.name < b.name; });
     for (std::size_t i = 1; i < found.sources.size(); ++i) {
         if (found.sources[i].name == found.sources[i - 1].name) {
-            throw UsageError(root.string() + " holds synset " + found.sources[i].wnid +
+            throw UsageError(root.string() + " holds " +
+                             found.sources[i].name.substr(name_prefix.size()) +
                              " both as a folder and as a tar");
         }
     }
@@ -161,6 +188,8 @@ SourceListing list_tar(const Source& source, std::uint64_t max_item_bytes) {
     SourceListing listing;
     std::set<std::string> names;
     std::size_t members = 0;
+    // "n01440764" for n01440764.tar (or "cats" for cats.tar).
+    const std::string stem = source.path.stem().string();
     try {
         ArchiveReader reader(source.path);
         while (auto header = reader.next()) {
@@ -168,9 +197,9 @@ SourceListing list_tar(const Source& source, std::uint64_t max_item_bytes) {
             std::string path = header->path;
             while (path.starts_with("./")) path.erase(0, 2);
             // Tars made with `tar cf nX.tar nX/` put every member under the synset's folder.
-            if (path.starts_with(source.wnid + "/")) path.erase(0, source.wnid.size() + 1);
+            if (path.starts_with(stem + "/")) path.erase(0, stem.size() + 1);
             if (header->type == MemberHeader::Type::directory &&
-                (path.empty() || path == "." || path == source.wnid)) {
+                (path.empty() || path == "." || path == stem)) {
                 continue;
             }
             const std::string key = source.key_prefix + path;
@@ -194,7 +223,7 @@ SourceListing list_tar(const Source& source, std::uint64_t max_item_bytes) {
         }
     } catch (const ArchiveError& error) {
         listing.rejected.push_back(
-            {source.wnid + ".tar", Reason::archive_error,
+            {source.path.filename().string(), Reason::archive_error,
              "after " + std::to_string(members) + " member(s): " + error.what()});
     }
     return listing;
@@ -206,15 +235,19 @@ std::string_view to_string(Split split) {
     return split == Split::train ? "train" : "val";
 }
 
-Discovery discover_train(const fs::path& root) {
+Discovery discover_train(const fs::path& root, const wordnet::Hierarchy& wordnet) {
     require_folder(root, "--input");
-    return discover_synsets(root, Split::train, "", "");
+    return discover_synsets(root, Split::train, "", "", wordnet);
 }
 
-Discovery discover_val(const fs::path& root) {
+Discovery discover_val(const fs::path& root, const wordnet::Hierarchy& wordnet) {
     require_folder(root, "--val-input");
-    Discovery synsets = discover_synsets(root, Split::val, "val/", "val/");
-    if (!synsets.sources.empty()) return synsets;
+    Discovery synsets = discover_synsets(root, Split::val, "val/", "val/", wordnet);
+    // A stray sub-folder does not make a flat val folder one in synset folders.
+    if (std::any_of(synsets.sources.begin(), synsets.sources.end(),
+                    [](const Source& source) { return !source.wnid.empty(); })) {
+        return synsets;
+    }
     Discovery flat;
     flat.sources.push_back({"val", root, Source::Kind::directory, Split::val, "", "val/"});
     return flat;

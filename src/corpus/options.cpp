@@ -1,11 +1,21 @@
 #include "synshard/corpus/options.hpp"
 
+#include <limits>
+
 #include "synshard/util/error.hpp"
+#include "synshard/util/option_values.hpp"
 
 namespace synshard::corpus {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Far more images than any class has, and far from where per-class counts would wrap.
+constexpr std::uint64_t kMaxPerClass = 1'000'000'000;
+
+// The largest input file or tar member --max-member-bytes may let through: the image
+// decoders take sizes as int (and the pipeline's --max-input-bytes stops there too).
+constexpr std::uint64_t kMaxMemberBytes = std::numeric_limits<int>::max();
 
 std::optional<fs::path> existing_path(const po::variables_map& values, const char* name) {
     if (values.count(name) == 0) return std::nullopt;
@@ -60,19 +70,24 @@ void add_corpus_options(po::options_description& options) {
          "ilsvrc2012-id")  //
         ("label-scheme", po::value<std::string>()->default_value("sorted")->value_name("NAME"),
          "sorted (alphabetical wnid), file (--classes order) or ilsvrc2012-id (devkit ID - 1)")  //
-        ("seed", po::value<std::uint64_t>()->default_value(0)->value_name("N"),
-         "seed of the keyed hash that orders selection, split and shards")  //
-        ("val-per-class", po::value<std::uint64_t>()->value_name("K"),
-         "without --val-input: min(K, n/2) images of each class go to val")  //
-        ("val-fraction", po::value<double>()->value_name("F"),
-         "without --val-input: round(F*n) images of each class go to val")  //
-        ("min-per-class", po::value<std::uint64_t>()->default_value(1)->value_name("N"),
-         "drop classes with fewer than N train images")  //
-        ("max-per-class", po::value<std::uint64_t>()->value_name("M"),
-         "keep each class's M images of smallest hash (before the split)")  //
+        ("seed", bounded_value<std::uint64_t>(0)->default_value(0)->value_name("N"),
+         "seed of the keyed hash that orders selection, split and shards (0 or more)")  //
+        ("val-per-class", bounded_value<std::uint64_t>(0, kMaxPerClass)->value_name("K"),
+         "without --val-input: min(K, n/2) images of each class go to val (0..1000000000)")  //
+        ("val-fraction", bounded_value<double>(0, 1, Maximum::excluded)->value_name("F"),
+         "without --val-input: round(F*n) images of each class go to val (0..1, 1 "
+         "excluded)")  //
+        ("min-per-class",
+         bounded_value<std::uint64_t>(0, kMaxPerClass)->default_value(1)->value_name("N"),
+         "drop classes with fewer than N train images (0..1000000000)")  //
+        ("max-per-class", bounded_value<std::uint64_t>(1, kMaxPerClass)->value_name("M"),
+         "keep each class's M images of smallest hash (before the split) (1..1000000000)")  //
         ("max-member-bytes",
-         po::value<std::uint64_t>()->default_value(64ull << 20)->value_name("B"),
-         "reject an input file or tar member larger than B bytes before reading it");
+         bounded_value<std::uint64_t>(1, kMaxMemberBytes)
+             ->default_value(64ull << 20)
+             ->value_name("B"),
+         "reject an input file or tar member larger than B bytes before reading it "
+         "(1..2147483647)");
 }
 
 CorpusOptions corpus_options_from(const po::variables_map& values) {
@@ -109,9 +124,6 @@ CorpusOptions corpus_options_from(const po::variables_map& values) {
             "--val-input gives the val split; --val-per-class/--val-fraction would "
             "take another one from train");
     }
-    if (options.val_fraction && !(*options.val_fraction >= 0.0 && *options.val_fraction < 1.0)) {
-        throw UsageError("--val-fraction must be in [0, 1)");
-    }
     if (options.val_labels && !options.val_input) {
         throw UsageError("--val-labels needs --val-input (the folder of the images it labels)");
     }
@@ -121,10 +133,6 @@ CorpusOptions corpus_options_from(const po::variables_map& values) {
     if (options.label_scheme == LabelScheme::ilsvrc2012_id && !options.devkit) {
         throw UsageError("--label-scheme ilsvrc2012-id needs --devkit DIR");
     }
-    if (options.max_per_class && *options.max_per_class == 0) {
-        throw UsageError("--max-per-class must be at least 1");
-    }
-    if (options.max_member_bytes == 0) throw UsageError("--max-member-bytes must be at least 1");
     return options;
 }
 

@@ -17,6 +17,22 @@ std::string shard_file_name(std::string_view split, std::int64_t shard_index,
     return std::string(split) + numbers;
 }
 
+bool is_shard_file_name(std::string_view split, std::string_view name) {
+    const auto digits = [&name](std::size_t at) {
+        std::size_t count = 0;
+        while (at + count < name.size() && name[at + count] >= '0' && name[at + count] <= '9')
+            ++count;
+        return count;
+    };
+    if (!name.starts_with(split) || name.substr(split.size(), 1) != "-") return false;
+    std::size_t at = split.size() + 1;
+    const std::size_t index_digits = digits(at);
+    if (index_digits < 5 || name.substr(at + index_digits, 4) != "-of-") return false;
+    at += index_digits + 4;
+    const std::size_t count_digits = digits(at);
+    return count_digits >= 5 && name.substr(at + count_digits) == ".h5";
+}
+
 std::string shard_relative_path(std::string_view split, std::int64_t shard_index,
                                 std::int64_t shard_count) {
     return std::string(split) + "/" + shard_file_name(split, shard_index, shard_count);

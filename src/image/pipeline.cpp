@@ -4,16 +4,21 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdio>
+#include <limits>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "synshard/util/error.hpp"
+#include "synshard/util/option_values.hpp"
 
 namespace synshard::image {
 namespace {
 
 namespace po = boost::program_options;
+
+// The decoders take an input's size as int.
+constexpr std::int64_t kMaxInputBytes = std::numeric_limits<int>::max();
 
 constexpr std::array<std::pair<Encoding, std::string_view>, 4> kEncodingNames{{
     {Encoding::jpeg, "jpeg"},
@@ -171,17 +176,18 @@ void add_pipeline_options(po::options_description& options) {
         "no-upscale", flag(), "keep images smaller than the geometry's target as they are")(
         "encoding", po::value<std::string>()->default_value("jpeg"),
         "stored bytes: jpeg, png, raw (HxWx3 uint8; needs crop, fixed or fit) or original")(
-        "quality", po::value<int>()->default_value(defaults.quality), "JPEG quality, 1..100")(
-        "formats", po::value<std::string>()->default_value("jpeg,png"),
-        "source formats accepted (told by content): jpeg, png, webp, bmp")(
-        "max-side", po::value<int>()->default_value(defaults.max_side),
-        "reject images with a longer side (too-large), decided from the header")(
-        "max-pixels", po::value<std::int64_t>()->default_value(defaults.max_pixels),
-        "reject images with more pixels (too-large), decided from the header")(
-        "max-input-bytes", po::value<std::int64_t>()->default_value(defaults.max_input_bytes),
-        "reject larger files (too-large)")(
-        "min-side", po::value<int>()->default_value(defaults.min_side),
-        "reject images whose shorter side is smaller (too-small)")(
+        "quality", bounded_value<int>(1, 100)->default_value(defaults.quality),
+        "JPEG quality (1..100)")("formats", po::value<std::string>()->default_value("jpeg,png"),
+                                 "source formats accepted (told by content): jpeg, png, webp, bmp")(
+        "max-side", bounded_value<int>(1)->default_value(defaults.max_side),
+        "reject images with a longer side (too-large), decided from the header (1 or more)")(
+        "max-pixels", bounded_value<std::int64_t>(1)->default_value(defaults.max_pixels),
+        "reject images with more pixels (too-large), decided from the header (1 or more)")(
+        "max-input-bytes",
+        bounded_value<std::int64_t>(1, kMaxInputBytes)->default_value(defaults.max_input_bytes),
+        "reject larger files (too-large) (1..2147483647)")(
+        "min-side", bounded_value<int>(0)->default_value(defaults.min_side),
+        "reject images whose shorter side is smaller (too-small) (0 or more)")(
         "no-exif-orientation", flag(), "store pixels as stored, ignoring EXIF orientation")(
         "background", po::value<std::string>()->default_value("255,255,255"),
         "R,G,B or #rrggbb behind transparency and fit: padding");
@@ -200,13 +206,6 @@ PipelineOptions pipeline_options_from(const po::variables_map& values) {
     options.min_side = values["min-side"].as<int>();
     options.exif_orientation = !values["no-exif-orientation"].as<bool>();
     options.background = parse_background(values["background"].as<std::string>());
-    if (options.quality < 1 || options.quality > 100) {
-        throw UsageError("--quality " + std::to_string(options.quality) + ": expected 1..100");
-    }
-    if (options.max_side < 1 || options.max_pixels < 1 || options.max_input_bytes < 1) {
-        throw UsageError("--max-side, --max-pixels and --max-input-bytes must be positive");
-    }
-    if (options.min_side < 0) throw UsageError("--min-side must not be negative");
     if (options.encoding == Encoding::raw && !has_fixed_output(options.resize, options.upscale)) {
         throw UsageError(
             "--encoding raw needs every image the same size: use --resize "

@@ -41,6 +41,16 @@ Manifest make_manifest() {
     return manifest;
 }
 
+Json to_json(const std::vector<Rejection>& rejected) {
+    Json list = Json::array();
+    for (const Rejection& rejection : rejected) {
+        list.push_back(Json{{"key", rejection.key},
+                            {"reason", std::string(to_string(rejection.reason))},
+                            {"detail", rejection.detail}});
+    }
+    return list;
+}
+
 Json to_json(const Manifest& manifest) {
     Json environment = Json::object();
     for (const auto& [name, version] : manifest.environment) environment[name] = version;
@@ -67,12 +77,7 @@ Json to_json(const Manifest& manifest) {
                                {"counts", std::move(counts)}});
     }
 
-    Json rejected = Json::array();
-    for (const Rejection& rejection : manifest.rejected) {
-        rejected.push_back(Json{{"key", rejection.key},
-                                {"reason", std::string(to_string(rejection.reason))},
-                                {"detail", rejection.detail}});
-    }
+    Json rejected = to_json(manifest.rejected);
 
     Json json;
     json["format_version"] = manifest.format_version;

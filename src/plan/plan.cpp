@@ -254,13 +254,13 @@ Setup prepare(const corpus::CorpusOptions& options, const mpi::Comm& comm) {
     Setup setup;
     setup.hierarchy = options.wordnet ? wordnet::Hierarchy::load(*options.wordnet)
                                       : wordnet::Hierarchy::load_default();
-    auto train = corpus::discover_train(options.input);
+    auto train = corpus::discover_train(options.input, setup.hierarchy);
     setup.sources = std::move(train.sources);
     setup.discovery_rejected = std::move(train.rejected);
     if (options.classes) setup.class_list = read_class_list(*options.classes);
     if (options.devkit) setup.devkit = corpus::read_devkit(*options.devkit);
     if (options.val_input) {
-        auto val = corpus::discover_val(*options.val_input);
+        auto val = corpus::discover_val(*options.val_input, setup.hierarchy);
         const bool flat = val.sources.size() == 1 && val.sources.front().wnid.empty();
         setup.val_labels_file = options.val_labels;
         if (flat && !setup.val_labels_file && options.devkit) {
@@ -278,6 +278,11 @@ Setup prepare(const corpus::CorpusOptions& options, const mpi::Comm& comm) {
     }
     setup.val_owner = comm.size() - 1;
     return setup;
+}
+
+// The flat val folder: its images' classes come from --val-labels.
+bool labeled_by_file(const corpus::Source& source) {
+    return source.wnid.empty() && source.no_class_detail.empty();
 }
 
 bool owns(const Setup& setup, std::size_t source, const mpi::Comm& comm) {
@@ -311,6 +316,11 @@ Scanned scan(const Setup& setup, std::size_t index, const corpus::CorpusOptions&
     std::vector<std::string> stems;
     std::vector<Item> items;
     for (auto& listed : listing.items) {
+        if (!source.no_class_detail.empty()) {
+            scanned.rejected.push_back(
+                {std::move(listed.key), Reason::unknown_class, source.no_class_detail});
+            continue;
+        }
         Item item;
         item.key = std::move(listed.key);
         item.size = listed.size;
@@ -341,7 +351,7 @@ Scanned scan(const Setup& setup, std::size_t index, const corpus::CorpusOptions&
     }
     listing.items = {};
     scanned.items = encode_items(items, source);
-    if (val_labels != nullptr && source.wnid.empty()) {
+    if (val_labels != nullptr && labeled_by_file(source)) {
         const auto missing = val_labels->labels_without_image(stems);
         if (!missing.empty()) {
             notes.push_back(std::to_string(missing.size()) +
@@ -480,7 +490,7 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
         std::vector<Scanned> scanned;
         for (std::size_t i = 0; i < setup.sources.size(); ++i) {
             if (!owns(setup, i, comm)) continue;
-            if (setup.sources[i].wnid.empty() && !val_labels) {
+            if (labeled_by_file(setup.sources[i]) && !val_labels) {
                 val_labels = corpus::ValLabels::read(*setup.val_labels_file,
                                                      setup.devkit ? &*setup.devkit : nullptr);
             }
@@ -492,8 +502,9 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     // Every rank learns the train images per wnid and selects the same classes.
     Writer counts;
     for (const auto& source : mine) {
-        if (setup.sources[source.source].split != Split::train) continue;
-        counts.str(setup.sources[source.source].wnid);
+        const corpus::Source& spec = setup.sources[source.source];
+        if (spec.split != Split::train || !spec.no_class_detail.empty()) continue;
+        counts.str(spec.wnid);
         counts.u64(source.items.count);
     }
     std::map<std::string, std::uint64_t> train_counts;
@@ -506,9 +517,17 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     }
     std::map<std::string, int> ilsvrc_ids;
     if (setup.devkit) ilsvrc_ids = setup.devkit->id_by_wnid;
+    const auto train_sources_without_class = static_cast<std::size_t>(
+        std::count_if(setup.sources.begin(), setup.sources.end(), [](const corpus::Source& source) {
+            return source.split == Split::train && !source.no_class_detail.empty();
+        }));
+    // Every rank holds the same counts, so all decide alike; a run that selects nothing
+    // stops here, before any image is decoded.
     const ClassSelection selection = mpi::run_phase(comm, "plan: select classes", [&] {
         auto chosen = select_classes(train_counts, setup.class_list, options.min_per_class,
                                      options.label_scheme, &ilsvrc_ids);
+        require_train_images(chosen, train_counts, setup.class_list, options.min_per_class,
+                             options.input.string(), train_sources_without_class);
         for (const auto& [wnid, label] : chosen.classes) setup.hierarchy.synset(wnid);
         return chosen;
     });
@@ -521,6 +540,7 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
         std::map<std::string, std::vector<Scanned*>> by_prefix;
         for (auto& source : mine) {
             const auto& spec = setup.sources[source.source];
+            if (!spec.no_class_detail.empty()) continue;  // the scan rejected all its images
             by_prefix[spec.split == Split::val ? std::string("val") : spec.wnid].push_back(&source);
         }
         std::set<std::string> prefixes;

@@ -97,6 +97,61 @@ ClassSelection select_classes(const std::map<std::string, std::uint64_t>& train_
     return selection;
 }
 
+namespace {
+
+std::string counted(std::uint64_t count, const std::string& one, const std::string& many) {
+    return std::to_string(count) + " " + (count == 1 ? one : many);
+}
+
+}  // namespace
+
+void require_train_images(const ClassSelection& selection,
+                          const std::map<std::string, std::uint64_t>& train_counts,
+                          const std::optional<std::vector<std::string>>& class_list,
+                          std::uint64_t min_per_class, const std::string& input,
+                          std::size_t sources_without_class) {
+    const auto train_images = [&](const std::string& wnid) {
+        const auto found = train_counts.find(wnid);
+        return found == train_counts.end() ? std::uint64_t{0} : found->second;
+    };
+    for (const auto& [wnid, label] : selection.classes) {
+        if (train_images(wnid) > 0) return;
+    }
+    std::string why = "no classes selected: ";
+    if (train_counts.empty()) {
+        why += "--input " + input +
+               " holds no synset folder nXXXXXXXX/ or tar nXXXXXXXX.tar (0 classes found";
+        if (sources_without_class > 0) {
+            why += "; " + counted(sources_without_class, "folder or tar", "folders or tars") +
+                   " named after no WordNet noun synset";
+        }
+        throw Error(why + ")");
+    }
+    why += counted(train_counts.size(), "class", "classes") + " found in --input " + input;
+    std::uint64_t largest = 0;
+    if (class_list) {
+        for (const auto& wnid : *class_list) largest = std::max(largest, train_images(wnid));
+    } else {
+        for (const auto& [wnid, count] : train_counts) largest = std::max(largest, count);
+    }
+    const bool one_listed = class_list && class_list->size() == 1;
+    const std::string listed =
+        class_list
+            ? "the " + counted(class_list->size(), "class", "classes") + " listed in --classes"
+            : std::string();
+    if (largest == 0 && class_list) {
+        why += one_listed ? ", but " + listed + " has no train image there"
+                          : ", but none of " + listed + " has a train image there";
+    } else if (largest == 0) {
+        why += ", none with a train image";
+    } else {
+        why += (class_list ? ", " + listed + (one_listed ? " is" : " are all") : ", all") +
+               " under --min-per-class " + std::to_string(min_per_class) + " (the largest has " +
+               counted(largest, "train image", "train images") + ")";
+    }
+    throw Error(why);
+}
+
 std::vector<Fate> split_class(std::span<const std::uint64_t> hashes,
                               std::span<const std::string> keys, const SplitRule& rule) {
     std::vector<std::size_t> order(hashes.size());

@@ -4,24 +4,23 @@
 #include <map>
 #include <set>
 
+#include "synshard/plan/shard_limits.hpp"
 #include "synshard/util/error.hpp"
 
 namespace synshard::plan {
 
 std::uint32_t shard_count_for(std::uint64_t num_samples, std::uint64_t shard_size,
                               std::uint32_t requested) {
-    if (shard_size == 0) throw UsageError("--shard-size must be at least 1");
-    if (num_samples == 0) return 0;
-    if (requested != 0) {
-        if (requested > num_samples) {
-            throw UsageError("asked for " + std::to_string(requested) +
-                             " shards but the split has only " + std::to_string(num_samples) +
-                             " samples");
-        }
-        return requested;
+    if (shard_size == 0) throw Error("the shard size must be at least 1");
+    if (requested > num_samples) {
+        throw Error("asked for " + std::to_string(requested) + " shards but the split has only " +
+                    std::to_string(num_samples) + " samples");
     }
-    const std::uint64_t count = (num_samples + shard_size - 1) / shard_size;
-    if (count > 99999) throw UsageError("more than 99999 shards: raise --shard-size");
+    if (requested != 0) return requested;
+    const std::uint64_t count = num_samples / shard_size + (num_samples % shard_size != 0 ? 1 : 0);
+    if (count > kMaxShardCount) {
+        throw Error("more than " + std::to_string(kMaxShardCount) + " shards: raise --shard-size");
+    }
     return static_cast<std::uint32_t>(count);
 }
 

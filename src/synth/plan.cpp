@@ -14,7 +14,6 @@ namespace {
 
 constexpr int kMaxSide = 20000;
 constexpr std::int64_t kMaxPixels = 12'000'000;
-constexpr int kMaxPerClass = 1'000'000;
 
 Rng rng_for(std::uint64_t seed, std::string_view purpose, std::string_view key) {
     std::string text(purpose);

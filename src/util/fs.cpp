@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -55,6 +56,20 @@ void write_all(int fd, const std::uint8_t* data, std::size_t size,
 }
 
 }  // namespace
+
+std::filesystem::path canonical_path(const std::filesystem::path& path) {
+    std::error_code error;
+    std::filesystem::path resolved =
+        std::filesystem::weakly_canonical(std::filesystem::absolute(path), error);
+    if (error) resolved = std::filesystem::absolute(path).lexically_normal();
+    if (!resolved.has_filename() && resolved.has_relative_path()) resolved = resolved.parent_path();
+    return resolved;
+}
+
+bool is_same_or_inside(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+    return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end()).first ==
+           outer.end();
+}
 
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
     FileDescriptor fd = open_checked(path, O_RDONLY | O_NONBLOCK);

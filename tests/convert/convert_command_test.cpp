@@ -1,47 +1,18 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 
-#include "support/test_support.hpp"
+#include "convert/convert_fixture.hpp"
 #include "synshard/manifest/manifest.hpp"
 #include "synshard/util/output_lock.hpp"
 
 namespace synshard::convert {
 namespace {
 
-using testing::run_synshard;
-
-class ConvertCommand : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        const auto synth = run_synshard({"synth", "--output", corpus().string(), "--num-classes",
-                                         "3", "--per-class", "5", "--val-per-class", "2",
-                                         "--image-size", "96x64", "--seed", "8"});
-        ASSERT_EQ(synth.exit_code, 0) << synth.output;
-    }
-
-    std::filesystem::path corpus() const { return dir_ / "corpus"; }
-
-    testing::ProcessResult convert(const std::filesystem::path& out,
-                                   std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"convert",
-                                      "--input",
-                                      (corpus() / "train").string(),
-                                      "--val-input",
-                                      (corpus() / "val").string(),
-                                      "--val-labels",
-                                      (corpus() / "LOC_val_solution.csv").string(),
-                                      "--resize",
-                                      "shorter:32",
-                                      "--output",
-                                      out.string()};
-        args.insert(args.end(), extra.begin(), extra.end());
-        return run_synshard(args);
-    }
-
-    testing::TempDir dir_;
-};
+class ConvertCommand : public testing::ConvertFixture {};
 
 TEST_F(ConvertCommand, ExpectManifestAcceptsAReproductionAndListsEveryDifference) {
     const auto first = convert(dir_ / "first");
@@ -64,16 +35,44 @@ TEST_F(ConvertCommand, ExpectManifestAcceptsAReproductionAndListsEveryDifference
 }
 
 TEST_F(ConvertCommand, ASecondConversionOfTheSameOutputSaysWhoHoldsItAndExits1) {
-    std::filesystem::create_directories(dir_ / "out");
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
-    // A live holder: this test process.
-    std::ofstream(OutputLock::lock_path(dir_ / "out")) << host << " " << ::getpid() << "\n";
-    const auto refused = convert(dir_ / "out");
+    const auto out = dir_ / "out";
+    std::filesystem::create_directories(out);
+    // A live holder: a child that takes the lock, says so and waits to be killed.
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t holder = ::fork();
+    if (holder == 0) {
+        char acquired = 0;
+        try {
+            OutputLock lock(out);
+            acquired = 1;
+            (void)!::write(ready[1], &acquired, 1);
+            for (;;) ::pause();
+        } catch (...) {
+            (void)!::write(ready[1], &acquired, 1);
+            ::_exit(1);
+        }
+    }
+    ASSERT_GT(holder, 0);
+    struct KilledAtTheEnd {
+        pid_t pid;
+        int pipe_ends[2];
+        ~KilledAtTheEnd() {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            ::close(pipe_ends[0]);
+            ::close(pipe_ends[1]);
+        }
+    } const killed_at_the_end{holder, {ready[0], ready[1]}};
+    char acquired = 0;
+    ASSERT_EQ(::read(ready[0], &acquired, 1), 1);
+    ASSERT_EQ(acquired, 1) << "the holder could not take the lock";
+
+    const auto refused = convert(out);
     EXPECT_EQ(refused.exit_code, 1) << refused.output;
-    EXPECT_NE(refused.output.find("pid " + std::to_string(::getpid())), std::string::npos)
+    EXPECT_NE(refused.output.find("pid " + std::to_string(holder)), std::string::npos)
         << refused.output;
-    EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "train"));
+    EXPECT_FALSE(std::filesystem::exists(out / "train"));
 }
 
 TEST_F(ConvertCommand, TooManyRejectedInputsFailEarly) {

@@ -19,10 +19,17 @@
 #include <vector>
 
 #include "synshard/util/rng.hpp"
+#include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::testing {
 
 namespace fs = std::filesystem;
+
+// The installed WordNet, loaded once: what discovery tells synset folders from others by.
+inline const wordnet::Hierarchy& default_wordnet() {
+    static const wordnet::Hierarchy hierarchy = wordnet::Hierarchy::load_default();
+    return hierarchy;
+}
 
 inline void write_bytes(const fs::path& path, const std::string& bytes) {
     fs::create_directories(path.parent_path());

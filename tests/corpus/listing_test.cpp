@@ -32,8 +32,8 @@ const Rejection* find(const SourceListing& listing, const std::string& key) {
 TEST(Listing, FoldersAndTarsGiveTheSameKeysAndSizes) {
     TempDir dir;
     testing::make_two_layouts(dir.path(), {5, 3});
-    const auto folders = discover_train(dir / "dirs");
-    const auto tars = discover_train(dir / "tars");
+    const auto folders = discover_train(dir / "dirs", testing::default_wordnet());
+    const auto tars = discover_train(dir / "tars", testing::default_wordnet());
     ASSERT_EQ(folders.sources.size(), 2u);
     ASSERT_EQ(tars.sources.size(), 2u);
     EXPECT_EQ(tars.sources[0].kind, Source::Kind::tar);
@@ -71,7 +71,7 @@ TEST(Listing, FolderOddEntriesAreSkippedWithoutBeingOpened) {
     testing::write_bytes(dir / "train" / "README", "not a synset");
     testing::write_bytes(dir / "train" / ".hidden", "x");
 
-    const auto discovery = discover_train(dir / "train");
+    const auto discovery = discover_train(dir / "train", testing::default_wordnet());
     ::close(sock);
     ASSERT_EQ(discovery.sources.size(), 1u);
     ASSERT_EQ(discovery.rejected.size(), 2u);
@@ -106,7 +106,7 @@ TEST(Listing, MaliciousTarMembersAreReportedNotListed) {
                         {"._n01440764_1.JPEG", "apple double"},
                         {"n01440764_1.JPEG", "again"},
                         {"huge.JPEG", std::string(200, 'h')}});
-    const auto discovery = discover_train(dir / "train");
+    const auto discovery = discover_train(dir / "train", testing::default_wordnet());
     ASSERT_EQ(discovery.sources.size(), 1u);
     const auto listing = list_source(discovery.sources[0], 100);
     EXPECT_EQ(keys_of(listing),
@@ -132,7 +132,8 @@ TEST(Listing, TruncatedTarKeepsWhatWasListedAndReportsTheRest) {
                              {"b.JPEG", std::string(5000, 'b')},
                              {"c.JPEG", std::string(1000, 'c')}});
     testing::truncate_file(tar, 512 + 1024 + 512 + 2000);  // inside b's data
-    const auto listing = list_source(discover_train(dir / "train").sources.at(0), 1 << 20);
+    const auto listing = list_source(
+        discover_train(dir / "train", testing::default_wordnet()).sources.at(0), 1 << 20);
     ASSERT_GE(listing.items.size(), 1u);
     EXPECT_EQ(listing.items[0].key, "n01443537/a.JPEG");
     const Rejection* broken = find(listing, "n01443537.tar");
@@ -147,7 +148,8 @@ TEST(Listing, HugeDeclaredMemberIsRejectedBeforeAnyRead) {
     std::string bytes =
         testing::raw_tar_header("n01484850_1.JPEG", 20ull << 30) + std::string(512, 'x');
     testing::write_bytes(dir / "train" / "n01484850.tar", bytes);
-    const auto listing = list_source(discover_train(dir / "train").sources.at(0), 1 << 20);
+    const auto listing = list_source(
+        discover_train(dir / "train", testing::default_wordnet()).sources.at(0), 1 << 20);
     EXPECT_TRUE(listing.items.empty());
     ASSERT_NE(find(listing, "n01484850/n01484850_1.JPEG"), nullptr);
     EXPECT_EQ(find(listing, "n01484850/n01484850_1.JPEG")->reason, Reason::too_large);
@@ -158,7 +160,8 @@ TEST(Listing, HugeDeclaredMemberIsRejectedBeforeAnyRead) {
 TEST(Listing, NotATarAtAllIsAnArchiveError) {
     TempDir dir;
     testing::write_bytes(dir / "train" / "n01484850.tar", "this is not a tar file, just text");
-    const auto listing = list_source(discover_train(dir / "train").sources.at(0), 1 << 20);
+    const auto listing = list_source(
+        discover_train(dir / "train", testing::default_wordnet()).sources.at(0), 1 << 20);
     EXPECT_TRUE(listing.items.empty());
     ASSERT_EQ(listing.rejected.size(), 1u);
     EXPECT_EQ(listing.rejected[0].reason, Reason::archive_error);
@@ -168,7 +171,7 @@ TEST(Listing, ValFolderFlatOrInSynsetFolders) {
     TempDir dir;
     testing::write_bytes(dir / "flat" / "ILSVRC2012_val_00000001.JPEG", "1");
     testing::write_bytes(dir / "flat" / ".DS_Store", "1");
-    const auto flat = discover_val(dir / "flat");
+    const auto flat = discover_val(dir / "flat", testing::default_wordnet());
     ASSERT_EQ(flat.sources.size(), 1u);
     EXPECT_EQ(flat.sources[0].name, "val");
     EXPECT_TRUE(flat.sources[0].wnid.empty());
@@ -177,7 +180,7 @@ TEST(Listing, ValFolderFlatOrInSynsetFolders) {
     EXPECT_EQ(listing.rejected.at(0).reason, Reason::hidden);
 
     testing::write_bytes(dir / "prep" / "n01440764" / "ILSVRC2012_val_00000002.JPEG", "2");
-    const auto prep = discover_val(dir / "prep");
+    const auto prep = discover_val(dir / "prep", testing::default_wordnet());
     ASSERT_EQ(prep.sources.size(), 1u);
     EXPECT_EQ(prep.sources[0].name, "val/n01440764");
     EXPECT_EQ(prep.sources[0].wnid, "n01440764");
@@ -189,8 +192,8 @@ TEST(Listing, SynsetBothFolderAndTarOrMissingRootIsAUsageError) {
     TempDir dir;
     testing::write_bytes(dir / "train" / "n01440764" / "a.JPEG", "a");
     testing::write_tar(dir / "train" / "n01440764.tar", {{"a.JPEG", "a"}});
-    EXPECT_THROW(discover_train(dir / "train"), UsageError);
-    EXPECT_THROW(discover_train(dir / "missing"), UsageError);
+    EXPECT_THROW(discover_train(dir / "train", testing::default_wordnet()), UsageError);
+    EXPECT_THROW(discover_train(dir / "missing", testing::default_wordnet()), UsageError);
 }
 
 TEST(Archive, UnsafeMemberPaths) {

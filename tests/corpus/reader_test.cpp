@@ -43,7 +43,7 @@ TEST(PieceReader, FoldersAndTarsGiveTheSameBytesForEveryItem) {
     TempDir dir;
     testing::make_two_layouts(dir.path(), {6});
     for (const char* layout : {"dirs", "tars"}) {
-        const auto source = discover_train(dir / layout).sources.at(0);
+        const auto source = discover_train(dir / layout, testing::default_wordnet()).sources.at(0);
         const auto items = items_of(source, list_source(source, 1 << 20));
         ASSERT_EQ(items.size(), 6u);
         // A piece is a contiguous range: the middle four.
@@ -65,7 +65,7 @@ TEST(PieceReader, TruncatedTarGivesArchiveErrorForEverythingNotReached) {
     testing::write_tar(tar, {{"a.JPEG", std::string(1000, 'a')},
                              {"b.JPEG", std::string(5000, 'b')},
                              {"c.JPEG", std::string(1000, 'c')}});
-    const auto source = discover_train(dir / "train").sources.at(0);
+    const auto source = discover_train(dir / "train", testing::default_wordnet()).sources.at(0);
     const auto items = items_of(source, list_source(source, 1 << 20));
     ASSERT_EQ(items.size(), 3u);
     testing::truncate_file(tar, 512 + 1024 + 512 + 2000);  // after planning, inside b
@@ -87,7 +87,7 @@ TEST(PieceReader, FileThatChangedSincePlanningIsAValueNotAHang) {
     testing::write_bytes(dir / "t" / "n01440764" / "b.JPEG", std::string(64, 'b'));
     testing::write_bytes(dir / "t" / "n01440764" / "c.JPEG", "cccc");
     testing::write_bytes(dir / "t" / "n01440764" / "d.JPEG", "dddd");
-    const auto source = discover_train(dir / "t").sources.at(0);
+    const auto source = discover_train(dir / "t", testing::default_wordnet()).sources.at(0);
     const auto items = items_of(source, list_source(source, 1 << 20));
     std::filesystem::remove(dir / "t" / "n01440764" / "c.JPEG");
     std::filesystem::remove(dir / "t" / "n01440764" / "d.JPEG");
@@ -105,7 +105,7 @@ TEST(PieceReader, TarMemberOverTheCapIsNotRead) {
     TempDir dir;
     testing::write_tar(dir / "train" / "n01440764.tar",
                        {{"a.JPEG", std::string(300, 'a')}, {"b.JPEG", "bb"}});
-    const auto source = discover_train(dir / "train").sources.at(0);
+    const auto source = discover_train(dir / "train", testing::default_wordnet()).sources.at(0);
     const auto items = items_of(source, list_source(source, 1 << 20));
     const auto read = read_all(items, 100);
     EXPECT_EQ(read.at("n01440764/a.JPEG").rejection->reason, Reason::too_large);

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "image/image_samples.hpp"
+#include "synshard/cli/command.hpp"
+#include "synshard/cli/options.hpp"
 #include "synshard/util/error.hpp"
 
 namespace synshard::image {
@@ -628,18 +630,16 @@ TEST(ImagePipeline, JpegQualityMatchesTheNaivePath) {
 
 // --- options ---------------------------------------------------------------------------
 
-PipelineOptions parse_options(std::vector<std::string> args) {
-    boost::program_options::options_description description;
-    add_pipeline_options(description);
-    args.insert(args.begin(), "synshard");
-    std::vector<const char*> argv;
-    for (const auto& arg : args) argv.push_back(arg.c_str());
-    boost::program_options::variables_map values;
-    boost::program_options::store(boost::program_options::parse_command_line(
-                                      static_cast<int>(argv.size()), argv.data(), description),
-                                  values);
-    boost::program_options::notify(values);
-    return pipeline_options_from(values);
+// Parsed as a command's options are, so that a value outside an option's range (refused
+// while parsing) is a UsageError too.
+PipelineOptions parse_options(const std::vector<std::string>& args) {
+    cli::Command command;
+    command.name = "pipeline";
+    command.describe = [](cli::po::options_description& options,
+                          cli::po::positional_options_description&) {
+        add_pipeline_options(options);
+    };
+    return pipeline_options_from(cli::parse_command_line(command, args));
 }
 
 TEST(ImagePipeline, OptionsHaveTheDocumentedDefaults) {

@@ -98,6 +98,12 @@ code=$?
 [[ "$(digests "$work/term")" == "$ref_digests" ]] && echo "term: rerun at 4 ranks is byte-identical" ||
   fail "term: rerun differs from the reference"
 
+# A finished output is left alone and reports the code of the run that finished it.
+run 2 "$work/ref"
+code=$?
+[[ $code -eq 3 ]] && echo "finished: rerun on a complete output exits 3 without work" ||
+  fail "finished: rerun exited $code"
+
 # Input changed between runs: refused with a clear message; --restart starts over.
 "${mpirun[@]}" -np 2 "$synshard" "${args[@]}" --output "$work/changed" >>"$work/log" 2>&1 &
 pid=$!
@@ -117,11 +123,12 @@ run 2 "$work/changed" --restart
 code=$?
 [[ $code -eq 3 ]] && echo "changed: --restart completed" || fail "changed: --restart exited $code"
 
-# A finished output is left alone and reports the code of the run that finished it.
-run 2 "$work/ref"
+# A finished output with inputs changed since is refused, never reported complete.
+output=$("${mpirun[@]}" -np 2 "$synshard" "${args[@]}" --output "$work/ref" 2>&1)
 code=$?
-[[ $code -eq 3 ]] && echo "finished: rerun on a complete output exits 3 without work" ||
-  fail "finished: rerun exited $code"
+[[ $code -eq 1 && "$output" == *"inputs changed"* ]] &&
+  echo "finished: rerun after an input changed is refused with exit code 1" ||
+  fail "finished: rerun after an input changed exited $code: $output"
 
 if [[ $failures -ne 0 ]]; then
   echo "--- log"; tail -n 40 "$work/log"

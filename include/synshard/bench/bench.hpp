@@ -10,6 +10,11 @@
 
 namespace synshard::bench {
 
+// The sizes of a --scale corpus: a few images per class at least, and at most what the
+// default tiny_classes (100) hold within synth's per-class cap.
+inline constexpr std::uint64_t kMinScaleImages = 100;
+inline constexpr std::uint64_t kMaxScaleImages = 100'000'000;
+
 // What `synshard bench` is asked to measure.
 struct BenchOptions {
     std::filesystem::path work_dir;  // corpora, outputs and stats files
@@ -27,7 +32,8 @@ struct BenchOptions {
 };
 
 // Throws UsageError naming the option: no ranks, a rank count under 1, fewer images than
-// two per class, classes outside 1..1000, a scale corpus under 100 images.
+// two per class, a scale corpus outside kMinScaleImages..kMaxScaleImages. The ranges of
+// the numeric options are checked as they are parsed.
 void validate(const BenchOptions& options);
 
 // The corpus the comparison ran on.

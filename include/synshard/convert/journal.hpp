@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "synshard/manifest/manifest.hpp"
 
@@ -16,14 +17,30 @@ namespace synshard::convert {
 // and sha256 are kept, everything else is redone.
 struct Journal {
     std::string input_fingerprint;
-    // The options that shape the output (as in the manifest's "options").
-    nlohmann::ordered_json options = nlohmann::ordered_json::object();
+    // The recorded options (as in the manifest's "options") by OptionRole: a rerun must
+    // give the same processing options to resume; other write options make it rewrite
+    // the shards; unchecked options are not kept here.
+    nlohmann::ordered_json processing_options = nlohmann::ordered_json::object();
+    nlohmann::ordered_json write_options = nlohmann::ordered_json::object();
     // Published shards by relative path.
     std::map<std::string, manifest::ShardEntry> shards;
     // Set once manifest.json is written: the output is complete.
     bool finished = false;
+    // What the conversion achieved: 0, or 3 when inputs were rejected.
     int exit_code = 0;
+    // The finishing run's comparison with --expect-manifest REF: REF's path and each
+    // shard that differs (manifest::describe). A difference makes that run and every
+    // rerun exit 1.
+    struct Expectation {
+        std::string reference;
+        std::vector<std::string> differences;
+    };
+    std::optional<Expectation> expectation;
 };
+
+// The journal a fresh run starts: its fingerprint and its recorded options, sorted by role.
+Journal new_journal(const std::string& input_fingerprint,
+                    const nlohmann::ordered_json& recorded_options);
 
 std::filesystem::path journal_path(const std::filesystem::path& output);
 
@@ -31,10 +48,14 @@ std::filesystem::path journal_path(const std::filesystem::path& output);
 std::optional<Journal> read_journal(const std::filesystem::path& output);
 void write_journal(const std::filesystem::path& output, const Journal& journal);
 
-// Why `previous` cannot be resumed by a run with these inputs and options, or an empty
-// string when it can. Output-independent options (paths of OUT and scratch, verbosity)
-// are not compared.
-std::string resume_conflict(const Journal& previous, const std::string& input_fingerprint,
-                            const nlohmann::ordered_json& options);
+// Why `previous` cannot be resumed by `now` (a new_journal() of this run), or an empty
+// string when it can: the input fingerprints differ ("the inputs changed ..."), or a
+// processing option differs, is set only now or only then ("option --quality changed
+// ...").
+std::string resume_conflict(const Journal& previous, const Journal& now);
+
+// The write options that differ between `previous` and `now` ("--shard-size 1024 -> 4"),
+// or an empty string.
+std::string write_option_changes(const Journal& previous, const Journal& now);
 
 }  // namespace synshard::convert

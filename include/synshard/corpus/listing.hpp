@@ -7,25 +7,35 @@
 
 #include "synshard/util/reason.hpp"
 
+namespace synshard::wordnet {
+class Hierarchy;
+}
+
 namespace synshard::corpus {
 
 // Which split a source's images are given to before any selection.
 enum class Split : std::uint8_t { train = 0, val = 1 };
 std::string_view to_string(Split split);
 
-// One unit of scanning: a synset folder, a synset tar, or the flat val folder.
+// One unit of scanning: a synset folder, a synset tar, the flat val folder, or a folder or
+// tar that stands where a synset belongs but names none (`cats/`, `N01440764/`).
 struct Source {
     enum class Kind : std::uint8_t { directory, tar };
     // "n01440764" (train), "val" (flat val folder) or "val/n01440764" (val in synset
-    // folders). Unique; sources are ordered by name.
+    // folders); a tar's name has no ".tar". Unique; sources are ordered by name.
     std::string name;
     std::filesystem::path path;
     Kind kind = Kind::directory;
     Split split = Split::train;
-    // The folder's or tar's synset; empty for the flat val folder (labels come from a file).
+    // The folder's or tar's synset; empty for the flat val folder (labels come from a file)
+    // and for a source that names no synset.
     std::string wnid;
-    // Prepended to a file or member name to make its key: "n01440764/" or "val/".
+    // Prepended to a file or member name to make its key: "n01440764/", "cats/" or "val/".
     std::string key_prefix;
+    // Set when the folder's or tar's name is no synset WordNet knows: why, naming it
+    // ("cats/ is not a synset folder nXXXXXXXX/"). Each of its images is an `unknown-class`
+    // reject with this detail, so that they all count against --max-reject-fraction.
+    std::string no_class_detail;
 
     friend bool operator==(const Source&, const Source&) = default;
 };
@@ -36,16 +46,21 @@ struct Discovery {
     std::vector<Rejection> rejected;
 };
 
-// Lists a train root: every `nXXXXXXXX/` folder and `nXXXXXXXX.tar` file (symbolic links
-// followed). Other entries are rejected: dot files `hidden`, anything else `unlabeled`
-// (a file outside a synset folder has no class), dangling links `not-a-file`. Throws
-// UsageError if the root is not a readable folder or a synset is both a folder and a tar.
-Discovery discover_train(const std::filesystem::path& root);
+// Lists a train root: every folder and `.tar` file (symbolic links followed) is a source,
+// a class when its name is a synset of `wordnet` (`nXXXXXXXX/`, `nXXXXXXXX.tar`), else
+// one with no_class_detail set (`cats/`, `N01440764/` with "did you mean n01440764/?",
+// `n99999999.tar`). Other entries are rejected: dot files `hidden`, dangling links
+// `not-a-file`, anything else `unlabeled` (a file outside a synset folder has no class).
+// Throws UsageError if the root is not a readable folder or a name is both a folder and a
+// tar.
+Discovery discover_train(const std::filesystem::path& root, const wordnet::Hierarchy& wordnet);
 
 // Lists an official val folder: flat (one source "val"), or in synset folders after
-// `valprep` (one source "val/nXXXXXXXX" per folder), detected by the presence of synset
-// folders. Keys are "val/<file name>" in both. Throws UsageError like discover_train.
-Discovery discover_val(const std::filesystem::path& root);
+// `valprep` (one source "val/nXXXXXXXX" per folder or tar, as discover_train finds them),
+// detected by the presence of a synset of `wordnet` (in a flat folder a sub-folder is
+// `not-a-file`, as in a synset folder). Keys are "val/<file name>" in both. Throws
+// UsageError like discover_train.
+Discovery discover_val(const std::filesystem::path& root, const wordnet::Hierarchy& wordnet);
 
 // One image file or tar member found by listing a source; nothing has been read.
 struct ListedItem {

@@ -26,6 +26,9 @@ inline constexpr std::size_t kWnidLength = 9;
 // "train-00003-of-00010.h5": five digits each, more when the count needs them.
 std::string shard_file_name(std::string_view split, std::int64_t shard_index,
                             std::int64_t shard_count);
+// Whether name is a shard file name of split as shard_file_name() writes it (five or
+// more digits each).
+bool is_shard_file_name(std::string_view split, std::string_view name);
 // "train/train-00003-of-00010.h5", relative to the output directory.
 std::string shard_relative_path(std::string_view split, std::int64_t shard_index,
                                 std::int64_t shard_count);

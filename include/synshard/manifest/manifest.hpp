@@ -83,6 +83,8 @@ Manifest make_manifest();
 
 // The JSON document, keys in the documented order.
 Json to_json(const Manifest& manifest);
+// The manifest's "rejected" list: [{"key", "reason", "detail"}, ...].
+Json to_json(const std::vector<Rejection>& rejected);
 // Throws Error("<context>: ...") naming the missing or mistyped key.
 Manifest from_json(const Json& json, const std::string& context = "manifest");
 

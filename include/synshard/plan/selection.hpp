@@ -46,6 +46,15 @@ ClassSelection select_classes(const std::map<std::string, std::uint64_t>& train_
                               std::uint64_t min_per_class, corpus::LabelScheme scheme,
                               const std::map<std::string, int>* ilsvrc2012_ids);
 
+// Pure. Throws Error("no classes selected: ...") unless a selected class has a train image,
+// with the counts that led there: the classes found in `input` (and how many of its folders
+// and tars name no synset), those --classes lists, the largest under --min-per-class.
+void require_train_images(const ClassSelection& selection,
+                          const std::map<std::string, std::uint64_t>& train_counts,
+                          const std::optional<std::vector<std::string>>& class_list,
+                          std::uint64_t min_per_class, const std::string& input,
+                          std::size_t sources_without_class);
+
 // What happens to one image of a class.
 enum class Fate : std::uint8_t { train, val, over_cap };
 

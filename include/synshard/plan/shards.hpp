@@ -10,8 +10,9 @@
 namespace synshard::plan {
 
 // How many shards a split of num_samples gets: `requested` when non-zero, otherwise
-// ceil(num_samples / shard_size). A split with no samples has no shards. Throws
-// UsageError when shard_size is 0 or more shards than samples are requested.
+// ceil(num_samples / shard_size). A split with no samples has no shards. Throws Error
+// when shard_size is 0, more shards than samples are requested or the count exceeds
+// 99999 (callers that check options against a plan make that a usage error).
 std::uint32_t shard_count_for(std::uint64_t num_samples, std::uint64_t shard_size,
                               std::uint32_t requested);
 

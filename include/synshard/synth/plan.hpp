@@ -35,6 +35,9 @@ struct SynthOptions {
     bool quirks = false;
 };
 
+// The most train (and val) images a class may ask for.
+inline constexpr int kMaxPerClass = 1'000'000;
+
 // Throws UsageError naming the first option that cannot be honoured.
 void validate_options(const SynthOptions& options);
 

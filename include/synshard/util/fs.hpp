@@ -8,6 +8,13 @@
 
 namespace synshard {
 
+// The absolute path with every symbolic link of its existing part resolved, "." and ".."
+// folded and no trailing separator: "out", "./out", "out/" and "/abs/out" give the same.
+std::filesystem::path canonical_path(const std::filesystem::path& path);
+
+// Whether inner is outer or lies inside it (both canonical).
+bool is_same_or_inside(const std::filesystem::path& inner, const std::filesystem::path& outer);
+
 // Reads a whole regular file. Throws Error naming the path on any failure.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path);
 

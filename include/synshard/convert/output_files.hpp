@@ -1,0 +1,53 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+namespace synshard::convert {
+
+// Which paths in an output folder OUT are synshard's, so that a conversion deletes or
+// overwrites only what it can prove it wrote. A path is ours when its name is one
+// synshard writes:
+// - at OUT's top: manifest.json, index.h5, rejected.json, the journal and the lock file,
+//   each also as "<name>.tmp" (a write cut short);
+// - train/ and val/ holding only shard files of their split ("train-00000-of-00004.h5")
+//   and their ".tmp";
+// - a scratch folder (OUT/.scratch, or the --scratch folder when it lies in OUT) holding
+//   only spool folders "synshard-<16 hex digits>", whatever those hold.
+// Leftovers of a killed run are ours by this rule, whatever the journal says. A symbolic
+// link is never ours (synshard writes none).
+// Paths are canonical (see canonical_path()), so that they compare as names.
+struct OutputFiles {
+    std::filesystem::path output;
+    // The run's --scratch folder, ours when it lies inside OUT (or is OUT itself).
+    std::filesystem::path scratch;
+    // A file the user named for this run (--stats) may lie in OUT: it is neither ours nor
+    // in the way.
+    std::optional<std::filesystem::path> user_file;
+};
+
+// The name of the list of rejects a failed run leaves in OUT.
+inline constexpr const char* kRejectedFileName = "rejected.json";
+
+// Whether name is a spool folder's name, "synshard-" and 16 lower-case hex digits.
+bool is_spool_folder_name(const std::string& name);
+
+// The first path in OUT (depth first, in name order) that is not ours, or nullopt when
+// OUT holds only our files or does not exist. Throws Error when OUT cannot be listed.
+std::optional<std::filesystem::path> first_foreign_path(const OutputFiles& files);
+
+// Removes every file of ours in OUT, one by one, and each of our folders once it is empty;
+// the lock file stays (its holder keeps it open). Leaves any foreign path and the folders
+// holding one: callers check first_foreign_path() before. Throws Error naming the path
+// that cannot be removed.
+void remove_our_files(const OutputFiles& files);
+
+// Removes the stale files of ours in OUT before a run writes: temporary files (writes
+// cut short), shard files not in `published` (paths relative to OUT, as journaled:
+// shards of an earlier assignment, or renamed but never journaled by a killed run) and
+// an earlier failed run's rejected.json.
+void remove_stale_files(const std::filesystem::path& output,
+                        const std::vector<std::string>& published);
+
+}  // namespace synshard::convert

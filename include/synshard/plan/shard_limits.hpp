@@ -1,0 +1,17 @@
+#pragma once
+
+#include <cstdint>
+
+namespace synshard::plan {
+
+// The ranges of the shard options convert and plan take (--shard-size, --train-shards,
+// --val-shards).
+
+// Shard file names number the shards with five digits (shard_count_for refuses more).
+inline constexpr std::uint32_t kMaxShardCount = 99999;
+
+// More images than any ImageNet split in one shard, and far enough below 2^64 that
+// ceil(images / shard size) cannot wrap.
+inline constexpr std::uint64_t kMaxShardSize = std::uint64_t{1} << 31;
+
+}  // namespace synshard::plan

@@ -212,6 +212,23 @@ TEST_F(EarlyChecks, WriteOptionsMayChangeWhenAFailedRunIsResumed) {
     EXPECT_FALSE(fs::exists(out / "rejected.json")) << "the failed run's list is gone";
 }
 
+TEST_F(EarlyChecks, TooFewSurvivorsForTheShardCountFailsAfterProcessingAndKeepsTheSpools) {
+    std::ofstream(corpus() / "val" / "ILSVRC2012_val_00000001.JPEG", std::ios::trunc) << "broken";
+    const auto out = dir_ / "out";
+    const auto failed = convert(out, {"--val-shards", "6", "--max-reject-fraction", "0.5"});
+    EXPECT_EQ(failed.exit_code, 1) << failed.output;
+    EXPECT_TRUE(contains(failed.output, "asked for 6 shards")) << failed.output;
+    EXPECT_FALSE(fs::exists(out / "manifest.json"));
+    std::size_t outcome_files = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(out / ".scratch"))
+        outcome_files += entry.path().extension() == ".done";
+    EXPECT_GT(outcome_files, 0u) << "the processed images are kept for the corrected rerun";
+
+    const auto fixed = convert(out, {"--val-shards", "5", "--max-reject-fraction", "0.5"});
+    EXPECT_EQ(fixed.exit_code, 3) << fixed.output;
+    EXPECT_TRUE(contains(fixed.output, "resuming")) << fixed.output;
+}
+
 TEST_F(EarlyChecks, TheOutputIsTheSameWhateverItsSpelling) {
     break_first_class(corpus());
     const auto failed = convert(dir_ / "out", {"--max-reject-fraction", "0.1"});

@@ -11,10 +11,11 @@ mode=${1:-}
 
 bash cluster/install-deps.sh
 build=${SYNSHARD_BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log" >&2; exit 1; }
-cmake --build "$build" -j "$(nproc)" >"$build.build.log" 2>&1 ||
-  { tail -n 60 "$build.build.log" >&2; exit 1; }
+mkdir -p "$build"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log" >&2; exit 1; }
+cmake --build "$build" -j "$(nproc)" >"$build/build.log" 2>&1 ||
+  { tail -n 60 "$build/build.log" >&2; exit 1; }
 
 if [[ "$mode" == test ]]; then
   exec ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

@@ -1,5 +1,6 @@
 #include "synshard/bench/child.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
 
 extern char** environ;
 
@@ -41,34 +43,32 @@ ChildResult run_child(const std::vector<std::string>& argv) {
     for (const auto& entry : environment) env_pointers.push_back(const_cast<char*>(entry.c_str()));
     env_pointers.push_back(nullptr);
 
+    // Close-on-exec: the program keeps only the copies on its stdout and stderr (dup2
+    // clears the flag), so the pipe reaches end of file when it exits.
     std::array<int, 2> pipe_fds{};
-    if (::pipe(pipe_fds.data()) != 0) throw_system_error("pipe for " + argv[0], errno);
+    if (::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) throw_system_error("pipe for " + argv[0], errno);
+    UniqueFd read_end(pipe_fds[0]);
+    UniqueFd write_end(pipe_fds[1]);
     const auto start = std::chrono::steady_clock::now();
     const pid_t pid = ::fork();
-    if (pid < 0) {
-        const int error = errno;
-        ::close(pipe_fds[0]);
-        ::close(pipe_fds[1]);
-        throw_system_error("fork for " + argv[0], error);
-    }
+    if (pid < 0) throw_system_error("fork for " + argv[0], errno);
     if (pid == 0) {
-        ::dup2(pipe_fds[1], STDOUT_FILENO);
-        ::dup2(pipe_fds[1], STDERR_FILENO);
-        ::close(pipe_fds[0]);
-        ::close(pipe_fds[1]);
+        ::dup2(write_end.get(), STDOUT_FILENO);
+        ::dup2(write_end.get(), STDERR_FILENO);
         ::execve(argv_pointers[0], argv_pointers.data(), env_pointers.data());
         ::_exit(127);
     }
-    ::close(pipe_fds[1]);
+    write_end.reset();
     ChildResult result;
     std::array<char, 4096> buffer{};
     for (;;) {
-        const ssize_t got = ::read(pipe_fds[0], buffer.data(), buffer.size());
+        const ssize_t got = ::read(read_end.get(), buffer.data(), buffer.size());
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) break;
         result.output.append(buffer.data(), static_cast<std::size_t>(got));
     }
-    ::close(pipe_fds[0]);
+    // A child still writing after a read error gets SIGPIPE rather than blocking the wait.
+    read_end.reset();
     int status = 0;
     rusage usage{};
     while (::wait4(pid, &status, 0, &usage) < 0) {

@@ -23,9 +23,7 @@ Command convert_command() {
                            log::configure(comm.rank(), comm.size(), log::Level::warn);
                        }
                        options.effective =
-                           options_to_json(values, {"config", "help", "log-level", "quiet",
-                                                    "scratch", "expect-manifest", "json", "resume",
-                                                    "restart", "stats", "no-lock"});
+                           options_to_json(values, convert::recorded_option_names());
                        convert::record_canonical_paths(options.effective);
                        // Each write round allocates about a shard's bytes several times
                        // over (images read back, exchanged, the HDF5 file in memory).

@@ -103,10 +103,10 @@ po::variables_map parse_command_line(const Command& command, const std::vector<s
 }
 
 nlohmann::ordered_json options_to_json(const po::variables_map& values,
-                                       std::initializer_list<std::string_view> excluded) {
+                                       const std::vector<std::string>& included) {
     nlohmann::ordered_json json = nlohmann::ordered_json::object();
     for (const auto& [name, value] : values) {
-        if (std::find(excluded.begin(), excluded.end(), name) != excluded.end()) continue;
+        if (std::find(included.begin(), included.end(), name) == included.end()) continue;
         const boost::any& any = value.value();
         if (const auto* text = boost::any_cast<std::string>(&any)) {
             json[name] = *text;

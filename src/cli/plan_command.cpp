@@ -2,23 +2,18 @@
 #include <sstream>
 
 #include "synshard/cli/command.hpp"
+#include "synshard/convert/options.hpp"
 #include "synshard/corpus/options.hpp"
+#include "synshard/mpi/phase.hpp"
 #include "synshard/plan/partition.hpp"
 #include "synshard/plan/plan.hpp"
-#include "synshard/plan/shard_limits.hpp"
+#include "synshard/survey/survey.hpp"
 #include "synshard/util/fs.hpp"
-#include "synshard/util/option_values.hpp"
 
 namespace synshard::cli {
 namespace {
 
-std::uint64_t shard_count(std::uint64_t images, std::uint64_t shard_size,
-                          const po::variables_map& values, const char* option) {
-    if (values.count(option) != 0) return values[option].as<std::uint64_t>();
-    return (images + shard_size - 1) / shard_size;
-}
-
-std::string summary(const plan::Plan& plan, const std::array<std::uint64_t, 2>& shards,
+std::string summary(const plan::Plan& plan, const std::array<std::uint32_t, 2>& shards,
                     std::uint64_t min_per_class) {
     std::ostringstream text;
     text << "classes: " << plan.classes.size() << " (label scheme "
@@ -66,25 +61,18 @@ Command plan_command() {
         corpus::add_corpus_options(options);
         options.add_options()  //
             ("json", po::value<std::string>()->value_name("FILE"),
-             "write the whole plan as JSON ('-' for standard output)")  //
-            ("shard-size",
-             bounded_value<std::uint64_t>(1, plan::kMaxShardSize)
-                 ->default_value(1024)
-                 ->value_name("N"),
-             "images per shard: ceil(images / N) shards per split (1..2147483648)")  //
-            ("train-shards", bounded_value<std::uint64_t>(1, plan::kMaxShardCount)->value_name("S"),
-             "train shard count (1..99999)")  //
-            ("val-shards", bounded_value<std::uint64_t>(1, plan::kMaxShardCount)->value_name("S"),
-             "val shard count (1..99999)");
+             "write the whole plan as JSON ('-' for standard output)");
+        convert::add_shard_options(options);
     };
     command.execute = [](const po::variables_map& values, const mpi::Comm& comm) {
         const corpus::CorpusOptions options = corpus::corpus_options_from(values);
-        const std::uint64_t shard_size = values["shard-size"].as<std::uint64_t>();
-        const plan::PlanResult result = plan::make_plan(options, comm);
+        const convert::ShardOptions shard_options = convert::shard_options_from(values);
+        const survey::PlanResult result = survey::make_plan(options, comm);
         const plan::Plan& plan = result.plan;
-        const std::array<std::uint64_t, 2> shards{
-            shard_count(plan.images[0], shard_size, values, "train-shards"),
-            shard_count(plan.images[1], shard_size, values, "val-shards")};
+        // What convert's own check of the plan gives: the counts it writes, or its refusal.
+        const auto shards = mpi::run_phase(comm, "shard counts", [&] {
+            return convert::shard_counts_for_plan(shard_options, plan.images);
+        });
         bool serious = false;
         for (const auto& [reason, count] : plan.rejected_counts)
             serious |= !is_chosen_cleanup(reason);
@@ -96,7 +84,8 @@ Command plan_command() {
             << summary(plan, shards, options.min_per_class) << std::flush;
         if (values.count("json") != 0) {
             nlohmann::json json = plan::to_json(plan, result.rejected);
-            json["shards"] = {{"shard_size", shard_size}, {"train", shards[0]}, {"val", shards[1]}};
+            json["shards"] = {
+                {"shard_size", shard_options.shard_size}, {"train", shards[0]}, {"val", shards[1]}};
             const std::string text = json.dump(2) + "\n";
             if (json_to_stdout)
                 std::cout << text << std::flush;

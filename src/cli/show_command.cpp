@@ -42,7 +42,7 @@ ShowOptions read_options(const po::variables_map& values) {
     return options;
 }
 
-reader::Tile tile_of(const reader::Dataset& dataset, const reader::Sample& sample,
+reader::Tile tile_of(const reader::Dataset& dataset, const h5::SampleRow& sample,
                      const std::string& where) {
     const h5::ClassEntry& entry = dataset.class_entry(sample.label);
     return reader::Tile{
@@ -62,7 +62,7 @@ ExitCode show(const ShowOptions& options) {
     if (!options.key.empty()) {
         const auto located = dataset.locate(options.key);
         if (!located) throw UsageError("--key " + options.key + ": not in " + options.output);
-        const reader::Sample sample =
+        const h5::SampleRow sample =
             dataset.shard(located->split, located->shard).read(located->row);
         const std::uint64_t index = dataset.global_index(
             located->split, reader::SamplePosition{located->shard, located->row});

@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "synshard/convert/converter.hpp"
+#include "synshard/convert/options.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 

@@ -10,57 +10,50 @@
 namespace synshard::convert {
 
 void write_record(ByteWriter& writer, const ImageRecord& record) {
-    writer.put_string(record.key);
-    writer.put_string(record.synset);
-    writer.put(record.label);
-    writer.put<std::uint8_t>(record.val ? 1 : 0);
+    const h5::SampleRow& sample = record.sample;
+    writer.put_string(sample.key);
+    writer.put_string(sample.synset);
+    writer.put(sample.label);
+    writer.put<std::uint8_t>(record.split == corpus::Split::val ? 1 : 0);
     writer.put(record.hash);
-    writer.put(record.source_sha256);
-    writer.put(record.source_height);
-    writer.put(record.source_width);
-    writer.put(record.height);
-    writer.put(record.width);
-    writer.put_vector(record.boxes);
-    writer.put_vector(record.box_labels);
-    writer.put_vector(record.data);
+    writer.put(sample.source_sha256);
+    writer.put(sample.source_height);
+    writer.put(sample.source_width);
+    writer.put(sample.height);
+    writer.put(sample.width);
+    writer.put_vector(sample.boxes);
+    writer.put_vector(sample.box_labels);
+    writer.put_vector(sample.image);
     writer.put(record.pixel_sums);
 }
 
 ImageRecord read_record(ByteReader& reader) {
     ImageRecord record;
-    record.key = reader.get_string();
-    record.synset = reader.get_string();
-    record.label = reader.get<std::int32_t>();
-    record.val = reader.get<std::uint8_t>() != 0;
+    h5::SampleRow& sample = record.sample;
+    sample.key = reader.get_string();
+    sample.synset = reader.get_string();
+    sample.label = reader.get<std::int32_t>();
+    record.split = reader.get<std::uint8_t>() != 0 ? corpus::Split::val : corpus::Split::train;
     record.hash = reader.get<std::uint64_t>();
-    record.source_sha256 = reader.get<Sha256Digest>();
-    record.source_height = reader.get<std::int32_t>();
-    record.source_width = reader.get<std::int32_t>();
-    record.height = reader.get<std::int32_t>();
-    record.width = reader.get<std::int32_t>();
-    record.boxes = reader.get_vector<image::Box>();
-    record.box_labels = reader.get_vector<std::int32_t>();
-    record.data = reader.get_vector<std::uint8_t>();
+    sample.source_sha256 = reader.get<Sha256Digest>();
+    sample.source_height = reader.get<std::int32_t>();
+    sample.source_width = reader.get<std::int32_t>();
+    sample.height = reader.get<std::int32_t>();
+    sample.width = reader.get<std::int32_t>();
+    sample.boxes = reader.get_vector<image::Box>();
+    sample.box_labels = reader.get_vector<std::int32_t>();
+    sample.image = reader.get_vector<std::uint8_t>();
     record.pixel_sums = reader.get<image::PixelStats>();
     return record;
 }
 
-Spool::Spool(std::filesystem::path path, Mode mode) : path_(std::move(path)) {
-    if (mode == Mode::create) {
-        fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd_ < 0) throw_system_error("creating spool " + path_.string(), errno);
-        return;
-    }
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw_system_error("opening spool " + path_.string(), errno);
-}
+Spool::Spool(std::filesystem::path path, Mode mode)
+    : path_(std::move(path)),
+      fd_(mode == Mode::create ? open_checked(path_, O_RDWR | O_CREAT | O_TRUNC, 0644)
+                               : open_checked(path_, O_RDONLY)) {}
 
 void Spool::sync() {
-    if (::fsync(fd_) != 0) throw_system_error("fsync " + path_.string(), errno);
-}
-
-Spool::~Spool() {
-    if (fd_ >= 0) ::close(fd_);
+    if (::fsync(fd_.get()) != 0) throw_system_error("fsync " + path_.string(), errno);
 }
 
 SpoolEntry Spool::append(const ImageRecord& record) {
@@ -69,7 +62,7 @@ SpoolEntry Spool::append(const ImageRecord& record) {
     write_record(scratch_, record);
     std::size_t done = 0;
     while (done < buffer.size()) {
-        const ssize_t written = ::pwrite(fd_, buffer.data() + done, buffer.size() - done,
+        const ssize_t written = ::pwrite(fd_.get(), buffer.data() + done, buffer.size() - done,
                                          static_cast<off_t>(size_ + done));
         if (written < 0) {
             if (errno == EINTR) continue;
@@ -85,7 +78,7 @@ SpoolEntry Spool::append(const ImageRecord& record) {
 void Spool::read_into(const SpoolEntry& entry, std::uint8_t* destination) const {
     std::size_t done = 0;
     while (done < entry.length) {
-        const ssize_t got = ::pread(fd_, destination + done, entry.length - done,
+        const ssize_t got = ::pread(fd_.get(), destination + done, entry.length - done,
                                     static_cast<off_t>(entry.offset + done));
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) throw_system_error("reading spool " + path_.string(), got < 0 ? errno : EIO);

@@ -4,30 +4,31 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "synshard/util/fs.hpp"
+
 namespace synshard::corpus {
 
+// The descriptor outlives the reader that reads it (freed first, in the destructor body).
 struct ArchiveReader::Handle {
     archive* reader = nullptr;
-    int fd = -1;
+    UniqueFd fd;
     ~Handle() {
         if (reader != nullptr) archive_read_free(reader);
-        if (fd >= 0) ::close(fd);
     }
 };
 
 ArchiveReader::ArchiveReader(const std::filesystem::path& path)
     : path_(path), handle_(std::make_unique<Handle>()) {
-    handle_->fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (handle_->fd < 0) {
+    handle_->fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (handle_->fd.get() < 0) {
         throw ArchiveError("cannot open " + path.string() + ": " + std::strerror(errno));
     }
     struct stat status {};
-    if (::fstat(handle_->fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+    if (::fstat(handle_->fd.get(), &status) != 0 || !S_ISREG(status.st_mode)) {
         throw ArchiveError(path.string() + " is not a regular file");
     }
     handle_->reader = archive_read_new();
@@ -36,7 +37,7 @@ ArchiveReader::ArchiveReader(const std::filesystem::path& path)
     archive_read_support_format_tar(handle_->reader);
     archive_read_support_format_gnutar(handle_->reader);
     constexpr std::size_t kReadBlockBytes = std::size_t{64} * 1024;
-    if (archive_read_open_fd(handle_->reader, handle_->fd, kReadBlockBytes) != ARCHIVE_OK) {
+    if (archive_read_open_fd(handle_->reader, handle_->fd.get(), kReadBlockBytes) != ARCHIVE_OK) {
         fail("opening");
     }
 }

@@ -249,7 +249,7 @@ Discovery discover_val(const fs::path& root, const wordnet::Hierarchy& wordnet) 
         return synsets;
     }
     Discovery flat;
-    flat.sources.push_back({"val", root, Source::Kind::directory, Split::val, "", "val/"});
+    flat.sources.push_back({"val", root, Source::Kind::directory, Split::val, "", "val/", ""});
     return flat;
 }
 

@@ -7,20 +7,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "synshard/util/fs.hpp"
+
 namespace synshard::corpus {
 namespace {
 
 std::string over_cap(std::uint64_t size, std::uint64_t cap) {
     return std::to_string(size) + " bytes, over --max-member-bytes " + std::to_string(cap);
 }
-
-// Closes a file descriptor on every path out.
-struct FdCloser {
-    int fd;
-    ~FdCloser() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 }  // namespace
 
@@ -45,11 +39,12 @@ ReadItem PieceReader::read_file_item(const Item& item) const {
         result.rejection = Rejection{item.key, reason, std::move(detail)};
         return result;
     };
-    const int fd = ::open(item.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return reject(Reason::unreadable, std::string("open: ") + std::strerror(errno));
-    FdCloser closer{fd};
+    const UniqueFd file(::open(item.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (file.get() < 0) {
+        return reject(Reason::unreadable, std::string("open: ") + std::strerror(errno));
+    }
     struct stat status {};
-    if (::fstat(fd, &status) != 0) {
+    if (::fstat(file.get(), &status) != 0) {
         return reject(Reason::unreadable, std::string("fstat: ") + std::strerror(errno));
     }
     if (!S_ISREG(status.st_mode)) return reject(Reason::not_a_file, "no longer a regular file");
@@ -58,7 +53,8 @@ ReadItem PieceReader::read_file_item(const Item& item) const {
     result.bytes.resize(size);
     std::size_t filled = 0;
     while (filled < result.bytes.size()) {
-        const ssize_t got = ::read(fd, result.bytes.data() + filled, result.bytes.size() - filled);
+        const ssize_t got =
+            ::read(file.get(), result.bytes.data() + filled, result.bytes.size() - filled);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
             result.bytes.clear();

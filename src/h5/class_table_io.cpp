@@ -26,21 +26,26 @@ void write_class_table(Location& group, const ClassTable& table, ClassTableConte
             }
         }
     }
-    group.write_fixed_ascii("synsets", synsets, kWnidLength).close();
-    group.write_strings("words", words).close();
-    if (content == ClassTableContent::for_index) group.write_strings("glosses", glosses).close();
-    group.write_fixed_ascii("ancestors", ancestors, kWnidLength).close();
-    group.write_vector<std::uint64_t>("ancestor_offsets", ancestor_offsets).close();
+    group.write_fixed_ascii(class_table::kSynsets, synsets, kWnidLength).close();
+    group.write_strings(class_table::kWords, words).close();
+    if (content == ClassTableContent::for_index)
+        group.write_strings(class_table::kGlosses, glosses).close();
+    group.write_fixed_ascii(class_table::kAncestors, ancestors, kWnidLength).close();
+    group.write_vector<std::uint64_t>(class_table::kAncestorOffsets, ancestor_offsets).close();
 }
 
 ClassTable read_class_table(const Location& group) {
-    const std::vector<std::string> synsets = group.open_dataset("synsets").read_strings();
-    const std::vector<std::string> words = group.open_dataset("words").read_strings();
-    const std::vector<std::string> ancestors = group.open_dataset("ancestors").read_strings();
+    const std::vector<std::string> synsets =
+        group.open_dataset(class_table::kSynsets).read_strings();
+    const std::vector<std::string> words = group.open_dataset(class_table::kWords).read_strings();
+    const std::vector<std::string> ancestors =
+        group.open_dataset(class_table::kAncestors).read_strings();
     const std::vector<std::uint64_t> offsets =
-        group.open_dataset("ancestor_offsets").read<std::uint64_t>();
+        group.open_dataset(class_table::kAncestorOffsets).read<std::uint64_t>();
     std::vector<std::string> glosses;
-    if (group.exists("glosses")) glosses = group.open_dataset("glosses").read_strings();
+    if (group.exists(class_table::kGlosses)) {
+        glosses = group.open_dataset(class_table::kGlosses).read_strings();
+    }
     const bool consistent = words.size() == synsets.size() &&
                             offsets.size() == synsets.size() + 1 && offsets.front() == 0 &&
                             offsets.back() == ancestors.size() &&

@@ -1,5 +1,6 @@
 #include "synshard/h5/format.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -36,6 +37,46 @@ bool is_shard_file_name(std::string_view split, std::string_view name) {
 std::string shard_relative_path(std::string_view split, std::int64_t shard_index,
                                 std::int64_t shard_count) {
     return std::string(split) + "/" + shard_file_name(split, shard_index, shard_count);
+}
+
+SampleView SampleRow::view() const {
+    return SampleView{key,    synset, label,         image, source_height, source_width,
+                      height, width,  source_sha256, boxes, box_labels};
+}
+
+void SampleColumns::append(const SampleView& sample) {
+    labels.push_back(sample.label);
+    synsets.emplace_back(sample.synset);
+    keys.emplace_back(sample.key);
+    source_sha256.insert(source_sha256.end(), sample.source_sha256.begin(),
+                         sample.source_sha256.end());
+    source_sizes.insert(source_sizes.end(), {sample.source_height, sample.source_width});
+    sizes.insert(sizes.end(), {sample.height, sample.width});
+    for (const image::Box& box : sample.boxes) {
+        bboxes.insert(bboxes.end(), {box.xmin, box.ymin, box.xmax, box.ymax});
+    }
+    bbox_labels.insert(bbox_labels.end(), sample.box_labels.begin(), sample.box_labels.end());
+    bbox_offsets.push_back(bbox_labels.size());
+}
+
+SampleRow SampleColumns::row(std::uint64_t row) const {
+    SampleRow sample;
+    sample.key = keys[row];
+    sample.synset = synsets[row];
+    sample.label = labels[row];
+    sample.source_height = source_sizes[2 * row];
+    sample.source_width = source_sizes[2 * row + 1];
+    sample.height = sizes[2 * row];
+    sample.width = sizes[2 * row + 1];
+    const std::size_t digest = sample.source_sha256.size();
+    std::copy_n(source_sha256.begin() + static_cast<std::ptrdiff_t>(digest * row), digest,
+                sample.source_sha256.begin());
+    for (std::uint64_t box = bbox_offsets[row]; box < bbox_offsets[row + 1]; ++box) {
+        sample.boxes.push_back(image::Box{bboxes[4 * box], bboxes[4 * box + 1], bboxes[4 * box + 2],
+                                          bboxes[4 * box + 3]});
+        sample.box_labels.push_back(bbox_labels[box]);
+    }
+    return sample;
 }
 
 Sha256Digest sha256_of_file(const std::filesystem::path& path) {

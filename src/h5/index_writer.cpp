@@ -60,7 +60,7 @@ void check_hierarchy(const IndexContents& contents, const std::string& where) {
 }
 
 void write_hierarchy(File& file, const Hierarchy& hierarchy) {
-    Group group = file.create_group("hierarchy");
+    Group group = file.create_group(group::kHierarchy);
     std::vector<std::string> wnids;
     std::vector<std::string> words;
     std::vector<std::string> glosses;
@@ -73,20 +73,19 @@ void write_hierarchy(File& file, const Hierarchy& hierarchy) {
     }
     std::vector<std::int32_t> edges;
     for (const auto& [parent, child] : hierarchy.edges) edges.insert(edges.end(), {parent, child});
-    group.write_fixed_ascii("wnids", wnids, kWnidLength).close();
-    group.write_strings("words", words).close();
-    group.write_strings("glosses", glosses).close();
-    group.write_vector<std::int32_t>("depths", depths).close();
+    group.write_fixed_ascii(hierarchy_table::kWnids, wnids, kWnidLength).close();
+    group.write_strings(hierarchy_table::kWords, words).close();
+    group.write_strings(hierarchy_table::kGlosses, glosses).close();
+    group.write_vector<std::int32_t>(hierarchy_table::kDepths, depths).close();
     const hsize_t edge_dims[] = {hierarchy.edges.size(), 2};
-    group.write_array<std::int32_t>("edges", edges, edge_dims).close();
+    group.write_array<std::int32_t>(hierarchy_table::kEdges, edges, edge_dims).close();
     group.close();
 }
 
-// A virtual dataset over the dataset `source_name` of every non-empty shard of split,
-// stacked along the first dimension. row_shape is the shape of one row.
-void write_virtual_dataset(Group& group, const std::string& name, const Datatype& type,
-                           const SplitIndex& split, const std::string& source_name,
-                           const std::vector<hsize_t>& row_shape) {
+// The virtual dataset `name` of group: the dataset `name` of every non-empty shard of
+// split, stacked along the first dimension. row_shape is the shape of one row.
+void write_virtual_dataset(Group& group, const Datatype& type, const SplitIndex& split,
+                           const std::string& name, const std::vector<hsize_t>& row_shape) {
     const std::string where = group.child_context(name);
     const std::uint64_t total = std::accumulate(split.shard_num_samples.begin(),
                                                 split.shard_num_samples.end(), std::uint64_t{0});
@@ -113,7 +112,7 @@ void write_virtual_dataset(Group& group, const std::string& name, const Datatype
         const Dataspace source_space = Dataspace::simple(count);
         const std::string source_file = shard_relative_path(split.name, shard, shard_count);
         check_status(H5Pset_virtual(creation.id(), virtual_space.id(), source_file.c_str(),
-                                    source_name.c_str(), source_space.id()),
+                                    name.c_str(), source_space.id()),
                      "mapping " + source_file + " into " + where);
         first_row += rows;
     }
@@ -160,22 +159,23 @@ void write_split(Group& splits_group, const SplitIndex& split, const IndexConten
         shard_paths.push_back(shard_relative_path(split.name, static_cast<std::int64_t>(shard),
                                                   static_cast<std::int64_t>(shard_count)));
     }
-    group.set_attribute("num_samples", static_cast<std::int64_t>(total));
-    group.set_attribute("shard_count", static_cast<std::int64_t>(shard_count));
-    group.write_strings("shard_paths", shard_paths).close();
-    group.write_vector<std::uint64_t>("shard_num_samples", split.shard_num_samples).close();
+    group.set_attribute(attribute::kNumSamples, static_cast<std::int64_t>(total));
+    group.set_attribute(attribute::kShardCount, static_cast<std::int64_t>(shard_count));
+    group.write_strings(split_table::kShardPaths, shard_paths).close();
+    group.write_vector<std::uint64_t>(split_table::kShardNumSamples, split.shard_num_samples)
+        .close();
     group
         .write_fixed_utf8(
-            "keys", order.size(), [&](std::size_t i) { return split.keys.key(order[i]); },
+            column::kKeys, order.size(), [&](std::size_t i) { return split.keys.key(order[i]); },
             key_chunks(order.size(), longest_key))
         .close();
     order = {};
     const DatasetSettings location_chunks = key_chunks(shards.size(), sizeof(std::uint32_t));
-    group.write_vector<std::uint32_t>("key_shards", shards, location_chunks).close();
-    group.write_vector<std::uint32_t>("key_rows", rows, location_chunks).close();
-    write_virtual_dataset(group, "labels", Datatype::int32(), split, "labels", {});
+    group.write_vector<std::uint32_t>(split_table::kKeyShards, shards, location_chunks).close();
+    group.write_vector<std::uint32_t>(split_table::kKeyRows, rows, location_chunks).close();
+    write_virtual_dataset(group, Datatype::int32(), split, column::kLabels, {});
     if (contents.encoding == kRawEncoding) {
-        write_virtual_dataset(group, "images", Datatype::uint8(), split, "images",
+        write_virtual_dataset(group, Datatype::uint8(), split, column::kImages,
                               {static_cast<hsize_t>(contents.raw_height),
                                static_cast<hsize_t>(contents.raw_width), 3});
     }
@@ -188,19 +188,19 @@ void write_index(const std::filesystem::path& output_dir, const IndexContents& c
     const std::filesystem::path final_path = output_dir / kIndexFileName;
     check_hierarchy(contents, final_path.string());
     File file = File::create(final_path);
-    file.set_attribute("format_version", kFormatVersion);
-    file.set_attribute("encoding", contents.encoding);
-    file.set_attribute("label_scheme", contents.label_scheme);
+    file.set_attribute(attribute::kFormatVersion, kFormatVersion);
+    file.set_attribute(attribute::kEncoding, contents.encoding);
+    file.set_attribute(attribute::kLabelScheme, contents.label_scheme);
     if (contents.encoding == kRawEncoding) {
-        file.set_attribute("raw_height", std::int64_t{contents.raw_height});
-        file.set_attribute("raw_width", std::int64_t{contents.raw_width});
+        file.set_attribute(attribute::kRawHeight, std::int64_t{contents.raw_height});
+        file.set_attribute(attribute::kRawWidth, std::int64_t{contents.raw_width});
     }
-    Group classes = file.create_group("classes");
+    Group classes = file.create_group(group::kClasses);
     write_class_table(classes, contents.classes, ClassTableContent::for_index);
-    classes.write_vector<std::int32_t>("nodes", contents.hierarchy.class_nodes).close();
+    classes.write_vector<std::int32_t>(class_table::kNodes, contents.hierarchy.class_nodes).close();
     classes.close();
     write_hierarchy(file, contents.hierarchy);
-    Group splits = file.create_group("splits");
+    Group splits = file.create_group(group::kSplits);
     for (const SplitIndex& split : contents.splits) write_split(splits, split, contents);
     splits.close();
     file.publish();

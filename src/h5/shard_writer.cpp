@@ -25,19 +25,11 @@ struct ShardWriter::State {
     std::vector<std::uint8_t> pending;  // encoded bytes not yet written (< one chunk)
     std::uint64_t bytes_written = 0;
 
-    std::vector<std::uint64_t> image_offsets{0};
-    std::vector<std::int32_t> labels;
-    std::vector<std::string> synsets;
-    std::vector<std::string> keys;
-    std::vector<std::uint8_t> source_sha256;
-    std::vector<std::int32_t> orig_sizes;
-    std::vector<std::int32_t> sizes;
-    std::vector<float> bboxes;
-    std::vector<std::uint64_t> bbox_offsets{0};
-    std::vector<std::int32_t> bbox_labels;
+    std::vector<std::uint64_t> image_offsets{0};  // encoded shards
+    SampleColumns columns;
     bool finished = false;
 
-    std::uint64_t num_samples() const { return labels.size(); }
+    std::uint64_t num_samples() const { return columns.num_samples(); }
 
     void write_chunk(std::span<const std::uint8_t> bytes) {
         const hsize_t start[] = {bytes_written};
@@ -74,21 +66,23 @@ struct ShardWriter::State {
         images->write(pixels, start, count);
     }
 
-    void validate(const ShardSample& sample) const {
+    void validate(const SampleView& sample) const {
         const auto fail = [&](const std::string& what) {
-            throw Error(context + ": sample \"" + sample.key + "\": " + what);
+            throw Error(context + ": sample \"" + std::string(sample.key) + "\": " + what);
         };
         if (sample.key.find('\0') != std::string::npos) fail("key contains a NUL byte");
         if (sample.label < 0 || sample.label >= num_classes) {
             fail("label " + std::to_string(sample.label) + " outside the class table of " +
                  std::to_string(num_classes));
         }
-        if (sample.synset.size() != kWnidLength) fail("synset is not a wnid: " + sample.synset);
+        if (sample.synset.size() != kWnidLength) {
+            fail("synset is not a wnid: " + std::string(sample.synset));
+        }
         if (sample.boxes.size() != sample.box_labels.size()) {
             fail(std::to_string(sample.boxes.size()) + " boxes but " +
                  std::to_string(sample.box_labels.size()) + " box labels");
         }
-        if (sample.orig_height < 0 || sample.orig_width < 0 || sample.height < 0 ||
+        if (sample.source_height < 0 || sample.source_width < 0 || sample.height < 0 ||
             sample.width < 0) {
             fail("negative size");
         }
@@ -105,23 +99,25 @@ struct ShardWriter::State {
     void write_metadata() {
         File& out = *file;
         const auto n = static_cast<hsize_t>(num_samples());
-        const auto m = static_cast<hsize_t>(bbox_labels.size());
+        const auto m = static_cast<hsize_t>(columns.bbox_labels.size());
         if (!spec.is_raw()) {
-            out.write_vector<std::uint64_t>("image_offsets", image_offsets).close();
+            out.write_vector<std::uint64_t>(column::kImageOffsets, image_offsets).close();
         }
-        out.write_vector<std::int32_t>("labels", labels).close();
-        out.write_fixed_ascii("synsets", synsets, kWnidLength).close();
-        out.write_fixed_utf8("keys", keys).close();
+        out.write_vector<std::int32_t>(column::kLabels, columns.labels).close();
+        out.write_fixed_ascii(column::kSynsets, columns.synsets, kWnidLength).close();
+        out.write_fixed_utf8(column::kKeys, columns.keys).close();
         const hsize_t sha_dims[] = {n, 32};
-        out.write_array<std::uint8_t>("source_sha256", source_sha256, sha_dims).close();
+        out.write_array<std::uint8_t>(column::kSourceSha256, columns.source_sha256, sha_dims)
+            .close();
         const hsize_t size_dims[] = {n, 2};
-        out.write_array<std::int32_t>("orig_sizes", orig_sizes, size_dims).close();
-        out.write_array<std::int32_t>("sizes", sizes, size_dims).close();
+        out.write_array<std::int32_t>(column::kSourceSizes, columns.source_sizes, size_dims)
+            .close();
+        out.write_array<std::int32_t>(column::kSizes, columns.sizes, size_dims).close();
         const hsize_t box_dims[] = {m, 4};
-        out.write_array<float>("bboxes", bboxes, box_dims).close();
-        out.write_vector<std::uint64_t>("bbox_offsets", bbox_offsets).close();
-        out.write_vector<std::int32_t>("bbox_labels", bbox_labels).close();
-        out.set_attribute("num_samples", static_cast<std::int64_t>(n));
+        out.write_array<float>(column::kBboxes, columns.bboxes, box_dims).close();
+        out.write_vector<std::uint64_t>(column::kBboxOffsets, columns.bbox_offsets).close();
+        out.write_vector<std::int32_t>(column::kBboxLabels, columns.bbox_labels).close();
+        out.set_attribute(attribute::kNumSamples, static_cast<std::int64_t>(n));
     }
 };
 
@@ -149,13 +145,13 @@ ShardWriter::ShardWriter(ShardSpec spec, const ClassTable& classes)
 
     s.file.emplace(File::create(s.final_path));
     File& out = *s.file;
-    out.set_attribute("format_version", kFormatVersion);
-    out.set_attribute("split", s.spec.split);
-    out.set_attribute("shard_index", s.spec.shard_index);
-    out.set_attribute("shard_count", s.spec.shard_count);
-    out.set_attribute("encoding", s.spec.encoding);
-    out.set_attribute("label_scheme", s.spec.label_scheme);
-    Group class_group = out.create_group("classes");
+    out.set_attribute(attribute::kFormatVersion, kFormatVersion);
+    out.set_attribute(attribute::kSplit, s.spec.split);
+    out.set_attribute(attribute::kShardIndex, s.spec.shard_index);
+    out.set_attribute(attribute::kShardCount, s.spec.shard_count);
+    out.set_attribute(attribute::kEncoding, s.spec.encoding);
+    out.set_attribute(attribute::kLabelScheme, s.spec.label_scheme);
+    Group class_group = out.create_group(group::kClasses);
     write_class_table(class_group, classes, ClassTableContent::for_shard);
     class_group.close();
 
@@ -164,14 +160,14 @@ ShardWriter::ShardWriter(ShardSpec spec, const ClassTable& classes)
         const auto width = static_cast<hsize_t>(s.spec.raw_width);
         const hsize_t dims[] = {0, height, width, 3};
         const hsize_t max_dims[] = {kUnlimited, height, width, 3};
-        s.images.emplace(out.create_dataset("images", Datatype::uint8(),
+        s.images.emplace(out.create_dataset(column::kImages, Datatype::uint8(),
                                             Dataspace::simple(dims, max_dims),
                                             DatasetSettings{.chunk = {1, height, width, 3}}));
     } else {
         if (s.spec.image_bytes) s.chunk_bytes = image_chunk_bytes(*s.spec.image_bytes);
         const hsize_t dims[] = {0};
         const hsize_t max_dims[] = {kUnlimited};
-        s.images.emplace(out.create_dataset("image_bytes", Datatype::uint8(),
+        s.images.emplace(out.create_dataset(column::kImageBytes, Datatype::uint8(),
                                             Dataspace::simple(dims, max_dims),
                                             DatasetSettings{.chunk = {s.chunk_bytes}}));
         s.pending.reserve(s.chunk_bytes);
@@ -190,7 +186,7 @@ std::uint64_t ShardWriter::num_samples() const {
     return state_->num_samples();
 }
 
-void ShardWriter::add(const ShardSample& sample) {
+void ShardWriter::add(const SampleView& sample) {
     State& s = *state_;
     if (s.finished) throw Error(s.context + ": add() after finish()");
     s.validate(sample);
@@ -200,18 +196,7 @@ void ShardWriter::add(const ShardSample& sample) {
         s.append_encoded(sample.image);
         s.image_offsets.push_back(s.image_offsets.back() + sample.image.size());
     }
-    s.labels.push_back(sample.label);
-    s.synsets.push_back(sample.synset);
-    s.keys.push_back(sample.key);
-    s.source_sha256.insert(s.source_sha256.end(), sample.source_sha256.begin(),
-                           sample.source_sha256.end());
-    s.orig_sizes.insert(s.orig_sizes.end(), {sample.orig_height, sample.orig_width});
-    s.sizes.insert(s.sizes.end(), {sample.height, sample.width});
-    for (const image::Box& box : sample.boxes) {
-        s.bboxes.insert(s.bboxes.end(), {box.xmin, box.ymin, box.xmax, box.ymax});
-    }
-    s.bbox_labels.insert(s.bbox_labels.end(), sample.box_labels.begin(), sample.box_labels.end());
-    s.bbox_offsets.push_back(s.bbox_labels.size());
+    s.columns.append(sample);
 }
 
 PublishedShard ShardWriter::finish() {

@@ -451,28 +451,19 @@ Size jpeg_decode_size(Size stored, int eighths) {
     return {TJSCALED(stored.width, factor), TJSCALED(stored.height, factor)};
 }
 
-Decoder::Decoder() : decompressor_(tjInitDecompress()) {
-    if (decompressor_ == nullptr) throw Error(std::string("TurboJPEG: ") + tjGetErrorStr2(nullptr));
-}
-
-Decoder::~Decoder() {
-    tjDestroy(decompressor_);
-}
+Decoder::Decoder() : decompressor_(new_turbojpeg_decompressor()) {}
 
 void Decoder::reset_decompressor() {
     // TurboJPEG 2.1 does not abort libjpeg's state after an error: a handle that failed
     // misreads the next image ("Bogus marker length"), so failures get a fresh one.
-    void* fresh = tjInitDecompress();
-    if (fresh == nullptr) throw Error(std::string("TurboJPEG: ") + tjGetErrorStr2(nullptr));
-    tjDestroy(decompressor_);
-    decompressor_ = fresh;
+    decompressor_ = new_turbojpeg_decompressor();
 }
 
 std::variant<SourceHeader, ImageFailure> Decoder::read_header(std::span<const std::uint8_t> bytes,
                                                               SourceFormat format) {
     switch (format) {
         case SourceFormat::jpeg: {
-            auto header = read_jpeg_header(decompressor_, bytes);
+            auto header = read_jpeg_header(decompressor_.get(), bytes);
             if (std::holds_alternative<ImageFailure>(header)) reset_decompressor();
             return header;
         }
@@ -518,10 +509,10 @@ std::optional<ImageFailure> Decoder::decode_jpeg(std::span<const std::uint8_t> b
     pixels.create(size.height, size.width, cmyk ? CV_8UC4 : CV_8UC3);
     // Any warning is damage; progressive files may not spin through endless scans.
     const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_ACCURATEDCT;
-    if (tjDecompress2(decompressor_, bytes.data(), bytes.size(), pixels.data, size.width,
+    if (tjDecompress2(decompressor_.get(), bytes.data(), bytes.size(), pixels.data, size.width,
                       static_cast<int>(pixels.step), size.height, cmyk ? TJPF_CMYK : TJPF_RGB,
                       flags) != 0) {
-        return jpeg_failure(decompressor_);
+        return jpeg_failure(decompressor_.get());
     }
     if (cmyk) cmyk_to_rgb(scratch_, header.inverted_cmyk, rgb);
     return std::nullopt;
@@ -552,9 +543,9 @@ std::optional<ImageFailure> Decoder::decode_ycbcr(std::span<const std::uint8_t> 
     }
     ycbcr.chroma_step = header.chroma_step;
     const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS | TJFLAG_ACCURATEDCT;
-    if (tjDecompressToYUVPlanes(decompressor_, bytes.data(), bytes.size(), planes.data(),
+    if (tjDecompressToYUVPlanes(decompressor_.get(), bytes.data(), bytes.size(), planes.data(),
                                 size.width, strides.data(), size.height, flags) != 0) {
-        auto failure = jpeg_failure(decompressor_);
+        auto failure = jpeg_failure(decompressor_.get());
         reset_decompressor();
         return failure;
     }

@@ -49,13 +49,7 @@ int tj_subsampling(ChromaSubsampling subsampling) {
 
 }  // namespace
 
-JpegEncoder::JpegEncoder() : handle_(tjInitCompress()) {
-    if (handle_ == nullptr) throw Error(std::string("TurboJPEG: ") + tjGetErrorStr2(nullptr));
-}
-
-JpegEncoder::~JpegEncoder() {
-    tjDestroy(handle_);
-}
+JpegEncoder::JpegEncoder() : handle_(new_turbojpeg_compressor()) {}
 
 std::vector<std::uint8_t> JpegEncoder::encode(std::span<const std::uint8_t> pixels, int width,
                                               int height, PixelLayout layout,
@@ -73,16 +67,13 @@ std::vector<std::uint8_t> JpegEncoder::encode(std::span<const std::uint8_t> pixe
     unsigned char* output = nullptr;
     unsigned long size = 0;
     const int status =
-        tjCompress2(handle_, pixels.data(), width, 0, height, tj_pixel_format(layout), &output,
-                    &size, subsampling, settings.quality, flags);
+        tjCompress2(handle_.get(), pixels.data(), width, 0, height, tj_pixel_format(layout),
+                    &output, &size, subsampling, settings.quality, flags);
     std::vector<std::uint8_t> bytes = finish(status, output, size);
     if (settings.progressive) {
         // libjpeg-turbo 2.1.5 keeps the progressive scan script in the handle: a baseline
         // encode after it on the same handle comes out corrupt. A fresh handle forgets it.
-        tjhandle fresh = tjInitCompress();
-        if (fresh == nullptr) throw Error(std::string("TurboJPEG: ") + tjGetErrorStr2(nullptr));
-        tjDestroy(handle_);
-        handle_ = fresh;
+        handle_ = new_turbojpeg_compressor();
     }
     return bytes;
 }
@@ -98,15 +89,15 @@ std::vector<std::uint8_t> JpegEncoder::encode_ycbcr420(
     unsigned char* output = nullptr;
     unsigned long size = 0;
     const int status =
-        tjCompressFromYUVPlanes(handle_, sources.data(), width, strides.data(), height, TJSAMP_420,
-                                &output, &size, quality, TJFLAG_ACCURATEDCT);
+        tjCompressFromYUVPlanes(handle_.get(), sources.data(), width, strides.data(), height,
+                                TJSAMP_420, &output, &size, quality, TJFLAG_ACCURATEDCT);
     return finish(status, output, size);
 }
 
 std::vector<std::uint8_t> JpegEncoder::finish(int status, unsigned char* output,
                                               unsigned long size) {
     if (status != 0) {
-        const std::string message = tjGetErrorStr2(handle_);
+        const std::string message = tjGetErrorStr2(handle_.get());
         tjFree(output);
         throw Error("JPEG encode: " + message);
     }

@@ -41,6 +41,41 @@ Manifest make_manifest() {
     return manifest;
 }
 
+void write_shard_entry(ByteWriter& writer, const ShardEntry& shard) {
+    writer.put_string(shard.path);
+    writer.put(shard.num_samples);
+    writer.put(shard.bytes);
+    writer.put_string(shard.sha256);
+}
+
+ShardEntry read_shard_entry(ByteReader& reader) {
+    ShardEntry shard;
+    shard.path = reader.get_string();
+    shard.num_samples = reader.get<std::uint64_t>();
+    shard.bytes = reader.get<std::uint64_t>();
+    shard.sha256 = reader.get_string();
+    return shard;
+}
+
+void write_groups(ByteWriter& writer, const std::vector<KeyGroup>& groups) {
+    writer.put<std::uint64_t>(groups.size());
+    for (const auto& group : groups) {
+        writer.put_string(group.source_sha256);
+        writer.put<std::uint64_t>(group.keys.size());
+        for (const auto& key : group.keys) writer.put_string(key);
+    }
+}
+
+std::vector<KeyGroup> read_groups(ByteReader& reader) {
+    std::vector<KeyGroup> groups(reader.get<std::uint64_t>());
+    for (auto& group : groups) {
+        group.source_sha256 = reader.get_string();
+        group.keys.resize(reader.get<std::uint64_t>());
+        for (auto& key : group.keys) key = reader.get_string();
+    }
+    return groups;
+}
+
 Json to_json(const std::vector<Rejection>& rejected) {
     Json list = Json::array();
     for (const Rejection& rejection : rejected) {

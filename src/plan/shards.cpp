@@ -11,7 +11,6 @@ namespace synshard::plan {
 
 std::uint32_t shard_count_for(std::uint64_t num_samples, std::uint64_t shard_size,
                               std::uint32_t requested) {
-    if (shard_size == 0) throw Error("the shard size must be at least 1");
     if (requested > num_samples) {
         throw Error("asked for " + std::to_string(requested) + " shards but the split has only " +
                     std::to_string(num_samples) + " samples");

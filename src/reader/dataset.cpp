@@ -23,7 +23,7 @@ void ShardSamples::Iterator::load() {
     if (shard_ != nullptr && row_ < shard_->num_samples()) sample_ = shard_->read(row_);
 }
 
-cv::Mat decode_rgb(const Sample& sample, std::string_view encoding,
+cv::Mat decode_rgb(const h5::SampleRow& sample, std::string_view encoding,
                    std::pair<std::int32_t, std::int32_t> raw_geometry) {
     // One decoder per thread: it holds TurboJPEG handles and buffers reused across images.
     thread_local image::Pipeline pipeline{image::PipelineOptions{}};
@@ -205,7 +205,7 @@ const ShardReader& Dataset::shard(const std::string& split, std::uint32_t shard)
     return *reader;
 }
 
-Sample Dataset::sample(const std::string& split, std::uint64_t index) const {
+h5::SampleRow Dataset::sample(const std::string& split, std::uint64_t index) const {
     const SamplePosition at = position(split, index);
     return shard(split, at.shard).read(at.row);
 }
@@ -214,13 +214,13 @@ std::optional<Located> Dataset::locate(std::string_view key) const {
     return state_->index.locate(key);
 }
 
-std::optional<Sample> Dataset::sample_by_key(std::string_view key) const {
+std::optional<h5::SampleRow> Dataset::sample_by_key(std::string_view key) const {
     const std::optional<Located> located = locate(key);
     if (!located) return std::nullopt;
     return shard(located->split, located->shard).read(located->row);
 }
 
-cv::Mat Dataset::rgb(const Sample& sample) const {
+cv::Mat Dataset::rgb(const h5::SampleRow& sample) const {
     std::pair<std::int32_t, std::int32_t> geometry{0, 0};
     if (state_->encoding == h5::kRawEncoding) {
         for (const std::string& split : state_->splits) {

@@ -18,16 +18,8 @@ struct ShardReader::State {
     std::int32_t raw_height = 0;
     std::int32_t raw_width = 0;
 
-    std::vector<std::uint64_t> image_offsets;
-    std::vector<std::int32_t> labels;
-    std::vector<std::string> synsets;
-    std::vector<std::string> keys;
-    std::vector<std::uint8_t> source_sha256;
-    std::vector<std::int32_t> orig_sizes;
-    std::vector<std::int32_t> sizes;
-    std::vector<float> bboxes;
-    std::vector<std::uint64_t> bbox_offsets;
-    std::vector<std::int32_t> bbox_labels;
+    std::vector<std::uint64_t> image_offsets;  // encoded shards
+    h5::SampleColumns columns;
 
     [[noreturn]] void fail(const std::string& what) const { throw Error(context + ": " + what); }
 
@@ -39,44 +31,45 @@ struct ShardReader::State {
 
     void load() {
         const h5::File& in = *file;
-        attributes.format_version = in.int_attribute("format_version");
-        attributes.split = in.string_attribute("split");
-        attributes.shard_index = in.int_attribute("shard_index");
-        attributes.shard_count = in.int_attribute("shard_count");
-        attributes.encoding = in.string_attribute("encoding");
-        attributes.label_scheme = in.string_attribute("label_scheme");
-        const std::int64_t n_attribute = in.int_attribute("num_samples");
+        attributes.format_version = in.int_attribute(h5::attribute::kFormatVersion);
+        attributes.split = in.string_attribute(h5::attribute::kSplit);
+        attributes.shard_index = in.int_attribute(h5::attribute::kShardIndex);
+        attributes.shard_count = in.int_attribute(h5::attribute::kShardCount);
+        attributes.encoding = in.string_attribute(h5::attribute::kEncoding);
+        attributes.label_scheme = in.string_attribute(h5::attribute::kLabelScheme);
+        const std::int64_t n_attribute = in.int_attribute(h5::attribute::kNumSamples);
         if (n_attribute < 0) fail("negative num_samples");
         const auto n = static_cast<std::uint64_t>(n_attribute);
         attributes.num_samples = n;
 
-        labels = in.open_dataset("labels").read<std::int32_t>();
-        synsets = in.open_dataset("synsets").read_strings();
-        keys = in.open_dataset("keys").read_strings();
-        source_sha256 = in.open_dataset("source_sha256").read<std::uint8_t>();
-        orig_sizes = in.open_dataset("orig_sizes").read<std::int32_t>();
-        sizes = in.open_dataset("sizes").read<std::int32_t>();
-        bboxes = in.open_dataset("bboxes").read<float>();
-        bbox_offsets = in.open_dataset("bbox_offsets").read<std::uint64_t>();
-        bbox_labels = in.open_dataset("bbox_labels").read<std::int32_t>();
-        if (labels.size() != n || synsets.size() != n || keys.size() != n ||
-            source_sha256.size() != n * 32 || orig_sizes.size() != n * 2 || sizes.size() != n * 2) {
+        columns.labels = in.open_dataset(h5::column::kLabels).read<std::int32_t>();
+        columns.synsets = in.open_dataset(h5::column::kSynsets).read_strings();
+        columns.keys = in.open_dataset(h5::column::kKeys).read_strings();
+        columns.source_sha256 = in.open_dataset(h5::column::kSourceSha256).read<std::uint8_t>();
+        columns.source_sizes = in.open_dataset(h5::column::kSourceSizes).read<std::int32_t>();
+        columns.sizes = in.open_dataset(h5::column::kSizes).read<std::int32_t>();
+        columns.bboxes = in.open_dataset(h5::column::kBboxes).read<float>();
+        columns.bbox_offsets = in.open_dataset(h5::column::kBboxOffsets).read<std::uint64_t>();
+        columns.bbox_labels = in.open_dataset(h5::column::kBboxLabels).read<std::int32_t>();
+        if (columns.labels.size() != n || columns.synsets.size() != n || columns.keys.size() != n ||
+            columns.source_sha256.size() != n * 32 || columns.source_sizes.size() != n * 2 ||
+            columns.sizes.size() != n * 2) {
             fail("per-sample datasets disagree with num_samples " + std::to_string(n));
         }
-        if (bboxes.size() != bbox_labels.size() * 4 ||
-            !valid_offsets(bbox_offsets, n, bbox_labels.size())) {
+        if (columns.bboxes.size() != columns.bbox_labels.size() * 4 ||
+            !valid_offsets(columns.bbox_offsets, n, columns.bbox_labels.size())) {
             fail("bbox_offsets, bboxes and bbox_labels disagree");
         }
         if (attributes.encoding == h5::kRawEncoding) {
-            images.emplace(in.open_dataset("images"));
+            images.emplace(in.open_dataset(h5::column::kImages));
             const std::vector<hsize_t> dims = images->dims();
             if (dims.size() != 4 || dims[0] != n || dims[3] != 3)
                 fail("images is not N x H x W x 3");
             raw_height = static_cast<std::int32_t>(dims[1]);
             raw_width = static_cast<std::int32_t>(dims[2]);
         } else {
-            images.emplace(in.open_dataset("image_bytes"));
-            image_offsets = in.open_dataset("image_offsets").read<std::uint64_t>();
+            images.emplace(in.open_dataset(h5::column::kImageBytes));
+            image_offsets = in.open_dataset(h5::column::kImageOffsets).read<std::uint64_t>();
             const std::vector<hsize_t> dims = images->dims();
             if (dims.size() != 1 || !valid_offsets(image_offsets, n, dims[0])) {
                 fail("image_offsets disagree with image_bytes");
@@ -148,37 +141,22 @@ std::uint64_t ShardReader::scan_image_data() const {
     return total;
 }
 
-Sample ShardReader::read(std::uint64_t row) const {
-    Sample sample = read_metadata(row);
+h5::SampleRow ShardReader::read(std::uint64_t row) const {
+    h5::SampleRow sample = read_metadata(row);
     sample.image = read_image(row);
     return sample;
 }
 
-Sample ShardReader::read_metadata(std::uint64_t row) const {
+h5::SampleRow ShardReader::read_metadata(std::uint64_t row) const {
     const State& s = *state_;
     if (row >= num_samples()) {
         s.fail("row " + std::to_string(row) + " of " + std::to_string(num_samples()));
     }
-    Sample sample;
-    sample.key = s.keys[row];
-    sample.synset = s.synsets[row];
-    sample.label = s.labels[row];
-    sample.orig_height = s.orig_sizes[2 * row];
-    sample.orig_width = s.orig_sizes[2 * row + 1];
-    sample.height = s.sizes[2 * row];
-    sample.width = s.sizes[2 * row + 1];
-    std::copy_n(s.source_sha256.begin() + static_cast<std::ptrdiff_t>(32 * row), 32,
-                sample.source_sha256.begin());
-    for (std::uint64_t box = s.bbox_offsets[row]; box < s.bbox_offsets[row + 1]; ++box) {
-        sample.boxes.push_back(image::Box{s.bboxes[4 * box], s.bboxes[4 * box + 1],
-                                          s.bboxes[4 * box + 2], s.bboxes[4 * box + 3]});
-        sample.box_labels.push_back(s.bbox_labels[box]);
-    }
-    return sample;
+    return s.columns.row(row);
 }
 
 h5::ClassTable ShardReader::read_class_table() const {
-    return h5::read_class_table(state_->file->open_group("classes"));
+    return h5::read_class_table(state_->file->open_group(h5::group::kClasses));
 }
 
 }  // namespace synshard::reader

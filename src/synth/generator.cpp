@@ -273,12 +273,8 @@ void write_train(const ClassPlan& class_plan, FileMaker& maker, CorpusWriter& wr
 }
 
 void sync_filesystem_of(const fs::path& directory) {
-    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) throw_system_error("opening " + directory.string(), errno);
-    const int status = ::syncfs(fd);
-    const int error = errno;
-    ::close(fd);
-    if (status != 0) throw_system_error("syncing " + directory.string(), error);
+    const UniqueFd fd = open_checked(directory, O_RDONLY | O_DIRECTORY);
+    if (::syncfs(fd.get()) != 0) throw_system_error("syncing " + directory.string(), errno);
 }
 
 // Removes a directory only if it is empty or one synth wrote.

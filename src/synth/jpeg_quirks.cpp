@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "synshard/image/turbojpeg_handle.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/rng.hpp"
 
@@ -46,13 +47,6 @@ std::size_t find_segment(std::span<const std::uint8_t> jpeg, Wanted wanted, cons
     }
     throw Error(std::string("JPEG surgery: no ") + what + " segment");
 }
-
-struct TurboDecompressor {
-    tjhandle handle = tjInitDecompress();
-    ~TurboDecompressor() {
-        if (handle != nullptr) tjDestroy(handle);
-    }
-};
 
 struct ExifDataDeleter {
     void operator()(ExifData* data) const { exif_data_unref(data); }
@@ -140,23 +134,22 @@ std::vector<std::uint8_t> with_sof_dimensions(std::span<const std::uint8_t> jpeg
 }
 
 bool decodes_with_warning(std::span<const std::uint8_t> jpeg) {
-    TurboDecompressor decompressor;
-    if (decompressor.handle == nullptr) throw Error("TurboJPEG: cannot create a decompressor");
+    const image::TurboJpegHandle decompressor = image::new_turbojpeg_decompressor();
     int width = 0;
     int height = 0;
     int subsampling = 0;
     int colorspace = 0;
     auto* data = const_cast<unsigned char*>(jpeg.data());
     const auto size = static_cast<unsigned long>(jpeg.size());
-    if (tjDecompressHeader3(decompressor.handle, data, size, &width, &height, &subsampling,
+    if (tjDecompressHeader3(decompressor.get(), data, size, &width, &height, &subsampling,
                             &colorspace) != 0) {
         return false;
     }
     std::vector<unsigned char> pixels(static_cast<std::size_t>(width) *
                                       static_cast<std::size_t>(height) * 3);
-    const int status = tjDecompress2(decompressor.handle, data, size, pixels.data(), width, 0,
-                                     height, TJPF_RGB, 0);
-    return status != 0 && tjGetErrorCode(decompressor.handle) == TJERR_WARNING;
+    const int status =
+        tjDecompress2(decompressor.get(), data, size, pixels.data(), width, 0, height, TJPF_RGB, 0);
+    return status != 0 && tjGetErrorCode(decompressor.get()) == TJERR_WARNING;
 }
 
 }  // namespace synshard::synth

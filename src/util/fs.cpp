@@ -14,34 +14,6 @@ namespace synshard {
 
 namespace {
 
-// Owns a POSIX file descriptor; closing in the destructor never throws.
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-
-    int get() const { return fd_; }
-    // Closes now, reporting the error that close() can carry (ENOSPC, EIO on NFS).
-    void close_checked(const std::filesystem::path& path) {
-        const int fd = fd_;
-        fd_ = -1;
-        if (::close(fd) != 0) throw_system_error("closing " + path.string(), errno);
-    }
-
-  private:
-    int fd_;
-};
-
-FileDescriptor open_checked(const std::filesystem::path& path, int flags, mode_t mode = 0) {
-    const int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
-    if (fd < 0) throw_system_error("opening " + path.string(), errno);
-    return FileDescriptor(fd);
-}
-
 void write_all(int fd, const std::uint8_t* data, std::size_t size,
                const std::filesystem::path& path) {
     while (size > 0) {
@@ -56,6 +28,20 @@ void write_all(int fd, const std::uint8_t* data, std::size_t size,
 }
 
 }  // namespace
+
+void UniqueFd::reset() noexcept {
+    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+}
+
+void UniqueFd::close_checked(const std::filesystem::path& path) {
+    if (::close(std::exchange(fd_, -1)) != 0) throw_system_error("closing " + path.string(), errno);
+}
+
+UniqueFd open_checked(const std::filesystem::path& path, int flags, mode_t mode) {
+    UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+    if (fd.get() < 0) throw_system_error("opening " + path.string(), errno);
+    return fd;
+}
 
 std::filesystem::path canonical_path(const std::filesystem::path& path) {
     std::error_code error;
@@ -72,7 +58,7 @@ bool is_same_or_inside(const std::filesystem::path& inner, const std::filesystem
 }
 
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
-    FileDescriptor fd = open_checked(path, O_RDONLY | O_NONBLOCK);
+    UniqueFd fd = open_checked(path, O_RDONLY | O_NONBLOCK);
     struct stat info {};
     if (::fstat(fd.get(), &info) != 0) throw_system_error("stat " + path.string(), errno);
     if (!S_ISREG(info.st_mode)) throw Error("reading " + path.string() + ": not a regular file");
@@ -92,13 +78,13 @@ std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
 }
 
 void fsync_directory(const std::filesystem::path& directory) {
-    FileDescriptor fd = open_checked(directory.empty() ? "." : directory, O_RDONLY | O_DIRECTORY);
+    UniqueFd fd = open_checked(directory.empty() ? "." : directory, O_RDONLY | O_DIRECTORY);
     if (::fsync(fd.get()) != 0) throw_system_error("fsync " + directory.string(), errno);
     fd.close_checked(directory);
 }
 
 void fsync_file(const std::filesystem::path& path) {
-    FileDescriptor fd = open_checked(path, O_RDONLY);
+    UniqueFd fd = open_checked(path, O_RDONLY);
     if (::fsync(fd.get()) != 0) throw_system_error("fsync " + path.string(), errno);
     fd.close_checked(path);
 }
@@ -118,7 +104,7 @@ void publish_file(const std::filesystem::path& temporary, const std::filesystem:
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
     const std::filesystem::path temporary = temporary_path_for(path);
     try {
-        FileDescriptor fd = open_checked(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        UniqueFd fd = open_checked(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         write_all(fd.get(), bytes.data(), bytes.size(), temporary);
         if (::fsync(fd.get()) != 0) throw_system_error("fsync " + temporary.string(), errno);
         fd.close_checked(temporary);

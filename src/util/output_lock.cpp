@@ -231,9 +231,9 @@ std::string describe_file_system(const std::filesystem::path& path) {
 
 // The holder truncates the file; O_NOFOLLOW keeps that from reaching, through a symlink,
 // a file synshard did not write.
-int open_lock_file(const std::filesystem::path& path) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd >= 0) return fd;
+UniqueFd open_lock_file(const std::filesystem::path& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (fd.get() >= 0) return fd;
     const int open_errno = errno;
     if (open_errno == EACCES || open_errno == EPERM) {
         throw OutputLockError(OutputLockError::Kind::permission,
@@ -283,10 +283,6 @@ void write_holder(int fd, const std::filesystem::path& path) {
 }
 
 }  // namespace
-
-OutputLock::Descriptor::~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-}
 
 std::filesystem::path OutputLock::lock_path(const std::filesystem::path& directory) {
     return directory / ".synshard.lock";

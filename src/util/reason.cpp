@@ -62,4 +62,23 @@ bool is_chosen_cleanup(Reason reason) {
            reason == Reason::class_too_small || reason == Reason::over_class_cap;
 }
 
+void write_rejections(ByteWriter& writer, const std::vector<Rejection>& rejections) {
+    writer.put<std::uint64_t>(rejections.size());
+    for (const auto& rejection : rejections) {
+        writer.put_string(rejection.key);
+        writer.put<std::uint8_t>(static_cast<std::uint8_t>(rejection.reason));
+        writer.put_string(rejection.detail);
+    }
+}
+
+std::vector<Rejection> read_rejections(ByteReader& reader) {
+    std::vector<Rejection> rejections(reader.get<std::uint64_t>());
+    for (auto& rejection : rejections) {
+        rejection.key = reader.get_string();
+        rejection.reason = static_cast<Reason>(reader.get<std::uint8_t>());
+        rejection.detail = reader.get_string();
+    }
+    return rejections;
+}
+
 }  // namespace synshard

@@ -90,7 +90,7 @@ void check_rows(const reader::ShardReader& shard, const Reference& reference, Pr
     const auto classes = static_cast<std::int64_t>(reference.classes.classes.size());
     const auto known = [&](std::int32_t label) { return label >= 0 && label < classes; };
     for (std::uint64_t row = 0; row < shard.num_samples(); ++row) {
-        const reader::Sample sample = shard.read_metadata(row);
+        const h5::SampleRow sample = shard.read_metadata(row);
         const std::string where = "row " + std::to_string(row) + " (\"" + sample.key + "\"): ";
         keys.push_back(sample.key);
         if (!known(sample.label)) {
@@ -102,12 +102,12 @@ void check_rows(const reader::ShardReader& shard, const Reference& reference, Pr
             problems.add(where + "synset " + sample.synset + " but label " +
                          std::to_string(sample.label) + " is " + expected);
         }
-        if (sample.height <= 0 || sample.width <= 0 || sample.orig_height <= 0 ||
-            sample.orig_width <= 0) {
+        if (sample.height <= 0 || sample.width <= 0 || sample.source_height <= 0 ||
+            sample.source_width <= 0) {
             problems.add(where + "size not positive: stored " + std::to_string(sample.width) + "x" +
                          std::to_string(sample.height) + ", source " +
-                         std::to_string(sample.orig_width) + "x" +
-                         std::to_string(sample.orig_height));
+                         std::to_string(sample.source_width) + "x" +
+                         std::to_string(sample.source_height));
         }
         if (shard.is_raw()) {
             const auto [raw_height, raw_width] = shard.raw_geometry();
@@ -156,7 +156,7 @@ void check_images(const reader::ShardReader& shard, const VerifyOptions& options
     if (shard.is_raw()) return;
     image::Pipeline pipeline{image::PipelineOptions{}};
     for (const std::uint64_t row : rows_to_decode(shard.num_samples(), options)) {
-        const reader::Sample sample = shard.read(row);
+        const h5::SampleRow sample = shard.read(row);
         try {
             // Encoded shards hold JPEG or PNG bytes (told apart by content) whatever their
             // @encoding says; `original` is the encoding that accepts both.
@@ -212,24 +212,30 @@ void check_shard(const std::filesystem::path& output, const ShardTask& task,
         const reader::ShardReader shard(path);
         const reader::ShardAttributes& attributes = shard.attributes();
         if (attributes.format_version != h5::kFormatVersion) {
-            problems.add(mismatch("format_version", h5::kFormatVersion, attributes.format_version));
+            problems.add(mismatch(h5::attribute::kFormatVersion, h5::kFormatVersion,
+                                  attributes.format_version));
         }
         if (attributes.split != task.split)
-            problems.add(mismatch("split", task.split, attributes.split));
+            problems.add(mismatch(h5::attribute::kSplit, task.split, attributes.split));
         if (attributes.shard_index != task.index) {
-            problems.add(mismatch("shard_index", std::int64_t{task.index}, attributes.shard_index));
+            problems.add(mismatch(h5::attribute::kShardIndex, std::int64_t{task.index},
+                                  attributes.shard_index));
         }
         if (attributes.shard_count != task.count) {
-            problems.add(mismatch("shard_count", std::int64_t{task.count}, attributes.shard_count));
+            problems.add(mismatch(h5::attribute::kShardCount, std::int64_t{task.count},
+                                  attributes.shard_count));
         }
         if (attributes.num_samples != entry.num_samples) {
-            problems.add(mismatch("num_samples", entry.num_samples, attributes.num_samples));
+            problems.add(
+                mismatch(h5::attribute::kNumSamples, entry.num_samples, attributes.num_samples));
         }
         if (!reference.encoding.empty() && attributes.encoding != reference.encoding) {
-            problems.add(mismatch("encoding", reference.encoding, attributes.encoding));
+            problems.add(
+                mismatch(h5::attribute::kEncoding, reference.encoding, attributes.encoding));
         }
         if (attributes.label_scheme != reference.label_scheme) {
-            problems.add(mismatch("label_scheme", reference.label_scheme, attributes.label_scheme));
+            problems.add(mismatch(h5::attribute::kLabelScheme, reference.label_scheme,
+                                  attributes.label_scheme));
         }
         if (!same_table(reference.classes, shard.read_class_table(), reference.full_table)) {
             problems.add("class table differs from index.h5's");
@@ -314,6 +320,11 @@ void check_manifest(const std::filesystem::path& output, const manifest::Manifes
     }
 }
 
+// "splits/<split>/<name>": how a problem names an object of index.h5's group of split.
+std::string split_object(const std::string& split, const std::string& name) {
+    return std::string(h5::group::kSplits) + "/" + split + "/" + name;
+}
+
 // index.h5 against the manifest: splits, shard lists, counts, keys sorted and unique.
 void check_index(const reader::IndexReader& index, const IndexView& view,
                  const manifest::Manifest& manifest, Report& report) {
@@ -324,8 +335,9 @@ void check_index(const reader::IndexReader& index, const IndexView& view,
     for (const auto& [split, entry] : manifest.splits) {
         if (!std::count(expected_splits.begin(), expected_splits.end(), split)) continue;
         if (index.num_samples(split) != entry.num_samples) {
-            problems.add(mismatch("splits/" + split + "/@num_samples", entry.num_samples,
-                                  index.num_samples(split)));
+            problems.add(
+                mismatch(split_object(split, std::string("@") + h5::attribute::kNumSamples),
+                         entry.num_samples, index.num_samples(split)));
         }
         std::vector<std::string> paths;
         std::vector<std::uint64_t> counts;
@@ -334,25 +346,26 @@ void check_index(const reader::IndexReader& index, const IndexView& view,
             counts.push_back(shard.num_samples);
         }
         if (index.shard_paths(split) != paths) {
-            problems.add("splits/" + split + "/shard_paths differ from the manifest's shards");
+            problems.add(split_object(split, h5::split_table::kShardPaths) +
+                         " differ from the manifest's shards");
         }
         if (index.shard_num_samples(split) != counts) {
-            problems.add("splits/" + split +
-                         "/shard_num_samples differ from the manifest's shard sizes");
+            problems.add(split_object(split, h5::split_table::kShardNumSamples) +
+                         " differ from the manifest's shard sizes");
         }
         const auto& keys = view.keys.at(split);
+        const std::string keys_name = split_object(split, h5::column::kKeys);
         if (keys.size() != entry.num_samples) {
-            problems.add("splits/" + split + "/keys holds " + std::to_string(keys.size()) +
-                         " keys, the split " + std::to_string(entry.num_samples) + " samples");
+            problems.add(keys_name + " holds " + std::to_string(keys.size()) + " keys, the split " +
+                         std::to_string(entry.num_samples) + " samples");
         }
         for (std::size_t i = 0; i < keys.size(); ++i) {
             if (i > 0 && !(keys[i - 1].key < keys[i].key)) {
-                problems.add("splits/" + split + "/keys not strictly increasing at \"" +
-                             keys[i].key + "\"");
+                problems.add(keys_name + " not strictly increasing at \"" + keys[i].key + "\"");
             }
             if (keys[i].shard >= entry.shards.size()) {
-                problems.add("splits/" + split + "/key_shards: \"" + keys[i].key + "\" in shard " +
-                             std::to_string(keys[i].shard) + " of " +
+                problems.add(split_object(split, h5::split_table::kKeyShards) + ": \"" +
+                             keys[i].key + "\" in shard " + std::to_string(keys[i].shard) + " of " +
                              std::to_string(entry.shards.size()));
             }
         }

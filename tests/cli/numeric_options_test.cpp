@@ -185,10 +185,10 @@ TEST_F(NumericOptions, AValueOutsideTheDocumentedRangeIsRefusedNamingOptionValue
     convert("--max-input-bytes", "2147483648", "1..2147483647");
     convert("--min-side", "-1", "0 or more");
 
-    expect_refused(plan_with(train(), fresh_dir(), {"--train-shards", "0"}), "--train-shards",
-                   {"0", "1..99999"});
-    expect_refused(plan_with(train(), fresh_dir(), {"--val-shards", "100000"}), "--val-shards",
-                   {"100000", "1..99999"});
+    expect_refused(plan_with(train(), fresh_dir(), {"--train-shards", "100000"}), "--train-shards",
+                   {"100000", "0..99999"});
+    expect_refused(plan_with(train(), fresh_dir(), {"--val-shards", "4294967296"}), "--val-shards",
+                   {"4294967296", "0..99999"});
     expect_refused(plan_with(train(), fresh_dir(), {"--min-per-class", "1000000001"}),
                    "--min-per-class", {"1000000001", "0..1000000000"});
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include "python/sample_output.hpp"
+#include "sample_output/sample_output.hpp"
 #include "support/test_support.hpp"
 #include "synshard/h5/h5.hpp"
 #include "synshard/reader/shard_reader.hpp"
@@ -16,7 +16,6 @@ namespace synshard::h5 {
 namespace {
 
 using synshard::testing::make_samples;
-using synshard::testing::OwnedSample;
 using synshard::testing::sample_class_table;
 
 ShardSpec encoded_spec(const std::filesystem::path& out) {
@@ -30,19 +29,19 @@ ShardSpec encoded_spec(const std::filesystem::path& out) {
     return spec;
 }
 
-PublishedShard write_shard(const ShardSpec& spec, const std::vector<OwnedSample>& samples) {
+PublishedShard write_shard(const ShardSpec& spec, const std::vector<SampleRow>& samples) {
     ShardWriter writer(spec, sample_class_table());
-    for (const OwnedSample& sample : samples) writer.add(sample.view());
+    for (const SampleRow& sample : samples) writer.add(sample.view());
     return writer.finish();
 }
 
-void expect_same_sample(const reader::Sample& read, const OwnedSample& written) {
+void expect_same_sample(const SampleRow& read, const SampleRow& written) {
     EXPECT_EQ(read.key, written.key);
     EXPECT_EQ(read.synset, written.synset);
     EXPECT_EQ(read.label, written.label);
     EXPECT_EQ(read.image, written.image) << written.key;
-    EXPECT_EQ(read.orig_height, written.orig_height);
-    EXPECT_EQ(read.orig_width, written.orig_width);
+    EXPECT_EQ(read.source_height, written.source_height);
+    EXPECT_EQ(read.source_width, written.source_width);
     EXPECT_EQ(read.height, written.height);
     EXPECT_EQ(read.width, written.width);
     EXPECT_EQ(read.source_sha256, written.source_sha256);
@@ -53,7 +52,7 @@ void expect_same_sample(const reader::Sample& read, const OwnedSample& written) 
 TEST(ShardWriter, EncodedRoundTripOfEveryDatasetAndAttribute) {
     testing::TempDir dir;
     // Large enough images that the data spans several chunks, one image crossing two.
-    const std::vector<OwnedSample> samples = make_samples("train", 7, false, 256);
+    const std::vector<SampleRow> samples = make_samples("train", 7, false, 256);
     const PublishedShard published = write_shard(encoded_spec(dir.path()), samples);
     EXPECT_EQ(published.path, dir / "train" / "train-00001-of-00003.h5");
     EXPECT_EQ(published.relative_path, "train/train-00001-of-00003.h5");
@@ -63,7 +62,7 @@ TEST(ShardWriter, EncodedRoundTripOfEveryDatasetAndAttribute) {
     EXPECT_FALSE(std::filesystem::exists(temporary_path_for(published.path)));
 
     std::size_t payload = 0;
-    for (const OwnedSample& sample : samples) payload += sample.image.size();
+    for (const SampleRow& sample : samples) payload += sample.image.size();
     ASSERT_GT(payload, 2 * ShardWriter::kImageChunkBytes);
 
     const reader::ShardReader shard(published.path);
@@ -86,9 +85,9 @@ TEST(ShardWriter, EncodedRoundTripOfEveryDatasetAndAttribute) {
     EXPECT_THROW(shard.read(7), Error);
 }
 
-std::uint64_t image_bytes_of(const std::vector<OwnedSample>& samples) {
+std::uint64_t image_bytes_of(const std::vector<SampleRow>& samples) {
     std::uint64_t total = 0;
-    for (const OwnedSample& sample : samples) total += sample.image.size();
+    for (const SampleRow& sample : samples) total += sample.image.size();
     return total;
 }
 
@@ -109,13 +108,13 @@ TEST(ShardWriter, ImageChunkSizeIsTheFewestEqualChunks) {
 // What HDF5 stores for image_bytes: every chunk with its 4-byte Fletcher32 checksum.
 hsize_t stored_image_bytes(const std::filesystem::path& shard) {
     const File file = File::open_read_only(shard);
-    const Dataset images = file.open_dataset("image_bytes");
+    const Dataset images = file.open_dataset(column::kImageBytes);
     return H5Dget_storage_size(images.id());
 }
 
 TEST(ShardWriter, AnnouncedImageBytesLeaveTheLastChunkFull) {
     testing::TempDir dir;
-    const std::vector<OwnedSample> samples = make_samples("train", 7, false, 256);
+    const std::vector<SampleRow> samples = make_samples("train", 7, false, 256);
     const std::uint64_t total = image_bytes_of(samples);
     ShardSpec spec = encoded_spec(dir.path());
     spec.image_bytes = total;
@@ -125,7 +124,7 @@ TEST(ShardWriter, AnnouncedImageBytesLeaveTheLastChunkFull) {
     ASSERT_GE(chunks, 3U);
     {
         const File file = File::open_read_only(published.path);
-        const Dataset images = file.open_dataset("image_bytes");
+        const Dataset images = file.open_dataset(column::kImageBytes);
         EXPECT_EQ(images.chunk_dims(), (std::vector<hsize_t>{chunk}));
         EXPECT_EQ(images.dims(), (std::vector<hsize_t>{total}));
     }
@@ -149,11 +148,11 @@ TEST(ShardWriter, AnnouncedImageBytesLeaveTheLastChunkFull) {
 
 TEST(ShardWriter, ImageBytesOtherThanAnnouncedAreAnErrorAndPublishNothing) {
     testing::TempDir dir;
-    const std::vector<OwnedSample> samples = make_samples("train", 3, false, 64);
+    const std::vector<SampleRow> samples = make_samples("train", 3, false, 64);
     ShardSpec spec = encoded_spec(dir.path());
     spec.image_bytes = image_bytes_of(samples) + 1;
     ShardWriter writer(spec, sample_class_table());
-    for (const OwnedSample& sample : samples) writer.add(sample.view());
+    for (const SampleRow& sample : samples) writer.add(sample.view());
     try {
         writer.finish();
         FAIL() << "expected an Error";
@@ -165,31 +164,31 @@ TEST(ShardWriter, ImageBytesOtherThanAnnouncedAreAnErrorAndPublishNothing) {
 
 TEST(ShardWriter, KeysAreFixedLengthUtf8AsLongAsTheLongestKey) {
     testing::TempDir dir;
-    const std::vector<OwnedSample> samples = make_samples("train", 4, false, 32);
+    const std::vector<SampleRow> samples = make_samples("train", 4, false, 32);
     const PublishedShard published = write_shard(encoded_spec(dir.path()), samples);
     std::size_t longest = 0;
-    for (const OwnedSample& sample : samples) longest = std::max(longest, sample.key.size());
+    for (const SampleRow& sample : samples) longest = std::max(longest, sample.key.size());
     const File file = File::open_read_only(published.path);
-    const Dataset keys = file.open_dataset("keys");
+    const Dataset keys = file.open_dataset(column::kKeys);
     const Datatype type = keys.type();
     EXPECT_EQ(H5Tis_variable_str(type.id()), 0);
     EXPECT_EQ(H5Tget_cset(type.id()), H5T_CSET_UTF8);
     EXPECT_EQ(type.size(), longest);
     std::vector<std::string> expected;
-    for (const OwnedSample& sample : samples) expected.push_back(sample.key);
+    for (const SampleRow& sample : samples) expected.push_back(sample.key);
     EXPECT_EQ(keys.read_strings(), expected);  // one of them is not ASCII
 }
 
 TEST(ShardWriter, SameInputsGiveByteIdenticalFiles) {
     testing::TempDir first;
     testing::TempDir second;
-    const std::vector<OwnedSample> samples = make_samples("train", 9, false, 120);
+    const std::vector<SampleRow> samples = make_samples("train", 9, false, 120);
     const PublishedShard a = write_shard(encoded_spec(first.path()), samples);
     const PublishedShard b = write_shard(encoded_spec(second.path()), samples);
     EXPECT_EQ(to_hex(a.sha256), to_hex(b.sha256));
     EXPECT_EQ(read_file(a.path), read_file(b.path));
     // A different order of the same samples is a different shard.
-    std::vector<OwnedSample> reordered = samples;
+    std::vector<SampleRow> reordered = samples;
     std::swap(reordered[0], reordered[1]);
     testing::TempDir third;
     EXPECT_NE(write_shard(encoded_spec(third.path()), reordered).sha256, a.sha256);
@@ -244,7 +243,7 @@ TEST(ShardWriter, NoObjectHeaderRecordsATime) {
 
 TEST(ShardWriter, Fletcher32DetectsAFlippedImageByte) {
     testing::TempDir dir;
-    const std::vector<OwnedSample> samples = make_samples("train", 3, false, 96);
+    const std::vector<SampleRow> samples = make_samples("train", 3, false, 96);
     const PublishedShard published = write_shard(encoded_spec(dir.path()), samples);
     std::vector<std::uint8_t> bytes = read_file(published.path);
     // Find sample 1's image data in the file and flip one byte in the middle of it.
@@ -285,7 +284,7 @@ TEST(ShardWriter, RawImagesRoundTrip) {
     spec.encoding = std::string(kRawEncoding);
     spec.raw_height = synshard::testing::kRawHeight;
     spec.raw_width = synshard::testing::kRawWidth;
-    const std::vector<OwnedSample> samples = make_samples("train", 5, true);
+    const std::vector<SampleRow> samples = make_samples("train", 5, true);
     const PublishedShard published = write_shard(spec, samples);
     const reader::ShardReader shard(published.path);
     EXPECT_TRUE(shard.is_raw());
@@ -302,7 +301,7 @@ TEST(ShardWriter, RejectsSamplesThatDoNotFitAndWritesNothingUnfinished) {
     const auto temporary = temporary_path_for(dir / "train" / "train-00001-of-00003.h5");
     {
         ShardWriter writer(spec, sample_class_table());
-        OwnedSample sample = make_samples("train", 1, false).front();
+        SampleRow sample = make_samples("train", 1, false).front();
         sample.label = 3;
         EXPECT_THROW(writer.add(sample.view()), Error);
         sample.label = 0;

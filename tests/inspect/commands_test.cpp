@@ -54,7 +54,7 @@ TEST(ShowCommand, OneSampleAtItsStoredSizeWithItsBoxes) {
     const auto out = testing::write_converted_output(dir.path());
     const Dataset dataset(out);
     const std::uint64_t index = sample_with_boxes(dataset);
-    const Sample sample = dataset.sample("train", index);
+    const h5::SampleRow sample = dataset.sample("train", index);
     const std::string png = (dir / "one.png").string();
     const auto shown = run_synshard(
         {"show", out.string(), "--split", "train", "--index", std::to_string(index), "--out", png});
@@ -115,7 +115,7 @@ TEST(ShowCommand, ContactSheetHasItsGridSizeAndBoxesWhereTheyBelong) {
     ASSERT_EQ(sheet.rows, 3 * cell_height);
     int checked = 0;
     for (int i = 0; i < count; ++i) {
-        const Sample sample = dataset.sample("train", first + static_cast<std::uint64_t>(i));
+        const h5::SampleRow sample = dataset.sample("train", first + static_cast<std::uint64_t>(i));
         // The layout documented in picture.hpp, computed here independently.
         const double scale = std::min(static_cast<double>(side) / sample.width,
                                       static_cast<double>(side) / sample.height);
@@ -147,13 +147,14 @@ TEST(LocateCommand, PrintsSplitShardAndRowOrSaysTheKeyIsMissing) {
     testing::TempDir dir;
     const auto out = testing::write_converted_output(dir.path());
     const Dataset dataset(out);
-    const Sample train = dataset.sample("train", 13);
-    const Sample val = dataset.sample("val", 3);
+    const h5::SampleRow train = dataset.sample("train", 13);
+    const h5::SampleRow val = dataset.sample("val", 3);
     const auto found = run_synshard({"locate", out.string(), train.key, val.key});
     ASSERT_EQ(found.exit_code, 0) << found.output;
     const SamplePosition train_at = dataset.position("train", 13);
     const SamplePosition val_at = dataset.position("val", 3);
-    const auto line = [&](const Sample& sample, const std::string& split, SamplePosition at) {
+    const auto line = [&](const h5::SampleRow& sample, const std::string& split,
+                          SamplePosition at) {
         return sample.key + "\t" + split + "\t" + std::to_string(at.shard) + "\t" +
                std::to_string(at.row) + "\t" + dataset.index().shard_paths(split)[at.shard] + "\n";
     };

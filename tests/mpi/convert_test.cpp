@@ -199,8 +199,8 @@ TEST_F(ConvertSynth, BoxesLandOnTheScaledSourcePixels) {
             const auto count =
                 static_cast<std::size_t>(std::distance(objects.begin(), objects.end()));
             ASSERT_EQ(sample.boxes.size(), count) << sample.key;
-            const double sx = static_cast<double>(sample.width) / sample.orig_width;
-            const double sy = static_cast<double>(sample.height) / sample.orig_height;
+            const double sx = static_cast<double>(sample.width) / sample.source_width;
+            const double sy = static_cast<double>(sample.height) / sample.source_height;
             std::size_t i = 0;
             for (const auto& object : objects) {
                 const auto box = object.child("bndbox");

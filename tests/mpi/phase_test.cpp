@@ -61,7 +61,7 @@ TEST(Comm, AllToAllDeliversEachPairsBytes) {
     }
 }
 
-TEST(Comm, GatherAndReductions) {
+TEST(Comm, RootGathersEveryRanksBytesInRankOrderAndEveryRankGetsSumMaxMinAndBroadcast) {
     Comm comm;
     const std::uint8_t mine = static_cast<std::uint8_t>(comm.rank() + 1);
     const auto gathered = comm.gather(std::span(&mine, 1));

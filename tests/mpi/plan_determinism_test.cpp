@@ -8,9 +8,9 @@
 #include "corpus/corpus_fixture.hpp"
 #include "support/test_support.hpp"
 #include "synshard/mpi/comm.hpp"
-#include "synshard/plan/plan.hpp"
+#include "synshard/survey/survey.hpp"
 
-namespace synshard::plan {
+namespace synshard::survey {
 namespace {
 
 // One line per item (key, split, label, hash, size, boxes), gathered on the root, sorted.
@@ -40,7 +40,7 @@ std::string items_digest(const PlanResult& result, const mpi::Comm& comm) {
 }
 
 nlohmann::json without_partition(const PlanResult& result) {
-    auto json = to_json(result.plan, result.rejected);
+    auto json = plan::to_json(result.plan, result.rejected);
     json.erase("partition");
     json.erase("sources");  // folder vs tar kinds differ
     return json;
@@ -67,7 +67,7 @@ TEST(PlanDeterminism, SameAtEveryRankCountAndForFoldersAndTars) {
         // Each rank holds exactly the pieces the partition gives it.
         EXPECT_EQ(everyone.share.pieces, everyone.plan.pieces_of(comm.rank()));
         for (std::size_t i = 0; i < everyone.share.pieces.size(); ++i) {
-            const Piece& piece = everyone.plan.pieces[everyone.share.pieces[i]];
+            const plan::Piece& piece = everyone.plan.pieces[everyone.share.pieces[i]];
             EXPECT_EQ(everyone.share_items(i).size(), piece.end - piece.begin);
         }
         const std::string digest = items_digest(everyone, comm);
@@ -94,4 +94,4 @@ TEST(PlanDeterminism, SameAtEveryRankCountAndForFoldersAndTars) {
 }
 
 }  // namespace
-}  // namespace synshard::plan
+}  // namespace synshard::survey

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "python/sample_output.hpp"
+#include "sample_output/sample_output.hpp"
 #include "support/test_support.hpp"
 #include "synshard/util/bytes.hpp"
 #include "verify/corrupt.hpp"

@@ -63,7 +63,7 @@ TEST(Partition, WithoutCuttingTheBiggestClassWouldDominate) {
     EXPECT_EQ(ranges.back().end, 4000u);
 }
 
-TEST(Partition, CutSourceEdgeCases) {
+TEST(Partition, CutSourceGivesNoPiecesForNoItemsAndAnOversizedItemAPieceOfItsOwn) {
     EXPECT_TRUE(cut_source({}, 10).empty());
     const std::vector<std::uint64_t> sizes{5, 50, 5, 5};
     EXPECT_EQ(cut_source(sizes, 10), (std::vector<ItemRange>{{0, 1, 5}, {1, 2, 50}, {2, 4, 10}}));

@@ -18,8 +18,9 @@ nlohmann::json read_json(const std::filesystem::path& path) {
     return nlohmann::json::parse(bytes.begin(), bytes.end());
 }
 
-std::vector<std::string> plan_args(const testing::TempDir& dir, const std::string& json) {
-    return {"plan",
+// `command` (plan or convert) of the quirky corpus, with the options both take.
+std::vector<std::string> corpus_args(const std::string& command, const testing::TempDir& dir) {
+    return {command,
             "--input",
             (dir / "tars").string(),
             "--val-input",
@@ -33,9 +34,13 @@ std::vector<std::string> plan_args(const testing::TempDir& dir, const std::strin
             "--seed",
             "3",
             "--shard-size",
-            "8",
-            "--json",
-            json};
+            "8"};
+}
+
+std::vector<std::string> plan_args(const testing::TempDir& dir, const std::string& json) {
+    std::vector<std::string> args = corpus_args("plan", dir);
+    args.insert(args.end(), {"--json", json});
+    return args;
 }
 
 TEST(PlanCommand, PrintsTheSummaryAndTheSameJsonAtOneAndThreeRanks) {
@@ -105,6 +110,28 @@ TEST(PlanCommand, SynthCorpusWithQuirksPlansTheSameAtOneAndThreeRanksAndForTars)
         if (source["kind"] == "tar") source["kind"] = "folder";
     }
     EXPECT_EQ(plan1, plan_tars);
+}
+
+// plan counts shards as convert does, so it refuses what convert refuses, with the same
+// message and exit code, and writes nothing (its own --train-shards once printed 31).
+TEST(PlanCommand, RefusesMoreTrainShardsThanPlannedImagesAsConvertDoes) {
+    testing::TempDir dir;
+    testing::make_quirky_corpus(dir.path());
+    const std::string refusal =
+        "shard counts: --train-shards: asked for 31 shards but the split has only 30 samples "
+        "(the plan has 30 train images)";
+    std::vector<std::string> plan = plan_args(dir, (dir / "plan.json").string());
+    plan.insert(plan.end(), {"--train-shards", "31"});
+    const auto planned = run_synshard(plan);
+    EXPECT_EQ(planned.exit_code, 2) << planned.output;
+    EXPECT_NE(planned.output.find(refusal), std::string::npos) << planned.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "plan.json"));
+
+    std::vector<std::string> convert = corpus_args("convert", dir);
+    convert.insert(convert.end(), {"--output", (dir / "out").string(), "--train-shards", "31"});
+    const auto converted = run_synshard(convert);
+    EXPECT_EQ(converted.exit_code, 2) << converted.output;
+    EXPECT_NE(converted.output.find(refusal), std::string::npos) << converted.output;
 }
 
 TEST(PlanCommand, ConflictingOrMissingOptionsAreUsageErrors) {

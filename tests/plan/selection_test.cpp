@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include "corpus/corpus_fixture.hpp"
-#include "support/test_support.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/hash.hpp"
 
@@ -107,18 +105,6 @@ TEST(Selection, FileSchemeFollowsTheListAndIlsvrcUsesDevkitIds) {
               (std::vector<std::pair<std::string, std::int32_t>>{{"n03", 1}, {"n01", 6}}));
     EXPECT_THROW(select_classes(counts, std::nullopt, 1, LabelScheme::ilsvrc2012_id, &ids),
                  UsageError);
-}
-
-TEST(Selection, ClassListFiles) {
-    testing::TempDir dir;
-    testing::write_bytes(dir / "LOC_synset_mapping.txt",
-                         "n01440764 tench, Tinca tinca\nn01443537 goldfish, Carassius auratus\n\n");
-    EXPECT_EQ(read_class_list(dir / "LOC_synset_mapping.txt"),
-              (std::vector<std::string>{"n01440764", "n01443537"}));
-    testing::write_bytes(dir / "dup.txt", "n01440764\nn01440764\n");
-    EXPECT_THROW(read_class_list(dir / "dup.txt"), UsageError);
-    testing::write_bytes(dir / "bad.txt", "n01440764\ntench\n");
-    EXPECT_THROW(read_class_list(dir / "bad.txt"), UsageError);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <set>
 
-#include "python/sample_output.hpp"
 #include "reader/converted_output.hpp"
+#include "sample_output/sample_output.hpp"
 #include "support/test_support.hpp"
 #include "synshard/util/error.hpp"
 
@@ -32,17 +32,17 @@ TEST(Dataset, RandomAccessByIndexAndKeyMatchesEveryShardInOrder) {
             // An independent reader of the shard file named by the manifest.
             const ShardReader shard(out / entry.shards[s].path);
             std::uint64_t row = 0;
-            for (const Sample& sample : ShardSamples(dataset.shard(split, s))) {
-                const Sample direct = shard.read(row);
+            for (const h5::SampleRow& sample : ShardSamples(dataset.shard(split, s))) {
+                const h5::SampleRow direct = shard.read(row);
                 EXPECT_EQ(sample.key, direct.key);
                 EXPECT_EQ(sample.image, direct.image);
                 EXPECT_EQ(sample.boxes, direct.boxes);
                 EXPECT_EQ(dataset.position(split, index), (SamplePosition{s, row}));
                 EXPECT_EQ(dataset.global_index(split, SamplePosition{s, row}), index);
-                const Sample by_index = dataset.sample(split, index);
+                const h5::SampleRow by_index = dataset.sample(split, index);
                 EXPECT_EQ(by_index.key, direct.key);
                 EXPECT_EQ(by_index.image, direct.image);
-                const std::optional<Sample> by_key = dataset.sample_by_key(direct.key);
+                const std::optional<h5::SampleRow> by_key = dataset.sample_by_key(direct.key);
                 ASSERT_TRUE(by_key.has_value()) << direct.key;
                 EXPECT_EQ(by_key->image, direct.image);
                 EXPECT_EQ(by_key->label, direct.label);
@@ -72,7 +72,7 @@ TEST(Dataset, DecodedTrainPixelsGiveTheManifestsMeanAndStd) {
     std::array<double, 3> sum{}, sum_of_squares{};
     double pixels = 0;
     for (std::uint64_t i = 0; i < dataset.num_samples("train"); ++i) {
-        const Sample sample = dataset.sample("train", i);
+        const h5::SampleRow sample = dataset.sample("train", i);
         const cv::Mat rgb = dataset.rgb(sample);
         ASSERT_EQ(rgb.type(), CV_8UC3);
         ASSERT_EQ(rgb.rows, sample.height);
@@ -147,7 +147,7 @@ TEST(Dataset, ClassWordsAndHierarchyQueries) {
     // Every sample's label, wnid and boxes are consistent with the class table.
     for (const std::string& split : dataset.splits()) {
         for (std::uint64_t i = 0; i < dataset.num_samples(split); ++i) {
-            const Sample sample = dataset.sample(split, i);
+            const h5::SampleRow sample = dataset.sample(split, i);
             EXPECT_EQ(dataset.class_entry(sample.label).synset, sample.synset);
             for (const image::Box& box : sample.boxes) {
                 EXPECT_LE(0, box.xmin);
@@ -169,7 +169,7 @@ TEST(Dataset, RawOutputsDecodeToTheStoredArray) {
     const auto geometry = dataset.shard("train", 0).raw_geometry();
     EXPECT_EQ(geometry, (std::pair<std::int32_t, std::int32_t>{64, 80}));
     for (std::uint64_t i = 0; i < dataset.num_samples("val"); ++i) {
-        const Sample sample = dataset.sample("val", i);
+        const h5::SampleRow sample = dataset.sample("val", i);
         const cv::Mat rgb = dataset.rgb(sample);
         ASSERT_EQ(rgb.rows, 64);
         ASSERT_EQ(rgb.cols, 80);
@@ -178,7 +178,7 @@ TEST(Dataset, RawOutputsDecodeToTheStoredArray) {
 }
 
 TEST(Dataset, DecodeRejectsBytesThatAreNotTheSample) {
-    Sample sample;
+    h5::SampleRow sample;
     sample.key = "n01440764/broken.JPEG";
     sample.image = {0xff, 0xd8, 0xff, 0x00, 0x01};
     sample.height = 8;
@@ -195,7 +195,7 @@ TEST(Dataset, DecodeRejectsBytesThatAreNotTheSample) {
     testing::TempDir sample_dir;
     testing::write_sample_output(sample_dir.path(), false);
     const Dataset written(sample_dir.path());
-    const Sample first = written.sample("train", 0);
+    const h5::SampleRow first = written.sample("train", 0);
     const cv::Mat rgb = written.rgb(first);
     EXPECT_EQ(rgb.rows, first.height);
     EXPECT_EQ(rgb.cols, first.width);

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "python/sample_output.hpp"
+#include "sample_output/sample_output.hpp"
 #include "support/test_support.hpp"
 #include "synshard/h5/h5.hpp"
 #include "synshard/reader/shard_reader.hpp"
@@ -60,11 +60,13 @@ TEST(IndexReader, RawOutputHasVirtualDatasetsAcrossShards) {
     testing::TempDir dir;
     const auto output = write_sample_output(dir.path(), true);
     const h5::File index = h5::File::open_read_only(dir / h5::kIndexFileName);
-    const h5::Group train = index.open_group("splits").open_group("train");
-    const std::vector<std::uint8_t> images = train.open_dataset("images").read<std::uint8_t>();
-    const std::vector<std::int32_t> labels = train.open_dataset("labels").read<std::int32_t>();
+    const h5::Group train = index.open_group(h5::group::kSplits).open_group("train");
+    const std::vector<std::uint8_t> images =
+        train.open_dataset(h5::column::kImages).read<std::uint8_t>();
+    const std::vector<std::int32_t> labels =
+        train.open_dataset(h5::column::kLabels).read<std::int32_t>();
     EXPECT_EQ(
-        train.open_dataset("images").dims(),
+        train.open_dataset(h5::column::kImages).dims(),
         (std::vector<hsize_t>{testing::kTrainSamples, testing::kRawHeight, testing::kRawWidth, 3}));
     // Virtual row r is shard 0's rows then shard 1's.
     const ShardReader shard0(dir / "train/train-00000-of-00002.h5");
@@ -73,7 +75,7 @@ TEST(IndexReader, RawOutputHasVirtualDatasetsAcrossShards) {
     std::uint64_t row = 0;
     for (const ShardReader* shard : {&shard0, &shard1}) {
         for (std::uint64_t i = 0; i < shard->num_samples(); ++i, ++row) {
-            const Sample sample = shard->read(i);
+            const h5::SampleRow sample = shard->read(i);
             EXPECT_EQ(labels[row], sample.label);
             EXPECT_TRUE(std::equal(sample.image.begin(), sample.image.end(),
                                    images.begin() + static_cast<std::ptrdiff_t>(row * image_size)));
@@ -106,16 +108,18 @@ TEST(IndexWriter, KeysAreFixedLengthInEqualChunksThatFitTheCache) {
     h5::write_index(dir.path(), contents);
 
     const h5::File file = h5::File::open_read_only(dir / h5::kIndexFileName);
-    const h5::Group train = file.open_group("splits").open_group("train");
-    const h5::Dataset keys = train.open_dataset("keys");
+    const h5::Group train = file.open_group(h5::group::kSplits).open_group("train");
+    const h5::Dataset keys = train.open_dataset(h5::column::kKeys);
     const h5::Datatype type = keys.type();
     EXPECT_EQ(H5Tis_variable_str(type.id()), 0);
     EXPECT_EQ(type.size(), long_key.size());
     // At most 512 KiB per chunk: 5242 rows of 100 bytes, so 4 equal chunks of 5000 rows.
     EXPECT_EQ(keys.chunk_dims(), (std::vector<hsize_t>{5000}));
     // At most 16384 rows: 2 equal chunks of 10000 rows.
-    EXPECT_EQ(train.open_dataset("key_shards").chunk_dims(), (std::vector<hsize_t>{10000}));
-    EXPECT_EQ(train.open_dataset("key_rows").chunk_dims(), (std::vector<hsize_t>{10000}));
+    EXPECT_EQ(train.open_dataset(h5::split_table::kKeyShards).chunk_dims(),
+              (std::vector<hsize_t>{10000}));
+    EXPECT_EQ(train.open_dataset(h5::split_table::kKeyRows).chunk_dims(),
+              (std::vector<hsize_t>{10000}));
 
     const IndexReader index(dir / h5::kIndexFileName);
     EXPECT_EQ(index.locate("k00000"), (Located{"train", 0, 0, "train/train-00000-of-00002.h5"}));
@@ -151,7 +155,10 @@ TEST(IndexWriter, RejectsInconsistentContents) {
     EXPECT_EQ(index.locate("b"), (Located{"train", 0, 1, "train/train-00000-of-00001.h5"}));
     EXPECT_EQ(index.num_samples("val"), 0U);
     const h5::File file = h5::File::open_read_only(dir / h5::kIndexFileName);
-    EXPECT_EQ(file.open_group("splits").open_group("val").open_dataset("images").dims(),
+    EXPECT_EQ(file.open_group(h5::group::kSplits)
+                  .open_group("val")
+                  .open_dataset(h5::column::kImages)
+                  .dims(),
               (std::vector<hsize_t>{0, 2, 3, 3}));
 }
 

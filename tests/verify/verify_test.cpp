@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "python/sample_output.hpp"
+#include "sample_output/sample_output.hpp"
 #include "support/test_support.hpp"
 #include "verify/corrupt.hpp"
 
@@ -152,11 +152,11 @@ TEST(Verify, BadLabelsSynsetsBoxesAndKeysAreProblems) {
     testing::TempDir dir;
     write_sample_output(dir.path(), false);
     const auto shard = dir / kTrain0;
-    poke<std::int32_t>(shard, "labels", 0, 99, H5T_NATIVE_INT32);
+    poke<std::int32_t>(shard, h5::column::kLabels, 0, 99, H5T_NATIVE_INT32);
     // Row 1 (sample 2, label 2) keeps its synset but gets label 0.
-    poke<std::int32_t>(shard, "labels", 1, 0, H5T_NATIVE_INT32);
-    poke<float>(shard, "bboxes", 2, 1e6F, H5T_NATIVE_FLOAT);     // box 0's xmax
-    poke<std::int32_t>(shard, "sizes", 6, 0, H5T_NATIVE_INT32);  // row 3's height
+    poke<std::int32_t>(shard, h5::column::kLabels, 1, 0, H5T_NATIVE_INT32);
+    poke<float>(shard, h5::column::kBboxes, 2, 1e6F, H5T_NATIVE_FLOAT);     // box 0's xmax
+    poke<std::int32_t>(shard, h5::column::kSizes, 6, 0, H5T_NATIVE_INT32);  // row 3's height
     const Report report = run_verify(dir.path());
     const auto problems = problems_of(report, kTrain0);
     EXPECT_TRUE(any_contains(problems, "row 0 (")) << listing(report);

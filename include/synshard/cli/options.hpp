@@ -2,10 +2,8 @@
 
 #include <boost/program_options.hpp>
 #include <filesystem>
-#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "synshard/cli/command.hpp"
@@ -30,10 +28,10 @@ po::options_description describe_command(const Command& command,
 // file's section); required options are checked unless --help was given.
 po::variables_map parse_command_line(const Command& command, const std::vector<std::string>& args);
 
-// The parsed values as JSON (strings, numbers, booleans, lists), sorted by name, without
-// the excluded names: the effective options recorded in outputs.
+// The parsed values of the included names as JSON (strings, numbers, booleans, lists),
+// sorted by name: the effective options recorded in outputs.
 nlohmann::ordered_json options_to_json(const po::variables_map& values,
-                                       std::initializer_list<std::string_view> excluded);
+                                       const std::vector<std::string>& included);
 
 // "Usage: synshard NAME [options] OPERANDS" followed by the option table.
 std::string command_help(const Command& command);

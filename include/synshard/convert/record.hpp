@@ -2,32 +2,21 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <string>
-#include <vector>
 
-#include "synshard/image/box.hpp"
+#include "synshard/corpus/listing.hpp"
+#include "synshard/h5/format.hpp"
 #include "synshard/image/pipeline.hpp"
 #include "synshard/util/bytes.hpp"
-#include "synshard/util/hash.hpp"
+#include "synshard/util/fs.hpp"
 
 namespace synshard::convert {
 
-// One processed image on its way to a shard: what the shard stores plus what the
-// converter needs to place it (split, keyed hash).
+// One processed image on its way to a shard: the row the shard stores plus what the
+// converter needs to place it (split, keyed hash) and to sum the train pixels.
 struct ImageRecord {
-    std::string key;
-    std::string synset;
-    std::int32_t label = 0;
-    bool val = false;
+    h5::SampleRow sample;
+    corpus::Split split = corpus::Split::train;
     std::uint64_t hash = 0;  // keyed_hash(seed, key)
-    Sha256Digest source_sha256{};
-    std::int32_t source_height = 0;  // after EXIF orientation
-    std::int32_t source_width = 0;
-    std::int32_t height = 0;  // as stored
-    std::int32_t width = 0;
-    std::vector<image::Box> boxes;
-    std::vector<std::int32_t> box_labels;
-    std::vector<std::uint8_t> data;  // encoded image, or raw HxWx3 RGB
     // Train images: sums over the stored pixels (what the dataset's mean and std are
     // made of), kept here so that a rank need not hold them for every image it processed.
     image::PixelStats pixel_sums;
@@ -35,6 +24,9 @@ struct ImageRecord {
     friend bool operator==(const ImageRecord&, const ImageRecord&) = default;
 };
 
+// A record's bytes, as spools store them and ranks exchange them. The field order and
+// widths are those of spools written by earlier builds, so an interrupted run's spools
+// stay readable. read_record throws Error when the bytes end inside a record.
 void write_record(ByteWriter& writer, const ImageRecord& record);
 ImageRecord read_record(ByteReader& reader);
 
@@ -51,7 +43,6 @@ class Spool {
     enum class Mode { create, read };
     // create: creates (truncates) path; read: opens a complete spool to read records.
     explicit Spool(std::filesystem::path path, Mode mode = Mode::create);
-    ~Spool();
     Spool(const Spool&) = delete;
     Spool& operator=(const Spool&) = delete;
 
@@ -69,7 +60,7 @@ class Spool {
     void read_into(const SpoolEntry& entry, std::uint8_t* destination) const;
 
     std::filesystem::path path_;
-    int fd_ = -1;
+    UniqueFd fd_;
     std::uint64_t size_ = 0;
     ByteWriter scratch_;
 };

@@ -4,12 +4,10 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
 #include "synshard/h5/format.hpp"
-#include "synshard/image/box.hpp"
 #include "synshard/util/hash.hpp"
 
 namespace synshard::h5 {
@@ -33,22 +31,6 @@ struct ShardSpec {
     std::optional<std::uint64_t> image_bytes;
 
     bool is_raw() const { return encoding == kRawEncoding; }
-};
-
-// One sample, as the writer receives it. The spans are only read during add().
-struct ShardSample {
-    std::string key;
-    std::string synset;  // kWnidLength bytes
-    std::int32_t label = 0;
-    // Encoded bytes, or for raw shards raw_height * raw_width * 3 RGB bytes.
-    std::span<const std::uint8_t> image;
-    std::int32_t orig_height = 0;  // source size after orientation
-    std::int32_t orig_width = 0;
-    std::int32_t height = 0;  // stored size (content size inside raw padding)
-    std::int32_t width = 0;
-    Sha256Digest source_sha256{};
-    std::span<const image::Box> boxes;
-    std::span<const std::int32_t> box_labels;  // one per box
 };
 
 // What finish() published.
@@ -88,11 +70,11 @@ class ShardWriter {
     ShardWriter(const ShardWriter&) = delete;
     ShardWriter& operator=(const ShardWriter&) = delete;
 
-    // Appends a sample as the next row. Throws Error (naming the key and the file) when
-    // the sample does not fit the spec: label outside the class table, synset not
-    // kWnidLength bytes, raw image of the wrong size, boxes and box labels of different
-    // counts, negative sizes.
-    void add(const ShardSample& sample);
+    // Appends a sample as the next row; its data is only read during the call. Throws
+    // Error (naming the key and the file) when the sample does not fit the spec: label
+    // outside the class table, synset not kWnidLength bytes, raw image of the wrong size,
+    // boxes and box labels of different counts, negative sizes, a NUL byte in the key.
+    void add(const SampleView& sample);
 
     std::uint64_t num_samples() const;
 

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "synshard/image/geometry.hpp"
+#include "synshard/image/turbojpeg_handle.hpp"
 #include "synshard/util/reason.hpp"
 
 namespace synshard::image {
@@ -65,9 +66,6 @@ struct YcbcrPlanes {
 class Decoder {
   public:
     Decoder();
-    ~Decoder();
-    Decoder(const Decoder&) = delete;
-    Decoder& operator=(const Decoder&) = delete;
 
     // Reads the header of `bytes`, which sniff_format() found to be `format` (not
     // unknown). Allocates nothing proportional to the image's dimensions.
@@ -96,7 +94,7 @@ class Decoder {
     std::optional<ImageFailure> decode_jpeg(std::span<const std::uint8_t> bytes,
                                             const SourceHeader& header, Size cover, cv::Mat& rgb);
 
-    void* decompressor_;
+    TurboJpegHandle decompressor_;
     cv::Mat scratch_;  // CMYK or RGBA pixels before conversion
 };
 

@@ -5,6 +5,8 @@
 #include <span>
 #include <vector>
 
+#include "synshard/image/turbojpeg_handle.hpp"
+
 namespace synshard::image {
 
 // Layout of the pixels handed to JpegEncoder::encode: interleaved 8-bit samples, rows
@@ -25,9 +27,6 @@ struct JpegEncodeSettings {
 class JpegEncoder {
   public:
     JpegEncoder();
-    ~JpegEncoder();
-    JpegEncoder(const JpegEncoder&) = delete;
-    JpegEncoder& operator=(const JpegEncoder&) = delete;
 
     // Throws Error with TurboJPEG's message on failure. CMYK input is written as an
     // Adobe (inverted) YCCK JPEG, as libjpeg does for CMYK sources.
@@ -46,7 +45,7 @@ class JpegEncoder {
   private:
     std::vector<std::uint8_t> finish(int status, unsigned char* output, unsigned long size);
 
-    void* handle_;
+    TurboJpegHandle handle_;
 };
 
 }  // namespace synshard::image

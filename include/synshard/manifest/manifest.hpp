@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "synshard/util/bytes.hpp"
 #include "synshard/util/reason.hpp"
 
 namespace synshard::manifest {
@@ -76,6 +77,13 @@ struct Manifest {
 
     friend bool operator==(const Manifest&, const Manifest&) = default;
 };
+
+// The wire forms of these types between ranks. The readers throw Error when the bytes are
+// torn.
+void write_shard_entry(ByteWriter& writer, const ShardEntry& shard);
+ShardEntry read_shard_entry(ByteReader& reader);
+void write_groups(ByteWriter& writer, const std::vector<KeyGroup>& groups);
+std::vector<KeyGroup> read_groups(ByteReader& reader);
 
 // A manifest with format_version, tool_version, environment (library_versions()) and
 // hash (kKeyedHashName) filled in for this build.

@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
+
+#include "synshard/util/bytes.hpp"
 
 namespace synshard::mpi {
 
@@ -52,10 +55,48 @@ class Comm {
     std::vector<std::vector<std::uint8_t>> all_to_all(
         std::vector<std::vector<std::uint8_t>> outgoing) const;
 
+    // Sends each item to the rank a function picks (what mpifileutils' mfu_flist_remap
+    // does for file lists): item i of `count` is encoded by write(writer, i) into the
+    // message for rank rank_of(i). Returns what arrived here, by origin rank; read it with
+    // for_each_routed(), inside the phase that uses it, so that a torn message fails the
+    // phase on every rank. With bytes_of(i), an upper bound of item i's encoded size, each
+    // message is allocated once (for messages of many megabytes).
+    template <class RankOf, class Write, class BytesOf = std::nullptr_t>
+    std::vector<std::vector<std::uint8_t>> route(std::size_t count, RankOf&& rank_of, Write&& write,
+                                                 BytesOf&& bytes_of = nullptr) const {
+        std::vector<ByteWriter> writers(static_cast<std::size_t>(size_));
+        if constexpr (!std::is_null_pointer_v<std::remove_cvref_t<BytesOf>>) {
+            std::vector<std::size_t> bytes(writers.size(), 0);
+            for (std::size_t i = 0; i < count; ++i)
+                bytes[static_cast<std::size_t>(rank_of(i))] += bytes_of(i);
+            for (std::size_t rank = 0; rank < writers.size(); ++rank)
+                writers[rank].reserve(bytes[rank]);
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            write(writers[static_cast<std::size_t>(rank_of(i))], i);
+        }
+        std::vector<std::vector<std::uint8_t>> outgoing;
+        outgoing.reserve(writers.size());
+        for (auto& writer : writers) outgoing.push_back(std::move(writer.buffer()));
+        return all_to_all(std::move(outgoing));
+    }
+
   private:
     MPI_Comm comm_ = MPI_COMM_NULL;
     int rank_ = 0;
     int size_ = 1;
 };
+
+// Hands every item of a route() result to read(origin rank, reader), which consumes
+// exactly one item: origins in rank order, each origin's items in the order it sent them.
+// Each origin's message is released once read.
+template <class Read>
+void for_each_routed(std::vector<std::vector<std::uint8_t>>& incoming, Read&& read) {
+    for (std::size_t origin = 0; origin < incoming.size(); ++origin) {
+        ByteReader reader(incoming[origin]);
+        while (!reader.at_end()) read(static_cast<int>(origin), reader);
+        incoming[origin] = {};
+    }
+}
 
 }  // namespace synshard::mpi

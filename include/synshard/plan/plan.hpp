@@ -8,17 +8,14 @@
 #include <vector>
 
 #include "synshard/corpus/boxes.hpp"
-#include "synshard/corpus/item.hpp"
 #include "synshard/corpus/listing.hpp"
 #include "synshard/corpus/options.hpp"
-#include "synshard/mpi/comm.hpp"
 #include "synshard/plan/selection.hpp"
 #include "synshard/util/reason.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::plan {
 
-using corpus::Item;
 using corpus::Split;
 
 // One selected class.
@@ -49,7 +46,8 @@ struct Piece {
 };
 
 // The global part of a plan: identical on every rank, whatever the rank count, except
-// `pieces[].rank` and `rank_bytes` (the partition).
+// `pieces[].rank` and `rank_bytes` (the partition). A plain value: survey::make_plan
+// makes it from a corpus.
 struct Plan {
     std::uint64_t seed = 0;
     // manifest::input_fingerprint over every scanned source (see docs/FORMAT.md).
@@ -80,40 +78,6 @@ struct Plan {
     std::vector<std::size_t> pieces_of(int rank) const;
     std::uint64_t rejected_total() const;
 };
-
-// What this rank holds besides the global plan: the items of the pieces it processes,
-// encoded (a few dozen bytes an item; what follows from the item's source is not stored),
-// so that holding a share costs little more than its keys.
-struct RankShare {
-    // The pieces this rank processes: Plan::pieces_of(rank).
-    std::vector<std::size_t> pieces;
-    // For each of them, its item count and its items as encoded (read them with
-    // PlanResult::share_items).
-    std::vector<std::uint32_t> counts;
-    std::vector<std::vector<std::uint8_t>> encoded;
-
-    std::uint64_t item_count() const;
-};
-
-struct PlanResult {
-    Plan plan;
-    RankShare share;
-    // On the root: every corpus-level rejection, sorted by key. Empty on other ranks (no
-    // rank holds every key besides the root's rejection list).
-    std::vector<Rejection> rejected;
-
-    // The items of share.pieces[i], in key order, with labels, splits, hashes and boxes
-    // set (decoded anew on each call: hold them only while they are needed).
-    std::vector<Item> share_items(std::size_t i) const;
-};
-
-// Collective. Scans the corpus in parallel (train sources round-robin over ranks in name
-// order; all val sources on the last rank), selects classes, caps and splits each class
-// with keyed_hash(seed, key), attaches boxes, cuts and assigns pieces, and sends each
-// piece's items to the rank that processes it. Only per-source summaries are gathered
-// on every rank; item listings go only to their processing rank. Each phase ends with
-// every rank agreeing (mpi::run_phase): a failure anywhere throws PhaseFailure everywhere.
-PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm);
 
 // The plan as JSON: everything, with the per-rank partition in its own "partition"
 // section so that plans made at different rank counts compare equal without it.

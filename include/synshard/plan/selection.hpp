@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <span>
@@ -11,11 +10,6 @@
 #include "synshard/corpus/options.hpp"
 
 namespace synshard::plan {
-
-// A --classes file: LOC_synset_mapping.txt ("n01440764 tench, Tinca tinca") or one wnid a
-// line; blank lines ignored. Returns the wnids in file order. Throws UsageError naming
-// the line for anything else, or for a wnid listed twice.
-std::vector<std::string> read_class_list(const std::filesystem::path& file);
 
 struct DroppedClass {
     std::string wnid;

@@ -28,22 +28,22 @@ struct SamplePosition {
 };
 
 // The samples of one shard in row order, for range-for:
-//   for (const Sample& sample : ShardSamples(shard)) ...
+//   for (const h5::SampleRow& sample : ShardSamples(shard)) ...
 // Each step reads one row (ShardReader::read); the reader must outlive the range.
 class ShardSamples {
   public:
     class Iterator {
       public:
         using iterator_category = std::input_iterator_tag;
-        using value_type = Sample;
+        using value_type = h5::SampleRow;
         using difference_type = std::ptrdiff_t;
-        using pointer = const Sample*;
-        using reference = const Sample&;
+        using pointer = const h5::SampleRow*;
+        using reference = const h5::SampleRow&;
 
         Iterator() = default;
         Iterator(const ShardReader* shard, std::uint64_t row);
-        const Sample& operator*() const { return sample_; }
-        const Sample* operator->() const { return &sample_; }
+        const h5::SampleRow& operator*() const { return sample_; }
+        const h5::SampleRow* operator->() const { return &sample_; }
         Iterator& operator++();
         void operator++(int) { ++*this; }
         std::uint64_t row() const { return row_; }
@@ -54,7 +54,7 @@ class ShardSamples {
 
         const ShardReader* shard_ = nullptr;
         std::uint64_t row_ = 0;
-        Sample sample_;
+        h5::SampleRow sample_;
     };
 
     explicit ShardSamples(const ShardReader& shard) : shard_(&shard) {}
@@ -70,7 +70,7 @@ class ShardSamples {
 // included); encoded ones (JPEG or PNG bytes, told by content) are decoded with
 // libjpeg-turbo/libpng exactly as the converter decoded them for the manifest's stats,
 // and must be sample.height x sample.width. Throws Error naming the key otherwise.
-cv::Mat decode_rgb(const Sample& sample, std::string_view encoding,
+cv::Mat decode_rgb(const h5::SampleRow& sample, std::string_view encoding,
                    std::pair<std::int32_t, std::int32_t> raw_geometry);
 
 // The hierarchy stored in index.h5 as a wordnet::Hierarchy (for paths_to_root, ancestors,
@@ -110,14 +110,14 @@ class Dataset {
     // The inverse of position().
     std::uint64_t global_index(const std::string& split, SamplePosition position) const;
     const ShardReader& shard(const std::string& split, std::uint32_t shard) const;
-    Sample sample(const std::string& split, std::uint64_t index) const;
+    h5::SampleRow sample(const std::string& split, std::uint64_t index) const;
     // Where a key lives (a binary search of index.h5's sorted keys), nullopt if absent.
     std::optional<Located> locate(std::string_view key) const;
     // The sample stored under key, nullopt if no split has it.
-    std::optional<Sample> sample_by_key(std::string_view key) const;
+    std::optional<h5::SampleRow> sample_by_key(std::string_view key) const;
 
     // decode_rgb() with this output's encoding.
-    cv::Mat rgb(const Sample& sample) const;
+    cv::Mat rgb(const h5::SampleRow& sample) const;
 
     // The label-indexed class table (with glosses) and the hierarchy of index.h5.
     const h5::ClassTable& classes() const;

@@ -7,8 +7,6 @@
 #include <vector>
 
 #include "synshard/h5/format.hpp"
-#include "synshard/image/box.hpp"
-#include "synshard/util/hash.hpp"
 
 namespace synshard::reader {
 
@@ -21,21 +19,6 @@ struct ShardAttributes {
     std::uint64_t num_samples = 0;
     std::string encoding;
     std::string label_scheme;
-};
-
-// One row of a shard.
-struct Sample {
-    std::string key;
-    std::string synset;
-    std::int32_t label = 0;
-    std::vector<std::uint8_t> image;  // encoded bytes, or raw H x W x 3 RGB
-    std::int32_t orig_height = 0;
-    std::int32_t orig_width = 0;
-    std::int32_t height = 0;
-    std::int32_t width = 0;
-    Sha256Digest source_sha256{};
-    std::vector<image::Box> boxes;
-    std::vector<std::int32_t> box_labels;
 };
 
 // Read access to one shard file. Opening reads every per-sample array except the image
@@ -57,9 +40,9 @@ class ShardReader {
     std::pair<std::int32_t, std::int32_t> raw_geometry() const;
 
     // Row `row` (< num_samples(), else Error).
-    Sample read(std::uint64_t row) const;
+    h5::SampleRow read(std::uint64_t row) const;
     // Row `row` without its image data (`image` is empty): no image chunk is read.
-    Sample read_metadata(std::uint64_t row) const;
+    h5::SampleRow read_metadata(std::uint64_t row) const;
     // Only the image data of row `row`.
     std::vector<std::uint8_t> read_image(std::uint64_t row) const;
     // Reads every stored image chunk once, in blocks of a few MiB, so that HDF5 checks

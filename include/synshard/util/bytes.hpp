@@ -13,7 +13,7 @@
 namespace synshard {
 
 // Appends plain values in the machine's byte order (records never leave the job's
-// machines in this form) and length-prefixed strings and byte runs.
+// machines in this form), LEB128 varints, and length-prefixed strings and byte runs.
 class ByteWriter {
   public:
     template <class T>
@@ -35,6 +35,20 @@ class ByteWriter {
         put<std::uint64_t>(values.size());
         const auto* bytes = reinterpret_cast<const std::uint8_t*>(values.data());
         buffer_.insert(buffer_.end(), bytes, bytes + values.size() * sizeof(T));
+    }
+
+    // LEB128: seven bits a byte, least significant first, the high bit set on every byte
+    // but the last. Values below 128 take one byte, below 16384 two; 2^64-1 takes ten.
+    void put_varint(std::uint64_t value) {
+        for (; value >= 0x80; value >>= 7)
+            buffer_.push_back(static_cast<std::uint8_t>(value | 0x80));
+        buffer_.push_back(static_cast<std::uint8_t>(value));
+    }
+    // The text prefixed by its varint length: one byte of length for anything under 128
+    // bytes, where put_string spends eight (for records held by the million).
+    void put_varint_string(std::string_view text) {
+        put_varint(text.size());
+        buffer_.insert(buffer_.end(), text.begin(), text.end());
     }
 
     // Room for `bytes` more without reallocating (for writers whose size is known).
@@ -71,6 +85,22 @@ class ByteReader {
         // An empty vector's data() may be null, which memcpy must not be given.
         if (count != 0) std::memcpy(values.data(), bytes.data(), bytes.size());
         return values;
+    }
+
+    // Reads what put_varint wrote. Throws Error when the bytes end inside the number or it
+    // runs over ten bytes (no uint64 does).
+    std::uint64_t get_varint() {
+        std::uint64_t value = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            const auto byte = get<std::uint8_t>();
+            value |= std::uint64_t(byte & 0x7f) << shift;
+            if ((byte & 0x80) == 0) return value;
+        }
+        throw Error("record holds a malformed number");
+    }
+    std::string get_varint_string() {
+        const auto bytes = take(get_varint());
+        return std::string(bytes.begin(), bytes.end());
     }
 
     bool at_end() const { return offset_ == bytes_.size(); }

@@ -1,12 +1,50 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace synshard {
+
+// Owns a POSIX file descriptor (-1: none). Move-only; the destructor closes it and never
+// throws, so an error close() reports there is lost: a descriptor written to is closed
+// with close_checked() first.
+class UniqueFd {
+  public:
+    UniqueFd() noexcept = default;
+    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    ~UniqueFd() { reset(); }
+    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept {
+        if (this != &other) {
+            reset();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+
+    int get() const noexcept { return fd_; }
+
+    // Closes now, ignoring what close() reports.
+    void reset() noexcept;
+
+    // Closes now; throws Error naming `path` when close() reports an error (ENOSPC, EIO
+    // on NFS: data written earlier did not reach the file).
+    void close_checked(const std::filesystem::path& path);
+
+  private:
+    int fd_ = -1;
+};
+
+// open(2) with O_CLOEXEC added to `flags`. Throws Error naming the path on failure.
+UniqueFd open_checked(const std::filesystem::path& path, int flags, mode_t mode = 0);
 
 // The absolute path with every symbolic link of its existing part resolved, "." and ".."
 // folded and no trailing separator: "out", "./out", "out/" and "/abs/out" give the same.

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
 
 namespace synshard {
 
@@ -59,21 +60,9 @@ class OutputLock {
     static std::string unsupported_message(const std::filesystem::path& lock_file, int errno_value);
 
   private:
-    // Owns the lock file's descriptor: closing it is what releases the lock.
-    class Descriptor {
-      public:
-        explicit Descriptor(int fd) noexcept : fd_(fd) {}
-        ~Descriptor();
-        Descriptor(const Descriptor&) = delete;
-        Descriptor& operator=(const Descriptor&) = delete;
-        int get() const noexcept { return fd_; }
-
-      private:
-        int fd_;
-    };
-
     std::filesystem::path path_;
-    Descriptor descriptor_;
+    // The lock file's descriptor: closing it is what releases the lock.
+    UniqueFd descriptor_;
 };
 
 }  // namespace synshard

@@ -4,6 +4,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "synshard/util/bytes.hpp"
 
 namespace synshard {
 
@@ -50,5 +53,10 @@ struct Rejection {
 
     friend bool operator==(const Rejection&, const Rejection&) = default;
 };
+
+// The wire form of a list of rejections (between ranks, and in a spool's .done file).
+void write_rejections(ByteWriter& writer, const std::vector<Rejection>& rejections);
+// Throws Error when the bytes are torn.
+std::vector<Rejection> read_rejections(ByteReader& reader);
 
 }  // namespace synshard

@@ -1,4 +1,4 @@
-#include "synshard/plan/plan.hpp"
+#include "synshard/survey/survey.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +8,14 @@
 #include "support/test_support.hpp"
 #include "synshard/util/hash.hpp"
 
-namespace synshard::plan {
+namespace synshard::survey {
 namespace {
 
 using corpus::CorpusOptions;
+using corpus::Item;
+using corpus::Split;
+using plan::DroppedClass;
+using plan::Plan;
 
 std::map<std::string, Item> all_items(const PlanResult& result) {
     std::map<std::string, Item> items;
@@ -29,12 +33,12 @@ const Rejection* find(const std::vector<Rejection>& rejected, const std::string&
 }
 
 nlohmann::json comparable(const PlanResult& result) {
-    auto json = to_json(result.plan, result.rejected);
+    auto json = plan::to_json(result.plan, result.rejected);
     json.erase("partition");
     return json;
 }
 
-TEST(Plan, EveryScannedInputIsPlannedOrRejectedWithItsReason) {
+TEST(Survey, EveryScannedInputIsPlannedOrRejectedWithItsReason) {
     testing::TempDir dir;
     testing::make_quirky_corpus(dir.path());
     CorpusOptions options;
@@ -95,7 +99,7 @@ TEST(Plan, EveryScannedInputIsPlannedOrRejectedWithItsReason) {
     EXPECT_NO_THROW(plan.hierarchy.index_of("n00001740"));
 }
 
-TEST(Plan, FoldersAndTarsGiveTheSamePlan) {
+TEST(Survey, FoldersAndTarsGiveTheSamePlan) {
     testing::TempDir dir;
     testing::make_two_layouts(dir.path(), {12, 8, 3, 10});
     CorpusOptions options;
@@ -127,7 +131,7 @@ TEST(Plan, FoldersAndTarsGiveTheSamePlan) {
     }
 }
 
-TEST(Plan, WithoutAValRuleThereIsNoValSplit) {
+TEST(Survey, WithoutAValRuleThereIsNoValSplit) {
     testing::TempDir dir;
     testing::make_two_layouts(dir.path(), {4, 4});
     CorpusOptions options;
@@ -140,4 +144,4 @@ TEST(Plan, WithoutAValRuleThereIsNoValSplit) {
 }
 
 }  // namespace
-}  // namespace synshard::plan
+}  // namespace synshard::survey

@@ -15,23 +15,6 @@
 
 namespace synshard::testing {
 
-// One sample with owned storage (ShardSample only views it).
-struct OwnedSample {
-    std::string key;
-    std::string synset;
-    std::int32_t label = 0;
-    std::vector<std::uint8_t> image;
-    std::int32_t orig_height = 0;
-    std::int32_t orig_width = 0;
-    std::int32_t height = 0;
-    std::int32_t width = 0;
-    Sha256Digest source_sha256{};
-    std::vector<image::Box> boxes;
-    std::vector<std::int32_t> box_labels;
-
-    h5::ShardSample view() const;
-};
-
 // Three classes under a small two-parent hierarchy.
 h5::ClassTable sample_class_table();
 h5::Hierarchy sample_hierarchy();
@@ -44,8 +27,8 @@ std::vector<std::uint8_t> make_jpeg(int width, int height, std::uint64_t seed);
 // the JPEG's); raw ones hold kRawHeight x kRawWidth x 3 pixels.
 inline constexpr std::int32_t kRawHeight = 12;
 inline constexpr std::int32_t kRawWidth = 16;
-std::vector<OwnedSample> make_samples(const std::string& split, int count, bool raw,
-                                      int jpeg_side = 48);
+std::vector<h5::SampleRow> make_samples(const std::string& split, int count, bool raw,
+                                        int jpeg_side = 48);
 
 struct SampleOutput {
     std::vector<h5::PublishedShard> shards;  // train shards then val shards

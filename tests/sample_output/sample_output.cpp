@@ -5,11 +5,6 @@
 
 namespace synshard::testing {
 
-h5::ShardSample OwnedSample::view() const {
-    return h5::ShardSample{key,    synset, label,         image, orig_height, orig_width,
-                           height, width,  source_sha256, boxes, box_labels};
-}
-
 h5::ClassTable sample_class_table() {
     return h5::ClassTable{{
         {"n01440764",
@@ -58,12 +53,12 @@ std::vector<std::uint8_t> make_jpeg(int width, int height, std::uint64_t seed) {
     return encoder.encode(pixels, width, height, image::PixelLayout::rgb, {});
 }
 
-std::vector<OwnedSample> make_samples(const std::string& split, int count, bool raw,
-                                      int jpeg_side) {
+std::vector<h5::SampleRow> make_samples(const std::string& split, int count, bool raw,
+                                        int jpeg_side) {
     const h5::ClassTable classes = sample_class_table();
-    std::vector<OwnedSample> samples;
+    std::vector<h5::SampleRow> samples;
     for (int j = 0; j < count; ++j) {
-        OwnedSample sample;
+        h5::SampleRow sample;
         sample.label = j % static_cast<int>(classes.classes.size());
         sample.synset = classes.classes[static_cast<std::size_t>(sample.label)].synset;
         sample.key = sample.synset + "_" + split + std::to_string(j) + ".JPEG";
@@ -73,8 +68,8 @@ std::vector<OwnedSample> make_samples(const std::string& split, int count, bool 
         const std::vector<std::uint8_t> jpeg =
             make_jpeg(width, height, static_cast<std::uint64_t>(j) + (split == "val" ? 1000 : 0));
         sample.source_sha256 = sha256(jpeg);
-        sample.orig_height = height;
-        sample.orig_width = width;
+        sample.source_height = height;
+        sample.source_width = width;
         if (raw) {
             sample.height = kRawHeight;
             sample.width = kRawWidth - (j % 2);
@@ -126,7 +121,7 @@ SampleOutput write_sample_output(const std::filesystem::path& out, bool raw) {
         {"train", {kTrainSamples, 2}}, {"val", {kValSamples, 1}}};
     for (const auto& [split, shape] : splits) {
         const auto [count, shard_count] = shape;
-        const std::vector<OwnedSample> samples = make_samples(split, count, raw);
+        const std::vector<h5::SampleRow> samples = make_samples(split, count, raw);
         h5::SplitIndex split_index{split, {}, {}};
         manifest::SplitEntry& entry = result.manifest.splits[split];
         for (int shard = 0; shard < shard_count; ++shard) {
@@ -147,7 +142,7 @@ SampleOutput write_sample_output(const std::filesystem::path& out, bool raw) {
             }
             h5::ShardWriter writer(spec, classes);
             for (int j = shard; j < count; j += shard_count) {
-                const OwnedSample& sample = samples[static_cast<std::size_t>(j)];
+                const h5::SampleRow& sample = samples[static_cast<std::size_t>(j)];
                 split_index.keys.push_back(
                     h5::KeyLocation{sample.key, static_cast<std::uint32_t>(shard),
                                     static_cast<std::uint32_t>(writer.num_samples())});

@@ -1,0 +1,160 @@
+#include "conversion.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/util/log.hpp"
+
+namespace synshard::convert {
+
+OutputFiles Conversion::output_files() const {
+    OutputFiles files{canonical_path(options_.output), canonical_path(options_.scratch), {}};
+    if (options_.stats) files.user_file = canonical_path(*options_.stats);
+    return files;
+}
+
+void Conversion::require_only_our_files() const {
+    if (const auto foreign = first_foreign_path(output_files())) {
+        throw UsageError(options_.output.string() + " holds files synshard did not write, e.g. " +
+                         foreign->string() + "; choose an empty or new folder" +
+                         (options_.restart ? " (--restart removed nothing)" : ""));
+    }
+}
+
+void Conversion::inspect_output() {
+    mpi::run_phase(comm_, "prepare", [&] {
+        if (!comm_.is_root()) return;
+        const auto& output = options_.output;
+        std::error_code error;
+        if (std::filesystem::exists(output, error) && !std::filesystem::is_directory(output)) {
+            throw UsageError("--output " + output.string() + " exists and is not a folder");
+        }
+        require_only_our_files();
+        if (options_.restart) return;
+        journal_ = read_journal(output);
+        if (!journal_ && std::filesystem::exists(output / manifest::kManifestFileName)) {
+            throw Error(output.string() +
+                        " holds a manifest.json but no journal of a synshard run; choose another "
+                        "--output or use --restart to replace it");
+        }
+        if (journal_ && !journal_->finished && !options_.resume) {
+            throw UsageError(
+                output.string() +
+                " holds an unfinished run; rerun with --resume (the default) or --restart");
+        }
+    });
+}
+
+void Conversion::check_plan() {
+    mpi::run_phase(comm_, "shard counts",
+                   [&] { shard_counts_for_plan(options_, plan_.plan.images); });
+}
+
+std::optional<ExitCode> Conversion::finished_outcome() {
+    const auto code = mpi::run_phase(comm_, "finished output", [&]() -> std::int64_t {
+        const auto& output = options_.output;
+        if (!comm_.is_root() || !journal_ || !journal_->finished ||
+            !std::filesystem::exists(output / manifest::kManifestFileName)) {
+            return -1;
+        }
+        const Journal now = new_journal(plan_.plan.input_fingerprint, options_.effective);
+        std::string change = resume_conflict(*journal_, now);
+        if (const auto written = write_option_changes(*journal_, now);
+            change.empty() && !written.empty()) {
+            change = "option " + written + " changed since the run that wrote this output";
+        }
+        if (!change.empty()) {
+            throw Error(output.string() + " is complete, but " + change +
+                        ". Rerun with --restart to convert it again.");
+        }
+        log::info(output.string() +
+                  " is already complete (its manifest.json was written by an earlier run with "
+                  "the same inputs and options); nothing to do. Use --restart to convert again.");
+        auto expectation = journal_->expectation;
+        if (options_.expect_manifest) {
+            expectation =
+                compare_with(*options_.expect_manifest,
+                             manifest::read_manifest(output / manifest::kManifestFileName));
+        }
+        if (expectation && !expectation->differences.empty()) {
+            throw Error(expectation_failure(*expectation));
+        }
+        return journal_->exit_code;
+    });
+    const auto agreed = comm_.max(code);
+    if (agreed < 0) return std::nullopt;
+    return static_cast<ExitCode>(agreed);
+}
+
+void Conversion::take_output() {
+    mpi::run_phase(comm_, "prepare output", [&] {
+        if (!comm_.is_root()) return;
+        const auto& output = options_.output;
+        std::filesystem::create_directories(output);
+        if (options_.lock) lock_.emplace(output);
+        // Checked before planning, and again now that no other conversion can write OUT.
+        require_only_our_files();
+        const Journal now = new_journal(plan_.plan.input_fingerprint, options_.effective);
+        if (options_.restart) {
+            remove_our_files(output_files());
+            std::filesystem::remove_all(spool_root(options_));
+            journal_.reset();
+        } else {
+            journal_ = read_journal(output);
+        }
+        if (journal_ && journal_->finished) {
+            throw Error(output.string() +
+                        " was completed by another conversion while this one was planning; "
+                        "rerun to check it");
+        }
+        if (journal_) {
+            const auto conflict = resume_conflict(*journal_, now);
+            if (!conflict.empty()) {
+                throw Error("cannot resume " + output.string() + ": " + conflict +
+                            ". Rerun with --restart to convert from scratch.");
+            }
+            if (const auto changes = write_option_changes(*journal_, now); !changes.empty()) {
+                log::info("the shard options changed (" + changes +
+                          "): the processed images are "
+                          "reused and the " +
+                          std::to_string(journal_->shards.size()) +
+                          " shards published so far are written again");
+                journal_->shards.clear();
+                journal_->write_options = now.write_options;
+            }
+            log::info("resuming the run recorded in " + journal_path(output).string() + " (" +
+                      std::to_string(journal_->shards.size()) + " shards published)");
+        } else {
+            journal_ = now;
+        }
+        std::vector<std::string> published;
+        for (const auto& [path, shard] : journal_->shards) published.push_back(path);
+        remove_stale_files(output, published);
+        write_journal(output, *journal_);
+    });
+}
+
+mpi::PhaseFailure Conversion::with_rejects_listed(const mpi::PhaseFailure& failure) {
+    ByteWriter mine;
+    write_rejections(mine, rejected_);
+    const auto gathered = comm_.gather(mine.buffer());
+    const auto path = options_.output / kRejectedFileName;
+    std::uint64_t listed = 0;
+    mpi::run_phase(comm_, "list rejects", [&] {
+        if (!comm_.is_root()) return;
+        std::vector<Rejection> rejected = plan_.rejected;
+        for (const auto& bytes : gathered) {
+            ByteReader reader(bytes);
+            auto more = read_rejections(reader);
+            rejected.insert(rejected.end(), more.begin(), more.end());
+        }
+        std::sort(rejected.begin(), rejected.end(),
+                  [](const Rejection& a, const Rejection& b) { return a.key < b.key; });
+        listed = rejected.size();
+        const nlohmann::ordered_json list{{"rejected", manifest::to_json(rejected)}};
+        write_file_atomically(path, list.dump(2) + "\n");
+    });
+    return mpi::PhaseFailure(failure.phase(), failure.origin_rank(), failure.usage(),
+                             std::string(failure.what()) + ". Every input rejected so far (" +
+                                 std::to_string(listed) + ") is listed in " + path.string());
+}
+
+}  // namespace synshard::convert

@@ -38,11 +38,13 @@ void write_outcome(const std::filesystem::path& path, const PieceOutcome& outcom
     write_file_atomically(path, writer.buffer());
 }
 
-PieceOutcome read_outcome(const std::filesystem::path& path) {
-    const auto bytes = read_file(path);
+namespace {
+
+PieceOutcome read_outcome_bytes(std::span<const std::uint8_t> bytes) {
     ByteReader reader(bytes);
     PieceOutcome outcome;
-    outcome.images.resize(reader.get<std::uint64_t>());
+    // Each image holds at least its two strings' length prefixes and its fixed fields.
+    outcome.images.resize(reader.get_count(2 * sizeof(std::uint64_t) + sizeof(SpoolEntry)));
     for (auto& [spool_file, key, image, sums] : outcome.images) {
         spool_file = reader.get_string();
         image.entry = reader.get<SpoolEntry>();
@@ -54,8 +56,20 @@ PieceOutcome read_outcome(const std::filesystem::path& path) {
         sums = reader.get<image::PixelStats>();
     }
     outcome.rejected = read_rejections(reader);
-    if (!reader.at_end()) throw Error(path.string() + " holds bytes past its outcome list");
+    if (!reader.at_end()) throw Error("bytes past the end of the outcome list");
     return outcome;
+}
+
+}  // namespace
+
+PieceOutcome read_outcome(const std::filesystem::path& path) {
+    const auto bytes = read_file(path);
+    try {
+        return read_outcome_bytes(bytes);
+    } catch (const Error& error) {
+        throw Error("reading " + path.string() + ": " + error.what() +
+                    " (a torn outcome list: rerun with --restart)");
+    }
 }
 
 std::uint32_t Conversion::open_spool(const std::filesystem::path& path, Spool::Mode mode) {

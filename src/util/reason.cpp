@@ -72,7 +72,8 @@ void write_rejections(ByteWriter& writer, const std::vector<Rejection>& rejectio
 }
 
 std::vector<Rejection> read_rejections(ByteReader& reader) {
-    std::vector<Rejection> rejections(reader.get<std::uint64_t>());
+    // Each rejection holds at least its two length prefixes and its reason.
+    std::vector<Rejection> rejections(reader.get_count(2 * sizeof(std::uint64_t) + 1));
     for (auto& rejection : rejections) {
         rejection.key = reader.get_string();
         rejection.reason = static_cast<Reason>(reader.get<std::uint8_t>());

@@ -240,6 +240,28 @@ TEST_F(EarlyChecks, TheOutputIsTheSameWhateverItsSpelling) {
     EXPECT_FALSE(contains(resumed.output, "changed")) << resumed.output;
 }
 
+TEST_F(EarlyChecks, ATornOutcomeListIsNamedAndNeverSizesAnAllocation) {
+    // The last class broken: the pieces before it complete and leave outcome lists.
+    std::vector<fs::path> classes;
+    for (const auto& entry : fs::directory_iterator(corpus() / "train")) classes.push_back(entry);
+    for (const auto& entry :
+         fs::directory_iterator(*std::max_element(classes.begin(), classes.end())))
+        std::ofstream(entry.path(), std::ios::trunc) << "not an image";
+    const auto out = dir_ / "out";
+    ASSERT_EQ(convert(out, {"--max-reject-fraction", "0.1"}).exit_code, 1);
+    std::vector<fs::path> outcome_lists;
+    for (const auto& entry : fs::recursive_directory_iterator(out / ".scratch"))
+        if (entry.path().extension() == ".done") outcome_lists.push_back(entry.path());
+    ASSERT_FALSE(outcome_lists.empty());
+    // A count of 2^64 - 1 images, and nothing after it.
+    std::ofstream(outcome_lists.front(), std::ios::binary | std::ios::trunc)
+        << std::string(8, '\xff');
+    const auto rerun = convert(out, {"--max-reject-fraction", "0.5"});
+    EXPECT_EQ(rerun.exit_code, 1) << rerun.output;
+    EXPECT_TRUE(contains(rerun.output, outcome_lists.front().filename().string())) << rerun.output;
+    EXPECT_TRUE(contains(rerun.output, "--restart")) << rerun.output;
+}
+
 class RejectFraction : public testing::ConvertFixture {
   protected:
     // The run fails, lists its rejects in OUT/rejected.json, says so, and decoded fewer

@@ -105,6 +105,14 @@ class ByteReader {
 
     bool at_end() const { return offset_ == bytes_.size(); }
     std::size_t offset() const { return offset_; }
+    std::size_t remaining() const { return bytes_.size() - offset_; }
+    // A count read from the bytes, refused (Error) when not even `count` items of
+    // `min_item_bytes` each are left: a torn or corrupt count never sizes an allocation.
+    std::uint64_t get_count(std::size_t min_item_bytes) {
+        const auto count = get<std::uint64_t>();
+        if (count > remaining() / min_item_bytes) throw Error("record is truncated");
+        return count;
+    }
 
   private:
     std::span<const std::uint8_t> take(std::size_t size) {

@@ -8,6 +8,7 @@
 
 #include "synshard/bench/child.hpp"
 #include "synshard/bench/naive.hpp"
+#include "synshard/convert/output_files.hpp"
 #include "synshard/image/pipeline.hpp"
 #include "synshard/manifest/manifest.hpp"
 #include "synshard/reader/shard_reader.hpp"
@@ -115,6 +116,13 @@ struct ConvertResult {
     fs::path output;
 };
 
+// The converter's output of one bench run, removed once measured (it is the bench's own:
+// only synshard's files, spooled to the work folder's scratch).
+void remove_bench_output(const BenchOptions& options, const fs::path& output) {
+    convert::remove_output_folder(
+        {canonical_path(output), canonical_path(options.work_dir / "scratch"), {}});
+}
+
 ConvertResult run_convert(const BenchOptions& options, const fs::path& corpus, bool boxes,
                           int ranks, const std::string& name) {
     ConvertResult result;
@@ -195,7 +203,7 @@ void measure_comparison(const BenchOptions& options, BenchReport& report) {
             first = manifest;
         }
         measurements.runs.push_back(std::move(run));
-        fs::remove_all(result.output);
+        remove_bench_output(options, result.output);
     }
 
     // The same files, in memory, through one thread.
@@ -273,7 +281,7 @@ ScaleRun scale_run(const BenchOptions& options, const std::string& name, int cla
     run.images = stored_images(manifest);
     run.manifest_bytes =
         size_of(result.output / manifest::kManifestFileName) + size_of(result.output / "index.h5");
-    fs::remove_all(result.output);
+    remove_bench_output(options, result.output);
     return run;
 }
 

@@ -69,12 +69,12 @@ ExitCode Conversion::run() {
     }
     if (options_.stats) write_stats(code);
     spools_.clear();
-    comm_.barrier();
-    if (comm_.is_root()) {
+    mpi::run_phase(comm_, "clean up", [&] {
+        if (!comm_.is_root()) return;
+        remove_spool_folder(spool_root(options_));
         std::error_code ignored;
-        std::filesystem::remove_all(spool_root(options_), ignored);
         std::filesystem::remove(options_.scratch, ignored);  // only if now empty
-    }
+    });
     mpi::run_phase(comm_, "expect manifest", [&] {
         if (comm_.is_root() && journal_->expectation && !journal_->expectation->differences.empty())
             throw Error(expectation_failure(*journal_->expectation));

@@ -162,6 +162,22 @@ std::optional<fs::path> first_foreign_path(const OutputFiles& files) {
     return walk.first_foreign(files.output, "", FolderRule::top);
 }
 
+void remove_spool_folder(const fs::path& folder) {
+    std::error_code error;
+    if (fs::symlink_status(folder, error).type() != fs::file_type::directory) return;
+    for (const auto& source : sorted_entries(folder)) {
+        if (!is_real_directory(source)) continue;
+        for (const auto& entry : sorted_entries(source.path())) {
+            const std::string name = entry.path().filename().string();
+            const bool written = name.ends_with(".spool") || name.ends_with(".done") ||
+                                 name.ends_with(std::string(".done") + kTemporarySuffix);
+            if (written && is_real_file(entry)) remove_file(entry.path());
+        }
+        remove_if_empty(source.path());
+    }
+    remove_if_empty(folder);
+}
+
 void remove_our_files(const OutputFiles& files) {
     std::error_code error;
     if (!fs::exists(files.output, error)) return;
@@ -175,9 +191,7 @@ void remove_our_files(const OutputFiles& files) {
             const bool spool = rule == FolderRule::scratch && is_spool_folder_name(name) &&
                                is_real_directory(entry);
             if (spool) {
-                fs::remove_all(entry.path(), error);
-                if (error)
-                    throw Error("cannot remove " + entry.path().string() + ": " + error.message());
+                remove_spool_folder(entry.path());
             } else if (is_real_directory(entry) && walk.is_ours(entry, child, rule)) {
                 self(entry.path(), child, walk.rule_of(child), self);
                 remove_if_empty(entry.path());
@@ -190,6 +204,20 @@ void remove_our_files(const OutputFiles& files) {
     const bool output_is_scratch = walk.scratch && *walk.scratch == ".";
     if (output_is_scratch) remove_in(files.output, "", FolderRule::scratch, remove_in);
     remove_in(files.output, "", FolderRule::top, remove_in);
+}
+
+void remove_output_folder(const OutputFiles& files) {
+    if (const auto foreign = first_foreign_path(files)) {
+        throw Error("not removing " + files.output.string() + ": it holds " + foreign->string() +
+                    ", which synshard did not write");
+    }
+    remove_our_files(files);
+    std::error_code error;
+    if (fs::symlink_status(OutputLock::lock_path(files.output), error).type() ==
+        fs::file_type::regular) {
+        remove_file(OutputLock::lock_path(files.output));
+    }
+    if (fs::exists(files.output, error)) remove_if_empty(files.output);
 }
 
 void remove_stale_files(const fs::path& output, const std::vector<std::string>& published) {

@@ -95,7 +95,7 @@ void Conversion::take_output() {
         const Journal now = new_journal(plan_.plan.input_fingerprint, options_.effective);
         if (options_.restart) {
             remove_our_files(output_files());
-            std::filesystem::remove_all(spool_root(options_));
+            remove_spool_folder(spool_root(options_));
             journal_.reset();
         } else {
             journal_ = read_journal(output);

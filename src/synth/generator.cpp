@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "synshard/image/jpeg_encoder.hpp"
 #include "synshard/synth/jpeg_quirks.hpp"
@@ -277,14 +279,36 @@ void sync_filesystem_of(const fs::path& directory) {
     if (::syncfs(fd.get()) != 0) throw_system_error("syncing " + directory.string(), errno);
 }
 
-// Removes a directory only if it is empty or one synth wrote.
+// What synth writes at the top of a corpus; the four folders are wholly its own.
+constexpr std::array<const char*, 5> kTopFiles{"synth.json", "quirks.json",
+                                               "LOC_train_solution.csv", "LOC_val_solution.csv",
+                                               "LOC_synset_mapping.txt"};
+constexpr std::array<const char*, 4> kFolders{"train", "train_tars", "val", "Annotation"};
+
+// The first entry of a synth corpus that synth did not write (a user's file, or a
+// conversion's output put beside the corpus), if any.
+std::optional<fs::path> first_foreign_entry(const fs::path& directory) {
+    for (const auto& entry : fs::directory_iterator(directory)) {
+        const std::string name = entry.path().filename().string();
+        const auto is = [&](const auto& names) {
+            return std::find(names.begin(), names.end(), name) != names.end();
+        };
+        const auto type = entry.symlink_status().type();
+        if (!(is(kTopFiles) && type == fs::file_type::regular) &&
+            !(is(kFolders) && type == fs::file_type::directory)) {
+            return entry.path();
+        }
+    }
+    return std::nullopt;
+}
+
+// Removes a directory only if it is empty or holds only what synth writes.
 void remove_own_directory(const fs::path& directory) {
     if (!fs::exists(directory)) return;
-    if (!is_synth_corpus(directory) && !is_empty_directory(directory)) {
-        throw UsageError(directory.string() + " exists and is not a synth corpus (no " +
-                         kMarkerFile + "); remove it or choose another --output");
-    }
-    fs::remove_all(directory);
+    check_output(directory);
+    for (const char* folder : kFolders) fs::remove_all(directory / folder);
+    for (const char* file : kTopFiles) fs::remove(directory / file);
+    fs::remove(directory);
 }
 
 }  // namespace
@@ -298,6 +322,10 @@ void check_output(const fs::path& output) {
         throw UsageError("--output " + output.string() +
                          " is not empty and not a synth corpus (no " + kMarkerFile +
                          "); remove it or choose another directory");
+    }
+    if (const auto foreign = first_foreign_entry(output)) {
+        throw UsageError("--output " + output.string() + " holds " + foreign->string() +
+                         ", which synth did not write; move it out or choose another directory");
     }
 }
 

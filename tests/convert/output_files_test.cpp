@@ -6,6 +6,7 @@
 
 #include "support/test_support.hpp"
 #include "synshard/h5/format.hpp"
+#include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 
 namespace synshard::convert {
@@ -82,8 +83,9 @@ TEST_F(OutputFilesRule, AScratchFolderInsideTheOutputIsOursAtAnyDepthOrAsTheOutp
 }
 
 TEST_F(OutputFilesRule, RemovingOurFilesKeepsTheLockAndEveryForeignPath) {
-    for (const char* name : {"manifest.json", ".synshard.lock", "train/train-00000-of-00001.h5",
-                             ".scratch/synshard-0123456789abcdef/x.spool", "val/mine.txt"}) {
+    for (const char* name :
+         {"manifest.json", ".synshard.lock", "train/train-00000-of-00001.h5",
+          ".scratch/synshard-0123456789abcdef/n01440764/0-5.spool", "val/mine.txt"}) {
         touch(out() / name);
     }
     remove_our_files(files(out() / ".scratch"));
@@ -107,6 +109,33 @@ TEST_F(OutputFilesRule, StaleFilesAreTemporariesUnlistedShardsAndTheRejectList) 
     EXPECT_FALSE(fs::exists(out() / "train" / "train-00001-of-00002.h5.tmp"));
     EXPECT_TRUE(fs::exists(out() / "train" / "train-00001-of-00002.h5"));
     EXPECT_TRUE(fs::exists(out() / "index.h5"));
+}
+
+TEST_F(OutputFilesRule, ASpoolFolderLosesItsSpoolsAndOutcomeListsButNothingElse) {
+    const fs::path spool = dir_ / "scratch" / "synshard-0123456789abcdef";
+    touch(spool / "n01440764" / "0-5.spool");
+    touch(spool / "n01440764" / "0-5.done");
+    touch(spool / "n01440764" / "5-9.done.tmp");
+    remove_spool_folder(spool);
+    EXPECT_FALSE(fs::exists(spool));
+
+    touch(spool / "n01440764" / "0-5.spool");
+    touch(spool / "n01440764" / "notes.txt");
+    remove_spool_folder(spool);
+    EXPECT_FALSE(fs::exists(spool / "n01440764" / "0-5.spool"));
+    EXPECT_TRUE(fs::exists(spool / "n01440764" / "notes.txt"));
+}
+
+TEST_F(OutputFilesRule, AnOutputFolderIsRemovedWholeOnlyWhenEverythingInItIsOurs) {
+    touch(out() / "manifest.json");
+    touch(out() / ".synshard.lock");
+    touch(out() / "train" / "train-00000-of-00001.h5");
+    touch(out() / "mine.txt");
+    EXPECT_THROW(remove_output_folder(files(out() / ".scratch")), Error);
+    EXPECT_TRUE(fs::exists(out() / "manifest.json")) << "nothing is removed on refusal";
+    fs::remove(out() / "mine.txt");
+    remove_output_folder(files(out() / ".scratch"));
+    EXPECT_FALSE(fs::exists(out()));
 }
 
 }  // namespace

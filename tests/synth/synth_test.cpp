@@ -189,6 +189,17 @@ TEST(SynthDeterminism, RegeneratingReplacesAPreviousCorpus) {
     EXPECT_EQ(read_text(dir / "precious" / "notes.txt"), "mine");
 }
 
+TEST(SynthDeterminism, RegeneratingRefusesACorpusThatHoldsFilesSynthDidNotWrite) {
+    TempDir dir;
+    SynthOptions options = quirky_options(dir / "corpus");
+    generate_corpus(options);
+    fs::create_directories(dir / "corpus" / "out");
+    std::ofstream(dir / "corpus" / "out" / "manifest.json") << "a conversion's output";
+    EXPECT_THROW(generate_corpus(options), UsageError);
+    EXPECT_EQ(read_text(dir / "corpus" / "out" / "manifest.json"), "a conversion's output");
+    EXPECT_TRUE(fs::exists(dir / "corpus" / "synth.json")) << "nothing is removed on refusal";
+}
+
 TEST_F(SynthCorpus, ConvertibleQuirksAreWhatTheyClaim) {
     const Bytes gray = file(path_of("grayscale"));
     EXPECT_EQ(jpeg_header(gray).colorspace, TJCS_GRAY);

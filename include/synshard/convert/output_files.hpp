@@ -37,11 +37,21 @@ bool is_spool_folder_name(const std::string& name);
 // OUT holds only our files or does not exist. Throws Error when OUT cannot be listed.
 std::optional<std::filesystem::path> first_foreign_path(const OutputFiles& files);
 
+// Removes a spool folder "<scratch>/synshard-<id>": the spools and outcome lists
+// (".spool", ".done" and its ".tmp") in its per-source folders, then each folder once
+// empty. Anything else stays, and so do the folders holding it.
+void remove_spool_folder(const std::filesystem::path& folder);
+
 // Removes every file of ours in OUT, one by one, and each of our folders once it is empty;
 // the lock file stays (its holder keeps it open). Leaves any foreign path and the folders
 // holding one: callers check first_foreign_path() before. Throws Error naming the path
 // that cannot be removed.
 void remove_our_files(const OutputFiles& files);
+
+// Removes a finished output folder whole when it holds only our files (its lock too):
+// for outputs a tool of ours made and no longer needs (the bench's). Throws Error naming
+// the first foreign path, having removed nothing.
+void remove_output_folder(const OutputFiles& files);
 
 // Removes the stale files of ours in OUT before a run writes: temporary files (writes
 // cut short), shard files not in `published` (paths relative to OUT, as journaled:

@@ -1,0 +1,182 @@
+#include <array>
+#include <cstdlib>
+#include <cstring>
+
+#include "h5_internal.hpp"
+#include "synshard/h5/h5.hpp"
+#include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+
+namespace synshard::h5 {
+
+// ---- File
+
+// HDF5's core driver allocates, grows and frees a created file's memory through these
+// callbacks, so that the buffer it frees at close can be kept and handed over instead.
+struct File::Memory {
+    std::uint8_t* buffer = nullptr;
+    std::size_t allocated = 0;
+    bool closed = false;  // HDF5 has closed the file and let go of `buffer`
+
+    Memory() = default;
+    Memory(const Memory&) = delete;
+    Memory& operator=(const Memory&) = delete;
+    ~Memory() { std::free(buffer); }
+};
+
+namespace {
+
+File::Memory& memory_of(void* user_data) {
+    return *static_cast<File::Memory*>(user_data);
+}
+
+void* allocate_image(std::size_t size, H5FD_file_image_op_t /*operation*/, void* user_data) {
+    File::Memory& memory = memory_of(user_data);
+    std::free(memory.buffer);
+    memory.buffer = static_cast<std::uint8_t*>(std::malloc(size));
+    memory.allocated = memory.buffer != nullptr ? size : 0;
+    return memory.buffer;
+}
+
+void* reallocate_image(void* buffer, std::size_t size, H5FD_file_image_op_t /*operation*/,
+                       void* user_data) {
+    File::Memory& memory = memory_of(user_data);
+    void* grown = std::realloc(buffer, size);
+    if (grown == nullptr) return nullptr;  // HDF5 reports it; `buffer` stays valid
+    memory.buffer = static_cast<std::uint8_t*>(grown);
+    memory.allocated = size;
+    return grown;
+}
+
+void* copy_image(void* destination, const void* source, std::size_t size,
+                 H5FD_file_image_op_t /*operation*/, void* /*user_data*/) {
+    return std::memcpy(destination, source, size);
+}
+
+herr_t release_image(void* buffer, H5FD_file_image_op_t operation, void* user_data) {
+    File::Memory& memory = memory_of(user_data);
+    if (operation == H5FD_FILE_IMAGE_OP_FILE_CLOSE && buffer == memory.buffer) {
+        memory.closed = true;  // kept for publish(); Memory frees it otherwise
+        return 0;
+    }
+    if (buffer == memory.buffer) {
+        memory.buffer = nullptr;
+        memory.allocated = 0;
+    }
+    std::free(buffer);
+    return 0;
+}
+
+// The property lists holding the callbacks share the one Memory the File owns.
+void* share_memory(void* user_data) {
+    return user_data;
+}
+herr_t unshare_memory(void* /*user_data*/) {
+    return 0;
+}
+
+// The end-of-file address a version 2 or 3 superblock (what kLowBound selects) records:
+// HDF5's core driver keeps its buffer in whole growth increments, the file ends there.
+std::size_t end_of_file(std::span<const std::uint8_t> image, const std::string& where) {
+    constexpr std::array<std::uint8_t, 8> kSignature = {0x89, 'H',  'D',  'F',
+                                                        '\r', '\n', 0x1a, '\n'};
+    constexpr std::size_t kVersion = 8;
+    constexpr std::size_t kOffsetSize = 9;
+    constexpr std::size_t kEndOfFileAddress = 28;  // after base and extension addresses
+    constexpr std::size_t kAddressBytes = 8;
+    if (image.size() < kEndOfFileAddress + kAddressBytes ||
+        !std::equal(kSignature.begin(), kSignature.end(), image.begin()) ||
+        (image[kVersion] != 2 && image[kVersion] != 3) || image[kOffsetSize] != kAddressBytes) {
+        throw Error(where + ": HDF5 wrote no version 2/3 superblock with 8-byte addresses");
+    }
+    std::uint64_t address = 0;
+    for (std::size_t i = kAddressBytes; i-- > 0;) {
+        address = (address << 8) | image[kEndOfFileAddress + i];
+    }
+    if (address > image.size()) {
+        throw Error(where + ": the superblock's end of file (" + std::to_string(address) +
+                    ") lies beyond the " + std::to_string(image.size()) + " bytes in memory");
+    }
+    return static_cast<std::size_t>(address);
+}
+
+// The core driver grows a file's memory by this much at a time.
+constexpr std::size_t kMemoryIncrement = std::size_t{4} << 20;
+
+}  // namespace
+
+void FileImage::Free::operator()(std::uint8_t* buffer) const noexcept {
+    std::free(buffer);
+}
+
+File::File(hid_t id, std::string context, std::filesystem::path path,
+           std::unique_ptr<Memory> memory)
+    : Location(id, H5Fclose, std::move(context)),
+      path_(std::move(path)),
+      memory_(std::move(memory)) {}
+
+// HDF5 hands the memory back while closing, so the file closes before memory_ goes.
+// If it cannot close (ids in it leaked), HDF5 keeps the memory until its shutdown, and
+// the callbacks then need their Memory: it is left to the process.
+File::~File() {
+    close_quietly();
+    if (memory_ && memory_->buffer != nullptr && !memory_->closed) {
+        static_cast<void>(memory_.release());
+    }
+}
+File::File(File&&) noexcept = default;
+File& File::operator=(File&&) noexcept = default;
+
+File File::create(const std::filesystem::path& path) {
+    silence_automatic_printing();
+    const std::string where = path.string();
+    PropertyList creation = untimed_creation_list(H5P_FILE_CREATE, where);
+    PropertyList access(H5P_FILE_ACCESS, where);
+    check_status(H5Pset_libver_bounds(access.id(), kLowBound, kHighBound),
+                 "setting the format bounds of " + where);
+    // Closing the file fails while objects in it are open, instead of silently leaving
+    // it open and unflushed: a successful close() means the file is complete.
+    check_status(H5Pset_fclose_degree(access.id(), H5F_CLOSE_SEMI),
+                 "setting the close degree of " + where);
+    check_status(H5Pset_fapl_core(access.id(), kMemoryIncrement, /*backing_store=*/false),
+                 "assembling " + where + " in memory");
+    auto memory = std::make_unique<Memory>();
+    H5FD_file_image_callbacks_t callbacks = {allocate_image, copy_image,   reallocate_image,
+                                             release_image,  share_memory, unshare_memory,
+                                             memory.get()};
+    check_status(H5Pset_file_image_callbacks(access.id(), &callbacks),
+                 "keeping the memory of " + where);
+    const hid_t id = check_id(H5Fcreate(where.c_str(), H5F_ACC_TRUNC, creation.id(), access.id()),
+                              "creating " + where);
+    return File(id, where, path, std::move(memory));
+}
+
+void File::close() {
+    if (!valid()) return;
+    check_status(H5Fclose(id()), "closing " + context());
+    release();
+}
+
+FileImage File::publish() {
+    if (!memory_) throw Error(context() + ": not a file made by File::create");
+    close();
+    if (!memory_->closed || memory_->buffer == nullptr) {
+        throw Error(context() + ": HDF5 did not hand back the file's memory at close");
+    }
+    const std::size_t size = end_of_file({memory_->buffer, memory_->allocated}, context());
+    FileImage image(
+        std::unique_ptr<std::uint8_t, FileImage::Free>(std::exchange(memory_->buffer, nullptr)),
+        size);
+    memory_.reset();
+    write_file_atomically(path_, image.bytes());
+    return image;
+}
+
+File File::open_read_only(const std::filesystem::path& path) {
+    silence_automatic_printing();
+    const std::string where = path.string();
+    return File(check_id(H5Fopen(where.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "opening " + where),
+                where, path, nullptr);
+}
+
+}  // namespace synshard::h5

@@ -28,8 +28,16 @@ run=$work/netns_mpirun/run
 sample_run_dir "$run"
 cd "$run"
 
-# Each rank must land in its own node's namespace, two per node.
-placement=$(bash "$netns" mpirun -np 6 hostname | LC_ALL=C sort | uniq -c | awk '{print $2 "=" $1}' | xargs)
+# Each rank must land in its own node's namespace, two per node. Open MPI 4.1's remote
+# daemon (orted) has been seen to crash with SIGSEGV in orte_iof_base_write_output while
+# forwarding this probe's output, before any synshard code runs: the probe is tried up to
+# three times, and each crash is said.
+for attempt in 1 2 3; do
+  placement=$(bash "$netns" mpirun -np 6 hostname 2>"$run/placement.err" |
+              LC_ALL=C sort | uniq -c | awk '{print $2 "=" $1}' | xargs)
+  [[ "$placement" == "synshard-n1=2 synshard-n2=2 synshard-n3=2" ]] && break
+  say "placement probe $attempt gave '$placement': $(grep -m1 -E 'Signal:|lost communication' "$run/placement.err")"
+done
 [[ "$placement" == "synshard-n1=2 synshard-n2=2 synshard-n3=2" ]] ||
   fail "ranks were placed as '$placement', expected 2 on each of synshard-n1..n3"
 say "placement: $placement"

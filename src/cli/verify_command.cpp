@@ -13,9 +13,11 @@ Command verify_command() {
     Command command;
     command.name = "verify";
     command.summary =
-        "Check a finished output against its manifest and index: every shard's sha256 and "
-        "sample count, every dataset's consistency, images decode, the index matches. Exit 0 "
-        "only when all holds.";
+        "Check a finished output against everything its manifest claims: every shard's and "
+        "index.h5's sha256, every section's digest, the counts per split and class, the "
+        "accounting of rejects, duplicates and leaks, every dataset's consistency, images "
+        "decode, the index matches, no file synshard did not write. Exit 0 only when all "
+        "holds.";
     command.operands = "OUT";
     command.describe = [](po::options_description& options,
                           po::positional_options_description& positional) {
@@ -23,10 +25,13 @@ Command verify_command() {
             ("output", po::value<std::string>()->required()->value_name("OUT"),
              "the output directory to check (also the first operand)")  //
             ("full", po::value<bool>()->default_value(false)->implicit_value(true),
-             "decode every encoded image (default: --sample images per shard)")  //
+             "decode every encoded image and recompute the train mean and std (default: "
+             "--sample images per shard)")  //
             ("sample", bounded_value<std::uint64_t>(0)->default_value(16)->value_name("N"),
              "images decoded per shard, evenly spaced over its rows, without --full (0 or "
              "more)")  //
+            ("expect-manifest", po::value<std::string>()->value_name("FILE"),
+             "also fail unless every shard's sha256 matches this reference manifest's")  //
             ("json", po::value<std::string>()->value_name("FILE"),
              "also write the report as JSON ('-' for standard output)");
         positional.add("output", 1);
@@ -38,6 +43,10 @@ Command verify_command() {
         options.sample = values["sample"].as<std::uint64_t>();
         if (!std::filesystem::is_directory(options.output)) {
             throw UsageError(options.output.string() + " is not a directory");
+        }
+        if (values.count("expect-manifest") != 0) {
+            options.expect_manifest = values["expect-manifest"].as<std::string>();
+            manifest::read_expected_manifest(*options.expect_manifest);
         }
         const verify::Report report = verify::verify(options, comm);
         if (comm.is_root()) {

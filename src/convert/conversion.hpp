@@ -79,12 +79,14 @@ struct ShardJob {
     std::uint32_t count;
 };
 
-// Where a rank's processed images live: <scratch>/synshard-<hash of OUT>/<source>/, one
-// spool per piece ("<begin>-<end>.spool") and, once the piece is complete and synced,
-// its outcome list ("<begin>-<end>.done"). A rerun takes every input found in a .done
-// file of its source instead of processing it again, whatever the new pieces are.
-std::filesystem::path spool_root(const ConvertOptions& options);
+// The job's shard file, relative to OUT.
+std::string shard_path(const ShardJob& job);
 
+// Where a rank's processed images live: its spool folder <scratch>/synshard-<run id>
+// (spool_folder.hpp), in it one folder per source, and there one spool per piece
+// ("<begin>-<end>.spool") and, once the piece is complete and synced, its outcome list
+// ("<begin>-<end>.done"). A rerun of the same run takes every input found in a .done file
+// of its source instead of processing it again, whatever the new pieces are.
 // A source's folder in the spool folder.
 std::string source_folder_name(const std::string& source);
 
@@ -100,9 +102,14 @@ struct PieceOutcome {
     std::vector<Rejection> rejected;
 };
 
+// Outcome lists carry a format version and an XXH3-64 checksum over their bytes.
 void write_outcome(const std::filesystem::path& path, const PieceOutcome& outcome);
-// Throws Error naming the file when it is torn.
+// Throws Error naming the file when it is truncated, fails its checksum or was written by
+// another build (the records it lists are not checked here).
 PieceOutcome read_outcome(const std::filesystem::path& path);
+// Removes every outcome list next to `spool` that refers to it: the inputs they list are
+// processed again by the next run.
+void discard_outcome_lists_using(const std::filesystem::path& spool) noexcept;
 
 // The --expect-manifest comparison of the shards of `actual` with REF's.
 Journal::Expectation compare_with(const std::filesystem::path& reference,
@@ -134,6 +141,13 @@ class Conversion {
     // Creates OUT, takes its lock, clears it for --restart or decides what of the
     // journaled run is resumed, removes stale files of ours and writes the journal.
     void take_output();
+    // Collective, before processing: every rank opens the run's spool folder on its
+    // scratch, discarding what it holds unless its header is this run's, and removes the
+    // spool folders earlier runs on this OUT left there; other spool folders are reported.
+    void open_spool_folder();
+    // Collective: every rank removes the run's spool folder from its scratch, and the
+    // scratch folder when that leaves it empty.
+    void remove_spool_folders(const std::string& run_id);
     OutputFiles output_files() const;
     // Throws UsageError naming the first path in OUT that synshard did not write.
     void require_only_our_files() const;
@@ -164,18 +178,18 @@ class Conversion {
         std::vector<std::vector<std::uint8_t>>& incoming,
         const std::array<std::vector<std::uint64_t>, kSplits>& class_offsets) const;
     bool write_shards();
-    // Root: which shards an earlier run published are intact and kept (1) for `jobs`;
-    // the others leave the journal. Every rank gets the answer.
-    std::vector<std::uint8_t> kept_shards(const std::vector<ShardJob>& jobs);
-    // A kept shard's rows, recomputed from the (H, key) that arrived for it, go into the
-    // index's key locations. Returns its sample count.
-    std::size_t locate_kept_shard(const ShardJob& job,
-                                  std::vector<std::vector<std::uint8_t>>& incoming);
+    // Collective: which shards an earlier run published are kept (1) for `jobs`, given
+    // this rank's images of each job: those whose file is intact and to which this run
+    // assigns the keys they hold, in their order. Their rows go into the index's key
+    // locations; the others leave the journal.
+    std::vector<std::uint8_t> kept_shards(
+        const std::vector<ShardJob>& jobs,
+        const std::vector<std::vector<std::size_t>>& images_of_job);
     // Writes the shard of `job` from the records that arrived for it.
-    manifest::ShardEntry write_shard(const ShardJob& job, std::vector<ImageRecord> records,
-                                     const h5::ClassTable& classes);
+    PublishedShard write_shard(const ShardJob& job, std::vector<ImageRecord> records,
+                               const h5::ClassTable& classes);
     // Collective: the shards published in a round go into the root's journal.
-    void record_published(const std::vector<manifest::ShardEntry>& published);
+    void record_published(const std::vector<PublishedShard>& published);
     // Collective: the root writes index.h5, manifest.json and the finished journal.
     // Returns the run's exit code on every rank (1 when --expect-manifest differs).
     ExitCode finish();
@@ -199,7 +213,8 @@ class Conversion {
     const mpi::Comm& comm_;
     std::unique_ptr<ProgressDisplay> display_;
     std::optional<OutputLock> lock_;
-    std::optional<Journal> journal_;  // root only
+    std::optional<Journal> journal_;      // root only
+    std::filesystem::path spool_folder_;  // spool_folder(scratch, run id), on every rank
     std::vector<std::unique_ptr<Spool>> spools_;
     std::map<std::filesystem::path, std::uint32_t> spool_index_;
     survey::PlanResult plan_;

@@ -48,6 +48,7 @@ ExitCode Conversion::run() {
     check_plan();
     if (const auto finished = finished_outcome()) return *finished;
     take_output();
+    open_spool_folder();
     ExitCode code = ExitCode::interrupted;
     try {
         bool completed = process();
@@ -69,12 +70,7 @@ ExitCode Conversion::run() {
     }
     if (options_.stats) write_stats(code);
     spools_.clear();
-    mpi::run_phase(comm_, "clean up", [&] {
-        if (!comm_.is_root()) return;
-        remove_spool_folder(spool_root(options_));
-        std::error_code ignored;
-        std::filesystem::remove(options_.scratch, ignored);  // only if now empty
-    });
+    remove_spool_folders(comm_.is_root() ? journal_->run_id : std::string());
     mpi::run_phase(comm_, "expect manifest", [&] {
         if (comm_.is_root() && journal_->expectation && !journal_->expectation->differences.empty())
             throw Error(expectation_failure(*journal_->expectation));

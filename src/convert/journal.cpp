@@ -1,17 +1,21 @@
 #include "synshard/convert/journal.hpp"
 
+#include <cstdio>
 #include <fstream>
+#include <random>
 
 #include "synshard/convert/options.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 
 namespace synshard::convert {
 
 namespace {
 
-// Version 1 kept every option in one object and no comparison outcome.
-constexpr int kJournalVersion = 2;
+// Version 1 kept every option in one object and no comparison outcome; version 2 had
+// no run id, resume fingerprint or key digests.
+constexpr int kJournalVersion = 3;
 
 // Each option whose value differs between two recorded sets, as "--name was -> now".
 std::vector<std::string> option_differences(const nlohmann::ordered_json& before,
@@ -34,22 +38,45 @@ std::vector<std::string> option_differences(const nlohmann::ordered_json& before
 
 }  // namespace
 
+namespace {
+
+template <typename Key>
+std::string digest_of_keys(std::span<const Key> keys) {
+    Sha256 hasher;
+    for (const auto& key : keys) {
+        hasher.update(std::string_view(key));
+        hasher.update(std::string_view("\n"));
+    }
+    return to_hex(hasher.finish());
+}
+
+}  // namespace
+
+std::string key_list_digest(std::span<const std::string_view> keys) {
+    return digest_of_keys(keys);
+}
+
+std::string key_list_digest(std::span<const std::string> keys) {
+    return digest_of_keys(keys);
+}
+
+std::string new_run_id() {
+    std::random_device device;
+    const std::uint64_t id = (std::uint64_t{device()} << 32) | device();
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
+    return text;
+}
+
 Journal new_journal(const std::string& input_fingerprint,
+                    const manifest::ResumeFingerprint& resume_fingerprint,
                     const nlohmann::ordered_json& recorded_options) {
     Journal journal;
+    journal.run_id = new_run_id();
     journal.input_fingerprint = input_fingerprint;
-    for (const auto& [name, value] : recorded_options.items()) {
-        switch (option_role(name)) {
-            case OptionRole::processing:
-                journal.processing_options[name] = value;
-                break;
-            case OptionRole::write:
-                journal.write_options[name] = value;
-                break;
-            case OptionRole::unchecked:
-                break;
-        }
-    }
+    journal.resume_fingerprint = resume_fingerprint;
+    journal.processing_options = options_of_role(recorded_options, OptionRole::processing);
+    journal.write_options = options_of_role(recorded_options, OptionRole::write);
     return journal;
 }
 
@@ -69,16 +96,21 @@ std::optional<Journal> read_journal(const std::filesystem::path& output) {
                         "); rerun with --restart");
         }
         Journal journal;
+        journal.run_id = json.at("run_id").get<std::string>();
         journal.input_fingerprint = json.at("input_fingerprint").get<std::string>();
+        journal.resume_fingerprint =
+            manifest::resume_fingerprint_from_json(json.at("resume_fingerprint"));
         journal.processing_options = json.at("processing_options");
         journal.write_options = json.at("write_options");
         for (const auto& shard : json.at("shards")) {
-            manifest::ShardEntry entry;
+            PublishedShard published;
+            auto& entry = published.entry;
             entry.path = shard.at("path").get<std::string>();
             entry.num_samples = shard.at("num_samples").get<std::uint64_t>();
             entry.bytes = shard.at("bytes").get<std::uint64_t>();
             entry.sha256 = shard.at("sha256").get<std::string>();
-            journal.shards.emplace(entry.path, entry);
+            published.keys_digest = shard.at("keys_digest").get<std::string>();
+            journal.shards.emplace(entry.path, std::move(published));
         }
         journal.finished = json.at("finished").get<bool>();
         journal.exit_code = json.at("exit_code").get<int>();
@@ -100,15 +132,18 @@ std::optional<Journal> read_journal(const std::filesystem::path& output) {
 void write_journal(const std::filesystem::path& output, const Journal& journal) {
     nlohmann::ordered_json json;
     json["journal_version"] = kJournalVersion;
+    json["run_id"] = journal.run_id;
     json["input_fingerprint"] = journal.input_fingerprint;
+    json["resume_fingerprint"] = manifest::to_json(journal.resume_fingerprint);
     json["processing_options"] = journal.processing_options;
     json["write_options"] = journal.write_options;
     json["shards"] = nlohmann::ordered_json::array();
     for (const auto& [path, shard] : journal.shards) {
-        json["shards"].push_back({{"path", shard.path},
-                                  {"num_samples", shard.num_samples},
-                                  {"bytes", shard.bytes},
-                                  {"sha256", shard.sha256}});
+        json["shards"].push_back({{"path", shard.entry.path},
+                                  {"num_samples", shard.entry.num_samples},
+                                  {"bytes", shard.entry.bytes},
+                                  {"sha256", shard.entry.sha256},
+                                  {"keys_digest", shard.keys_digest}});
     }
     json["finished"] = journal.finished;
     json["exit_code"] = journal.exit_code;
@@ -124,6 +159,11 @@ std::string resume_conflict(const Journal& previous, const Journal& now) {
         return "the inputs changed since the run that wrote this output (input fingerprint " +
                previous.input_fingerprint.substr(0, 12) + "..., now " +
                now.input_fingerprint.substr(0, 12) + "...)";
+    }
+    if (const auto change =
+            manifest::first_change(previous.resume_fingerprint, now.resume_fingerprint);
+        !change.empty()) {
+        return "an input changed since the run that wrote this output: " + change;
     }
     const auto differences =
         option_differences(previous.processing_options, now.processing_options);

@@ -79,6 +79,10 @@ const std::vector<RecordedOption>& recorded_options() {
                 all.push_back({option->long_name(), role});
         };
         add_declared(corpus::add_corpus_options, OptionRole::processing);
+        // How closely a resume checks the inputs shapes no output: the resume fingerprint
+        // (in the journal only) carries it.
+        std::erase_if(all,
+                      [](const RecordedOption& option) { return option.name == "fingerprint"; });
         add_declared(image::add_pipeline_options, OptionRole::processing);
         add_declared(add_shard_options, OptionRole::write);
         all.push_back({"drop-leaks", OptionRole::processing});
@@ -104,6 +108,14 @@ OptionRole option_role(std::string_view name) {
         if (recorded == name) return role;
     }
     return OptionRole::processing;
+}
+
+nlohmann::ordered_json options_of_role(const nlohmann::ordered_json& recorded, OptionRole role) {
+    auto chosen = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : recorded.items()) {
+        if (option_role(name) == role) chosen[name] = value;
+    }
+    return chosen;
 }
 
 void record_canonical_paths(nlohmann::ordered_json& recorded) {
@@ -195,12 +207,7 @@ ConvertOptions convert_options_from(const po::variables_map& values) {
     options.max_reject_fraction = values["max-reject-fraction"].as<double>();
     if (values.count("expect-manifest") != 0) {
         options.expect_manifest = values["expect-manifest"].as<std::string>();
-        try {
-            manifest::read_manifest(*options.expect_manifest);
-        } catch (const Error& error) {
-            throw UsageError("--expect-manifest " + options.expect_manifest->string() +
-                             " is not a synshard manifest: " + error.what());
-        }
+        manifest::read_expected_manifest(*options.expect_manifest);
     }
     options.quiet = values["quiet"].as<bool>();
     if (values.count("stats") != 0) options.stats = values["stats"].as<std::string>();

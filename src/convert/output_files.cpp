@@ -4,6 +4,7 @@
 #include <string>
 
 #include "synshard/convert/journal.hpp"
+#include "synshard/convert/spool_folder.hpp"
 #include "synshard/h5/format.hpp"
 #include "synshard/h5/index_writer.hpp"
 #include "synshard/manifest/manifest.hpp"
@@ -37,11 +38,15 @@ bool is_shard_or_temporary(const std::string& split, std::string name) {
     return h5::is_shard_file_name(split, name);
 }
 
-std::vector<fs::directory_entry> sorted_entries(const fs::path& folder) {
+// `vanished_is_empty`: a folder removed meanwhile (by another rank removing the same
+// spool folder) lists as empty.
+std::vector<fs::directory_entry> sorted_entries(const fs::path& folder,
+                                                bool vanished_is_empty = false) {
     std::vector<fs::directory_entry> entries;
     std::error_code error;
     fs::directory_iterator it(folder, error);
     for (; !error && it != fs::directory_iterator(); it.increment(error)) entries.push_back(*it);
+    if (error == std::errc::no_such_file_or_directory && vanished_is_empty) return {};
     if (error) throw Error("cannot list " + folder.string() + ": " + error.message());
     std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
         return a.path().filename() < b.path().filename();
@@ -165,9 +170,9 @@ std::optional<fs::path> first_foreign_path(const OutputFiles& files) {
 void remove_spool_folder(const fs::path& folder) {
     std::error_code error;
     if (fs::symlink_status(folder, error).type() != fs::file_type::directory) return;
-    for (const auto& source : sorted_entries(folder)) {
+    for (const auto& source : sorted_entries(folder, true)) {
         if (!is_real_directory(source)) continue;
-        for (const auto& entry : sorted_entries(source.path())) {
+        for (const auto& entry : sorted_entries(source.path(), true)) {
             const std::string name = entry.path().filename().string();
             const bool written = name.ends_with(".spool") || name.ends_with(".done") ||
                                  name.ends_with(std::string(".done") + kTemporarySuffix);
@@ -175,6 +180,8 @@ void remove_spool_folder(const fs::path& folder) {
         }
         remove_if_empty(source.path());
     }
+    const auto header = spool_header_path(folder);
+    if (fs::symlink_status(header, error).type() == fs::file_type::regular) remove_file(header);
     remove_if_empty(folder);
 }
 

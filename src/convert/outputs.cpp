@@ -42,6 +42,7 @@ manifest::Manifest build_manifest(const plan::Plan& plan,
     result.input_fingerprint = plan.input_fingerprint;
     result.seed = plan.seed;
     result.label_scheme = std::string(corpus::to_string(plan.label_scheme));
+    result.scanned = plan.scanned;
     result.rejected = std::move(outcome.rejected);
     std::sort(result.rejected.begin(), result.rejected.end(),
               [](const Rejection& a, const Rejection& b) { return a.key < b.key; });
@@ -69,13 +70,8 @@ manifest::Manifest build_manifest(const plan::Plan& plan,
         result.classes.push_back(std::move(summary));
     }
     const auto& sums = outcome.pixel_sums;
-    const auto pixels = static_cast<long double>(sums[6]);
-    for (std::size_t c = 0; c < 3 && pixels > 0; ++c) {
-        const long double mean = static_cast<long double>(sums[c]) / pixels;
-        const long double square = static_cast<long double>(sums[3 + c]) / pixels;
-        result.stats.mean[c] = static_cast<double>(mean);
-        result.stats.std[c] = static_cast<double>(std::sqrt(std::max(0.0L, square - mean * mean)));
-    }
+    result.stats =
+        manifest::stats_of({sums[0], sums[1], sums[2]}, {sums[3], sums[4], sums[5]}, sums[6]);
     return result;
 }
 
@@ -167,7 +163,7 @@ GatheredOutcome Conversion::gather_outcome(std::array<h5::KeyLocations, kSplits>
         }
         bytes = {};  // each rank's message is released once read
     }
-    outcome.shards = journal_->shards;
+    for (const auto& [path, shard] : journal_->shards) outcome.shards.emplace(path, shard.entry);
     outcome.class_counts = class_counts_;
     std::copy(total_sums.begin(), total_sums.end(), outcome.pixel_sums.begin());
     return outcome;
@@ -188,17 +184,23 @@ ExitCode Conversion::finish() {
         for (const auto& [phase, seconds] : timings_) result.timings[phase] = seconds;
         h5::write_index(options_.output,
                         build_index(plan_.plan, options_.pipeline, result, std::move(keys)));
-        manifest::write_manifest(options_.output / manifest::kManifestFileName, result);
+        const auto index = options_.output / h5::kIndexFileName;
+        result.index = manifest::FileEntry{std::filesystem::file_size(index),
+                                           to_hex(h5::sha256_of_file(index))};
 
         code = to_int(completion_code(result));
         // The comparison is part of finishing: its outcome is journaled with the rest, so
-        // a rerun reports it again instead of "already complete".
+        // a rerun reports it again instead of "already complete". The journal says so
+        // before manifest.json exists, so that an output with a manifest always has its
+        // exit code recorded (a rerun finds a journal that finished without a manifest
+        // unfinished).
         journal_->finished = true;
         journal_->exit_code = static_cast<int>(code);
         if (options_.expect_manifest) {
             journal_->expectation = compare_with(*options_.expect_manifest, result);
         }
         write_journal(options_.output, *journal_);
+        manifest::write_manifest(options_.output / manifest::kManifestFileName, result);
         log_summary(result);
         if (const auto& expectation = journal_->expectation) {
             if (expectation->differences.empty()) {

@@ -1,4 +1,8 @@
+#include <set>
+
 #include "conversion.hpp"
+#include "synshard/convert/options.hpp"
+#include "synshard/convert/spool_folder.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"
@@ -35,7 +39,9 @@ void Conversion::inspect_output() {
                         " holds a manifest.json but no journal of a synshard run; choose another "
                         "--output or use --restart to replace it");
         }
-        if (journal_ && !journal_->finished && !options_.resume) {
+        const bool finished = journal_ && journal_->finished &&
+                              std::filesystem::exists(output / manifest::kManifestFileName);
+        if (journal_ && !finished && !options_.resume) {
             throw UsageError(
                 output.string() +
                 " holds an unfinished run; rerun with --resume (the default) or --restart");
@@ -55,7 +61,8 @@ std::optional<ExitCode> Conversion::finished_outcome() {
             !std::filesystem::exists(output / manifest::kManifestFileName)) {
             return -1;
         }
-        const Journal now = new_journal(plan_.plan.input_fingerprint, options_.effective);
+        const Journal now =
+            new_journal(plan_.plan.input_fingerprint, plan_.resume_fingerprint, options_.effective);
         std::string change = resume_conflict(*journal_, now);
         if (const auto written = write_option_changes(*journal_, now);
             change.empty() && !written.empty()) {
@@ -81,6 +88,8 @@ std::optional<ExitCode> Conversion::finished_outcome() {
     });
     const auto agreed = comm_.max(code);
     if (agreed < 0) return std::nullopt;
+    // A run killed after its manifest, before its clean-up, left its spools.
+    remove_spool_folders(comm_.is_root() ? journal_->run_id : std::string());
     return static_cast<ExitCode>(agreed);
 }
 
@@ -92,18 +101,26 @@ void Conversion::take_output() {
         if (options_.lock) lock_.emplace(output);
         // Checked before planning, and again now that no other conversion can write OUT.
         require_only_our_files();
-        const Journal now = new_journal(plan_.plan.input_fingerprint, options_.effective);
+        const Journal now =
+            new_journal(plan_.plan.input_fingerprint, plan_.resume_fingerprint, options_.effective);
         if (options_.restart) {
+            // The old run's spool folders go with the sweep of open_spool_folder().
             remove_our_files(output_files());
-            remove_spool_folder(spool_root(options_));
             journal_.reset();
         } else {
             journal_ = read_journal(output);
         }
-        if (journal_ && journal_->finished) {
+        const bool has_manifest = std::filesystem::exists(output / manifest::kManifestFileName);
+        if (journal_ && journal_->finished && has_manifest) {
             throw Error(output.string() +
                         " was completed by another conversion while this one was planning; "
                         "rerun to check it");
+        }
+        if (journal_ && journal_->finished) {
+            log::info("the run recorded in " + journal_path(output).string() +
+                      " stopped while writing manifest.json: finishing it");
+            journal_->finished = false;
+            journal_->expectation.reset();
         }
         if (journal_) {
             const auto conflict = resume_conflict(*journal_, now);
@@ -129,6 +146,92 @@ void Conversion::take_output() {
         for (const auto& [path, shard] : journal_->shards) published.push_back(path);
         remove_stale_files(output, published);
         write_journal(output, *journal_);
+    });
+}
+
+void Conversion::open_spool_folder() {
+    ByteWriter shared;
+    if (comm_.is_root()) {
+        shared.put_string(journal_->run_id);
+        shared.put_string(manifest::digest(journal_->resume_fingerprint));
+    }
+    const auto bytes = comm_.broadcast(shared.buffer());
+    ByteReader reader(bytes);
+    SpoolHeader own;
+    own.run_id = reader.get_string();
+    own.resume_fingerprint = reader.get_string();
+    own.processing_options = options_of_role(options_.effective, OptionRole::processing);
+    own.output = canonical_path(options_.output).string();
+    spool_folder_ = spool_folder(options_.scratch, own.run_id);
+
+    std::vector<std::string> notes;
+    mpi::run_phase(comm_, "spool folder", [&] {
+        for (const auto& other : other_spool_folders(options_.scratch, spool_folder_)) {
+            const std::string size = log::format_bytes(other.bytes);
+            if (other.header && other.header->output == own.output) {
+                remove_spool_folder(other.path);
+                notes.push_back("removed " + other.path.string() + " (" + size +
+                                "), the spool folder of an earlier run on this output");
+            } else {
+                notes.push_back("left " + other.path.string() + " (" + size + ") alone: " +
+                                (other.header
+                                     ? "the spool folder of " + other.header->output
+                                     : std::string("its header is missing or unreadable")));
+            }
+        }
+        std::string problem;
+        try {
+            const auto header = read_spool_header(spool_folder_);
+            std::error_code error;
+            if (header && !header->same_run(own)) {
+                problem = "its header was written with other options, inputs or layout";
+            } else if (!header && std::filesystem::exists(spool_folder_, error) &&
+                       !std::filesystem::is_empty(spool_folder_, error)) {
+                problem = "it has no header";
+            }
+        } catch (const Error& error) {
+            problem = error.what();
+        }
+        if (!problem.empty()) {
+            remove_spool_folder(spool_folder_);
+            notes.push_back("not reusing " + spool_folder_.string() + " (" + problem +
+                            "): its images are processed again");
+        }
+    });
+    ByteWriter mine;
+    for (const auto& note : notes) mine.put_string(note);
+    const auto gathered = comm_.gather(mine.buffer());
+    mpi::run_phase(comm_, "spool header", [&] {
+        if (comm_.is_root()) {
+            // Ranks sharing a scratch folder see the same leftovers: each is said once.
+            std::set<std::string> said;
+            for (const auto& rank_notes : gathered) {
+                ByteReader notes_reader(rank_notes);
+                while (!notes_reader.at_end()) {
+                    auto note = notes_reader.get_string();
+                    if (!said.insert(note).second) continue;
+                    if (note.starts_with("not reusing"))
+                        log::warn(note);
+                    else
+                        log::info(note);
+                }
+            }
+        }
+        std::filesystem::create_directories(spool_folder_);
+        create_spool_header(spool_folder_, own);
+    });
+}
+
+void Conversion::remove_spool_folders(const std::string& root_run_id) {
+    ByteWriter shared;
+    shared.put_string(root_run_id);
+    const auto bytes = comm_.broadcast(shared.buffer());
+    ByteReader reader(bytes);
+    const auto run_id = reader.get_string();
+    mpi::run_phase(comm_, "clean up", [&] {
+        remove_spool_folder(spool_folder(options_.scratch, run_id));
+        std::error_code ignored;
+        std::filesystem::remove(options_.scratch, ignored);  // only if now empty
     });
 }
 

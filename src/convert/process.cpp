@@ -1,32 +1,102 @@
 #include <algorithm>
 #include <iomanip>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "conversion.hpp"
 #include "synshard/corpus/reader.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/hash.hpp"
+#include "synshard/util/log.hpp"
 
 namespace synshard::convert {
 
 namespace {
 
-// Whatever earlier runs completed for one source (under any cut into pieces), by key.
-struct EarlierOutcomes {
-    std::map<std::string, PieceOutcome::Image> images;
-    std::map<std::string, Rejection> rejections;
+// An outcome list found in a source's folder, as it was read.
+struct EarlierList {
+    std::filesystem::path path;
+    PieceOutcome outcome;
 };
+
+// Where an input's outcome is in the earlier lists.
+struct Place {
+    std::size_t list;
+    std::size_t index;  // into the list's images or rejections
+};
+
+// Whatever earlier runs completed for one source (under any cut into pieces), by key.
+// An input may be in several lists (a piece of a later run lists what it took from an
+// earlier one).
+struct EarlierOutcomes {
+    std::vector<EarlierList> lists;
+    std::multimap<std::string, Place> images;
+    std::multimap<std::string, Place> rejections;
+};
+
+// A damaged list is removed (the folder is ours): its inputs are processed again.
+// `problem` names the list.
+void discard(const std::filesystem::path& list, const std::string& problem) {
+    log::warn(problem + "; the list is removed and its inputs are processed again");
+    std::error_code ignored;  // another rank may have removed it already
+    std::filesystem::remove(list, ignored);
+}
 
 EarlierOutcomes read_earlier_outcomes(const std::filesystem::path& folder) {
     EarlierOutcomes earlier;
     for (const auto& entry : std::filesystem::directory_iterator(folder)) {
         if (entry.path().extension() != ".done") continue;
-        auto outcome = read_outcome(entry.path());
-        for (auto& image : outcome.images) earlier.images.emplace(image.key, std::move(image));
-        for (auto& rejection : outcome.rejected)
-            earlier.rejections.emplace(rejection.key, rejection);
+        try {
+            earlier.lists.push_back({entry.path(), read_outcome(entry.path())});
+        } catch (const Error& error) {
+            // Gone since the folder was listed: another rank discarded it.
+            if (std::filesystem::exists(entry.path())) discard(entry.path(), error.what());
+            continue;
+        }
+        const std::size_t list = earlier.lists.size() - 1;
+        const auto& outcome = earlier.lists.back().outcome;
+        for (std::size_t i = 0; i < outcome.images.size(); ++i)
+            earlier.images.emplace(outcome.images[i].key, Place{list, i});
+        for (std::size_t i = 0; i < outcome.rejected.size(); ++i)
+            earlier.rejections.emplace(outcome.rejected[i].key, Place{list, i});
     }
     return earlier;
+}
+
+// What is wrong with the records a list refers to, each read back (its checksum checked)
+// and compared with what the list says of it; empty when they are all intact.
+std::string damage_of(const std::filesystem::path& folder, const PieceOutcome& outcome) {
+    std::map<std::string, std::unique_ptr<Spool>> spools;
+    try {
+        for (const auto& [spool_file, key, image, sums] : outcome.images) {
+            auto& spool = spools[spool_file];
+            if (!spool) spool = std::make_unique<Spool>(folder / spool_file, Spool::Mode::read);
+            const ImageRecord record = spool->read(image.entry);
+            const bool listed = record.sample.key == key && record.sample.label == image.label &&
+                                record.split == image.split && record.hash == image.hash &&
+                                record.sample.source_sha256 == image.source_sha256 &&
+                                record.pixel_sums == sums;
+            if (!listed) {
+                return "spool " + spool->path().string() + ": the record at offset " +
+                       std::to_string(image.entry.offset) + " is not the one listed for " + key;
+            }
+        }
+    } catch (const Error& error) {
+        return error.what();
+    }
+    return {};
+}
+
+// The spool of a piece's new records: "<stem>.spool", or "<stem>.<n>.spool" when a kept
+// list (or this rank) uses that name, so that processing inputs again never truncates
+// records still in use.
+std::string new_spool_file(const std::string& stem, const std::set<std::string>& taken) {
+    std::string name = stem + ".spool";
+    for (int n = 1; taken.contains(name); ++n) name = stem + "." + std::to_string(n) + ".spool";
+    return name;
 }
 
 }  // namespace
@@ -78,13 +148,30 @@ bool Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
     const auto& plan = plan_.plan;
     const auto& piece = plan.pieces[plan_.share.pieces[share_index]];
     const auto items = plan_.share_items(share_index);
-    const auto folder =
-        spool_root(options_) / source_folder_name(plan.sources[piece.source].source.name);
+    const auto folder = spool_folder_ / source_folder_name(plan.sources[piece.source].source.name);
     std::filesystem::create_directories(folder);
     const std::string stem = std::to_string(piece.begin) + "-" + std::to_string(piece.end);
     const auto done_path = folder / (stem + ".done");
 
     const EarlierOutcomes earlier = read_earlier_outcomes(folder);
+    // A list is checked whole when an input is first taken from it, before the process
+    // phase ends; a damaged one gives nothing.
+    std::vector<std::optional<bool>> intact(earlier.lists.size());
+    const auto reusable = [&](const std::multimap<std::string, Place>& places,
+                              const std::string& key) -> const Place* {
+        for (auto [at, end] = places.equal_range(key); at != end; ++at) {
+            auto& verdict = intact[at->second.list];
+            if (!verdict) {
+                const auto& list = earlier.lists[at->second.list];
+                const std::string damage = damage_of(folder, list.outcome);
+                if (!damage.empty())
+                    discard(list.path, "outcome list " + list.path.string() + ": " + damage);
+                verdict = damage.empty();
+            }
+            if (*verdict) return &at->second;
+        }
+        return nullptr;
+    };
     PieceOutcome outcome;
     const auto reject = [&](Rejection rejection) {
         if (!is_chosen_cleanup(rejection.reason)) ++counted_rejects_;
@@ -98,11 +185,10 @@ bool Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
     };
     std::vector<corpus::Item> pending;
     for (const auto& item : items) {
-        if (const auto found = earlier.images.find(item.key); found != earlier.images.end()) {
-            outcome.images.push_back(found->second);
-        } else if (const auto rejected = earlier.rejections.find(item.key);
-                   rejected != earlier.rejections.end()) {
-            reject(rejected->second);
+        if (const Place* image = reusable(earlier.images, item.key)) {
+            outcome.images.push_back(earlier.lists[image->list].outcome.images[image->index]);
+        } else if (const Place* rejection = reusable(earlier.rejections, item.key)) {
+            reject(earlier.lists[rejection->list].outcome.rejected[rejection->index]);
         } else {
             pending.push_back(item);
         }
@@ -111,7 +197,15 @@ bool Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
     if (rejects.exceeded(counted_rejects_)) return stop();
 
     if (!pending.empty()) {
-        const std::string spool_file = stem + ".spool";
+        std::set<std::string> taken;
+        for (std::size_t list = 0; list < earlier.lists.size(); ++list) {
+            if (intact[list] == false) continue;
+            for (const auto& image : earlier.lists[list].outcome.images)
+                taken.insert(image.spool_file);
+        }
+        for (const auto& [path, index] : spool_index_)
+            if (path.parent_path() == folder) taken.insert(path.filename().string());
+        const std::string spool_file = new_spool_file(stem, taken);
         Spool& spool = *spools_[open_spool(folder / spool_file, Spool::Mode::create)];
         corpus::PieceReader reader(pending, options_.corpus.max_member_bytes);
         std::vector<image::Box> boxes;
@@ -188,7 +282,7 @@ bool Conversion::process() {
         for (std::size_t i = 0; i < plan_.share.pieces.size() && !over_already; ++i) {
             if (!process_piece(i, pipeline, progress, rejects, done)) break;
         }
-        rejects.finish(counted_rejects_);
+        rejects.finish(counted_rejects_, &progress);
         stage_times_ = pipeline.stage_times();
     });
     time_phase("process", start);

@@ -1,11 +1,14 @@
 #include "synshard/convert/record.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "synshard/util/error.hpp"
+#include "synshard/util/hash.hpp"
 
 namespace synshard::convert {
 
@@ -47,10 +50,24 @@ ImageRecord read_record(ByteReader& reader) {
     return record;
 }
 
+namespace {
+
+constexpr std::uint64_t kChecksumBytes = sizeof(std::uint64_t);
+
+std::uint64_t file_size_of(int fd, const std::filesystem::path& path) {
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) throw_system_error("stat " + path.string(), errno);
+    return static_cast<std::uint64_t>(info.st_size);
+}
+
+}  // namespace
+
 Spool::Spool(std::filesystem::path path, Mode mode)
     : path_(std::move(path)),
       fd_(mode == Mode::create ? open_checked(path_, O_RDWR | O_CREAT | O_TRUNC, 0644)
-                               : open_checked(path_, O_RDONLY)) {}
+                               : open_checked(path_, O_RDONLY)) {
+    if (mode == Mode::read) size_ = file_size_of(fd_.get(), path_);
+}
 
 void Spool::sync() {
     if (::fsync(fd_.get()) != 0) throw_system_error("fsync " + path_.string(), errno);
@@ -60,6 +77,8 @@ SpoolEntry Spool::append(const ImageRecord& record) {
     auto& buffer = scratch_.buffer();
     buffer.clear();
     write_record(scratch_, record);
+    const SpoolEntry entry{size_, buffer.size()};
+    scratch_.put(content_hash64(buffer));
     std::size_t done = 0;
     while (done < buffer.size()) {
         const ssize_t written = ::pwrite(fd_.get(), buffer.data() + done, buffer.size() - done,
@@ -70,33 +89,47 @@ SpoolEntry Spool::append(const ImageRecord& record) {
         }
         done += static_cast<std::size_t>(written);
     }
-    const SpoolEntry entry{size_, buffer.size()};
     size_ += buffer.size();
     return entry;
 }
 
-void Spool::read_into(const SpoolEntry& entry, std::uint8_t* destination) const {
+void Spool::read_checked(const SpoolEntry& entry, std::vector<std::uint8_t>& buffer) const {
+    const auto failure = [&](const std::string& what) {
+        return Error("spool " + path_.string() + ": the record at offset " +
+                     std::to_string(entry.offset) + " " + what);
+    };
+    // Checked first, so that a damaged entry never sizes an allocation.
+    const bool inside = entry.offset <= size_ && entry.length <= size_ - entry.offset &&
+                        kChecksumBytes <= size_ - entry.offset - entry.length;
+    if (!inside) throw failure("ends past the end of the file (the spool is truncated)");
+    const std::size_t start = buffer.size();
+    const std::uint64_t length = entry.length + kChecksumBytes;
+    buffer.resize(start + length);
+    std::uint8_t* const destination = buffer.data() + start;
     std::size_t done = 0;
-    while (done < entry.length) {
-        const ssize_t got = ::pread(fd_.get(), destination + done, entry.length - done,
+    while (done < length) {
+        const ssize_t got = ::pread(fd_.get(), destination + done, length - done,
                                     static_cast<off_t>(entry.offset + done));
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) throw_system_error("reading spool " + path_.string(), got < 0 ? errno : EIO);
+        if (got < 0) throw_system_error("reading spool " + path_.string(), errno);
+        if (got == 0) throw failure("ends past the end of the file (the spool is truncated)");
         done += static_cast<std::size_t>(got);
     }
+    std::uint64_t checksum = 0;
+    std::memcpy(&checksum, destination + entry.length, kChecksumBytes);
+    if (checksum != content_hash64(std::span(destination, entry.length)))
+        throw failure("fails its checksum (the spool is corrupt)");
+    buffer.resize(start + entry.length);
 }
 
 void Spool::append_bytes_to(const SpoolEntry& entry, ByteWriter& writer) const {
     writer.put<std::uint64_t>(entry.length);
-    auto& buffer = writer.buffer();
-    const std::size_t start = buffer.size();
-    buffer.resize(start + entry.length);
-    read_into(entry, buffer.data() + start);
+    read_checked(entry, writer.buffer());
 }
 
 ImageRecord Spool::read(const SpoolEntry& entry) const {
-    std::vector<std::uint8_t> bytes(entry.length);
-    read_into(entry, bytes.data());
+    std::vector<std::uint8_t> bytes;
+    read_checked(entry, bytes);
     ByteReader reader(bytes);
     return read_record(reader);
 }

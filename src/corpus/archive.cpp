@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "mtime.hpp"
 #include "synshard/util/fs.hpp"
 
 namespace synshard::corpus {
@@ -31,6 +32,8 @@ ArchiveReader::ArchiveReader(const std::filesystem::path& path)
     if (::fstat(handle_->fd.get(), &status) != 0 || !S_ISREG(status.st_mode)) {
         throw ArchiveError(path.string() + " is not a regular file");
     }
+    file_size_ = static_cast<std::uint64_t>(status.st_size);
+    file_mtime_ns_ = mtime_ns(status);
     handle_->reader = archive_read_new();
     if (handle_->reader == nullptr) throw ArchiveError("archive_read_new failed");
     archive_read_support_filter_all(handle_->reader);
@@ -61,6 +64,10 @@ std::optional<MemberHeader> ArchiveReader::next() {
     const char* name = archive_entry_pathname(entry);
     header.path = name != nullptr ? name : "";
     header.declared_size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
+    if (archive_entry_mtime_is_set(entry)) {
+        header.mtime_ns = std::int64_t{archive_entry_mtime(entry)} * 1'000'000'000 +
+                          archive_entry_mtime_nsec(entry);
+    }
     if (archive_entry_hardlink(entry) != nullptr) {
         header.type = MemberHeader::Type::hardlink;
     } else {

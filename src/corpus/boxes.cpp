@@ -10,6 +10,7 @@
 #include "synshard/corpus/archive.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::corpus {
@@ -48,10 +49,24 @@ int size_field(const pugi::xml_node& size, const char* name) {
     return value && *value > 0 && *value < 1e9 ? static_cast<int>(*value) : 0;
 }
 
-std::string read_text(const fs::path& path) {
-    const auto bytes = read_file(path);
+std::string as_text(std::span<const std::uint8_t> bytes) {
     return std::string(bytes.begin(), bytes.end());
 }
+
+// What a folder source's files were when one prefix was read from it (BoxLoader::Read).
+class FolderRead {
+  public:
+    explicit FolderRead(const fs::path& root) : root_(root) {}
+    void add(const fs::path& file, std::string_view content) {
+        hasher_.update(file.lexically_relative(root_).string() + "\t" + std::string(content) +
+                       "\n");
+    }
+    std::string finish() { return to_hex(hasher_.finish()); }
+
+  private:
+    fs::path root_;
+    Sha256 hasher_;
+};
 
 // Records one annotation, counting a name that is not a wnid.
 void add_document(BoxMap& boxes, const std::string& prefix, const std::string& stem,
@@ -63,7 +78,7 @@ void add_document(BoxMap& boxes, const std::string& prefix, const std::string& s
 }
 
 void load_xml_folder(const fs::path& folder, const std::string& prefix, BoxMap& boxes,
-                     BoxStats& stats) {
+                     BoxStats& stats, FolderRead& read) {
     std::error_code error;
     if (!fs::is_directory(folder, error)) return;
     std::vector<fs::path> files;
@@ -75,18 +90,21 @@ void load_xml_folder(const fs::path& folder, const std::string& prefix, BoxMap& 
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
         ++stats.files;
-        std::string text;
+        std::vector<std::uint8_t> bytes;
         try {
-            text = read_text(file);
+            bytes = read_file(file);
         } catch (const Error&) {
             ++stats.unparseable;
+            read.add(file, "unreadable");
             continue;
         }
-        add_document(boxes, prefix, stem_of(file.filename().string()), text, stats);
+        read.add(file, content_digest(bytes));
+        add_document(boxes, prefix, stem_of(file.filename().string()), as_text(bytes), stats);
     }
 }
 
-void load_xml_tar(const fs::path& tar, const std::string& prefix, BoxMap& boxes, BoxStats& stats) {
+void load_xml_tar(const fs::path& tar, const std::string& prefix, BoxMap& boxes, BoxStats& stats,
+                  FolderRead& read) {
     constexpr std::int64_t kMaxXmlBytes = std::int64_t{16} * 1024 * 1024;
     try {
         ArchiveReader reader(tar);
@@ -98,15 +116,18 @@ void load_xml_tar(const fs::path& tar, const std::string& prefix, BoxMap& boxes,
             ++stats.files;
             if (header->declared_size > kMaxXmlBytes) {
                 ++stats.unparseable;
+                read.add(tar / header->path, "too-large");
                 continue;
             }
             const auto bytes = reader.read_data(header->declared_size);
+            read.add(tar / header->path, content_digest(bytes));
             add_document(
                 boxes, prefix, stem_of(header->path),
                 std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), stats);
         }
     } catch (const ArchiveError&) {
         ++stats.unparseable;
+        read.add(tar, "archive-error");
     }
 }
 
@@ -117,9 +138,11 @@ std::string csv_prefix(std::string_view image_id) {
     return "val";
 }
 
-void load_csv(const fs::path& file, const std::set<std::string>& prefixes,
-              std::unordered_map<std::string, BoxMap>& boxes_by_prefix, BoxStats& stats) {
-    const std::string text = read_text(file);
+// Returns the content_digest of the file's bytes.
+std::string load_csv(const fs::path& file, const std::set<std::string>& prefixes,
+                     std::unordered_map<std::string, BoxMap>& boxes_by_prefix, BoxStats& stats) {
+    const auto bytes = read_file(file);
+    const std::string text = as_text(bytes);
     std::size_t position = 0;
     bool first = true;
     while (position < text.size()) {
@@ -168,21 +191,25 @@ void load_csv(const fs::path& file, const std::set<std::string>& prefixes,
             }
         }
     }
+    return content_digest(bytes);
 }
 
-void load_folder(const fs::path& folder, const std::string& prefix, BoxMap& boxes,
-                 BoxStats& stats) {
+// Returns the digest of what it read (BoxLoader::Read).
+std::string load_folder(const fs::path& folder, const std::string& prefix, BoxMap& boxes,
+                        BoxStats& stats) {
+    FolderRead read(folder);
     if (prefix == "val") {
-        load_xml_folder(folder, prefix, boxes, stats);
-        load_xml_folder(folder / "val", prefix, boxes, stats);
-        return;
+        load_xml_folder(folder, prefix, boxes, stats, read);
+        load_xml_folder(folder / "val", prefix, boxes, stats, read);
+        return read.finish();
     }
-    load_xml_folder(folder / prefix, prefix, boxes, stats);
+    load_xml_folder(folder / prefix, prefix, boxes, stats, read);
     std::error_code error;
     for (const char* suffix : {".tar", ".tar.gz", ".tgz"}) {
         const fs::path tar = folder / (prefix + suffix);
-        if (fs::is_regular_file(tar, error)) load_xml_tar(tar, prefix, boxes, stats);
+        if (fs::is_regular_file(tar, error)) load_xml_tar(tar, prefix, boxes, stats, read);
     }
+    return read.finish();
 }
 
 }  // namespace
@@ -266,7 +293,7 @@ BoxLoader::BoxLoader(std::vector<fs::path> sources, const std::set<std::string>&
     for (std::size_t i = 0; i < sources_.size(); ++i) {
         std::error_code error;
         if (fs::is_regular_file(sources_[i], error)) {
-            load_csv(sources_[i], prefixes, csv_rows_[i], stats_);
+            read_.push_back({i, "", load_csv(sources_[i], prefixes, csv_rows_[i], stats_)});
         } else if (!fs::is_directory(sources_[i], error)) {
             throw Error("--boxes " + sources_[i].string() + " is neither a CSV file nor a folder");
         }
@@ -280,7 +307,7 @@ BoxMap BoxLoader::take(const std::string& prefix) {
         if (const auto csv = csv_rows_.find(i); csv != csv_rows_.end()) {
             if (auto rows = csv->second.extract(prefix)) source_boxes = std::move(rows.mapped());
         } else {
-            load_folder(sources_[i], prefix, source_boxes, stats_);
+            read_.push_back({i, prefix, load_folder(sources_[i], prefix, source_boxes, stats_)});
         }
         for (auto& [key, boxes] : source_boxes) all.try_emplace(key, std::move(boxes));
     }

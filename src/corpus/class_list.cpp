@@ -5,17 +5,19 @@
 
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::corpus {
 
-std::vector<std::string> read_class_list(const std::filesystem::path& file) {
+std::vector<std::string> read_class_list(const std::filesystem::path& file, std::string* content) {
     std::vector<std::uint8_t> bytes;
     try {
         bytes = read_file(file);
     } catch (const Error& error) {
         throw UsageError(std::string("--classes: ") + error.what());
     }
+    if (content != nullptr) *content = content_digest(bytes);
     const std::string text(bytes.begin(), bytes.end());
     std::vector<std::string> wnids;
     std::set<std::string> seen;

@@ -6,6 +6,8 @@
 #include <optional>
 
 #include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::corpus {
@@ -71,6 +73,7 @@ fs::path find_meta_mat(const fs::path& dir) {
 Devkit read_devkit(const fs::path& dir) {
     Devkit devkit;
     devkit.meta_mat = find_meta_mat(dir);
+    devkit.content = content_digest(read_file(devkit.meta_mat));
     const std::string where = devkit.meta_mat.string();
     std::unique_ptr<mat_t, MatCloser> mat(Mat_Open(where.c_str(), MAT_ACC_RDONLY));
     if (!mat) throw Error(where + ": not a readable MATLAB file");

@@ -6,8 +6,11 @@
 #include <cctype>
 #include <set>
 
+#include "mtime.hpp"
 #include "synshard/corpus/archive.hpp"
 #include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::corpus {
@@ -21,6 +24,7 @@ struct EntryKind {
     bool directory = false;
     bool dangling = false;
     std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
     std::string what;  // for not-a-file details
 };
 
@@ -39,6 +43,7 @@ EntryKind inspect(const fs::path& path) {
     kind.regular = S_ISREG(status.st_mode);
     kind.directory = S_ISDIR(status.st_mode);
     kind.size = static_cast<std::uint64_t>(status.st_size);
+    kind.mtime_ns = mtime_ns(status);
     if (S_ISDIR(status.st_mode))
         kind.what = "a folder";
     else if (S_ISFIFO(status.st_mode))
@@ -143,17 +148,30 @@ void finish(SourceListing& listing) {
               [](const ListedItem& a, const ListedItem& b) { return a.key < b.key; });
 }
 
-void keep_item(SourceListing& listing, ListedItem item, std::uint64_t max_item_bytes) {
+// Whether an item is kept: one larger than max_item_bytes is rejected unread.
+bool keep_item(SourceListing& listing, ListedItem item, std::uint64_t max_item_bytes) {
     if (item.size > max_item_bytes) {
         listing.rejected.push_back({item.key, Reason::too_large,
                                     std::to_string(item.size) + " bytes, over --max-member-bytes " +
                                         std::to_string(max_item_bytes)});
-        return;
+        return false;
     }
     listing.items.push_back(std::move(item));
+    return true;
 }
 
-SourceListing list_folder(const Source& source, std::uint64_t max_item_bytes) {
+// A file that cannot be read now is rejected when the conversion reads it; the
+// fingerprint records that it could not.
+std::string file_content(const fs::path& path) {
+    try {
+        return content_digest(read_file(path));
+    } catch (const Error&) {
+        return "unreadable";
+    }
+}
+
+SourceListing list_folder(const Source& source, std::uint64_t max_item_bytes,
+                          FingerprintMode mode) {
     SourceListing listing;
     for (const auto& name : sorted_names(source.path)) {
         const std::string key = source.key_prefix + name;
@@ -166,7 +184,10 @@ SourceListing list_folder(const Source& source, std::uint64_t max_item_bytes) {
             listing.rejected.push_back({key, Reason::not_a_file, kind.what});
             continue;
         }
-        keep_item(listing, {key, name, kind.size}, max_item_bytes);
+        if (keep_item(listing, {key, name, kind.size, kind.mtime_ns, {}}, max_item_bytes) &&
+            mode == FingerprintMode::content) {
+            listing.items.back().content = file_content(source.path / name);
+        }
     }
     return listing;
 }
@@ -184,7 +205,17 @@ std::string member_detail(MemberHeader::Type type) {
     }
 }
 
-SourceListing list_tar(const Source& source, std::uint64_t max_item_bytes) {
+// A member whose data breaks is recorded as such; the listing then goes on as it does
+// without reading data, so that the mode never changes what is listed or rejected.
+std::string member_content(ArchiveReader& reader, std::int64_t declared_size) {
+    try {
+        return content_digest(reader.read_data(declared_size));
+    } catch (const ArchiveError&) {
+        return "unreadable";
+    }
+}
+
+SourceListing list_tar(const Source& source, std::uint64_t max_item_bytes, FingerprintMode mode) {
     SourceListing listing;
     std::set<std::string> names;
     std::size_t members = 0;
@@ -192,6 +223,8 @@ SourceListing list_tar(const Source& source, std::uint64_t max_item_bytes) {
     const std::string stem = source.path.stem().string();
     try {
         ArchiveReader reader(source.path);
+        listing.archive_size = reader.file_size();
+        listing.archive_mtime_ns = reader.file_mtime_ns();
         while (auto header = reader.next()) {
             ++members;
             std::string path = header->path;
@@ -215,10 +248,15 @@ SourceListing list_tar(const Source& source, std::uint64_t max_item_bytes) {
             } else if (!names.insert(path).second) {
                 listing.rejected.push_back(
                     {key, Reason::duplicate, "member name repeated in the tar; first copy kept"});
-            } else {
-                keep_item(listing,
-                          {key, header->path, static_cast<std::uint64_t>(header->declared_size)},
-                          max_item_bytes);
+            } else if (keep_item(listing,
+                                 {key,
+                                  header->path,
+                                  static_cast<std::uint64_t>(header->declared_size),
+                                  header->mtime_ns,
+                                  {}},
+                                 max_item_bytes) &&
+                       mode == FingerprintMode::content) {
+                listing.items.back().content = member_content(reader, header->declared_size);
             }
         }
     } catch (const ArchiveError& error) {
@@ -233,6 +271,10 @@ SourceListing list_tar(const Source& source, std::uint64_t max_item_bytes) {
 
 std::string_view to_string(Split split) {
     return split == Split::train ? "train" : "val";
+}
+
+std::string_view to_string(FingerprintMode mode) {
+    return mode == FingerprintMode::stat ? "stat" : "content";
 }
 
 Discovery discover_train(const fs::path& root, const wordnet::Hierarchy& wordnet) {
@@ -253,9 +295,11 @@ Discovery discover_val(const fs::path& root, const wordnet::Hierarchy& wordnet) 
     return flat;
 }
 
-SourceListing list_source(const Source& source, std::uint64_t max_item_bytes) {
-    SourceListing listing = source.kind == Source::Kind::tar ? list_tar(source, max_item_bytes)
-                                                             : list_folder(source, max_item_bytes);
+SourceListing list_source(const Source& source, std::uint64_t max_item_bytes,
+                          FingerprintMode mode) {
+    SourceListing listing = source.kind == Source::Kind::tar
+                                ? list_tar(source, max_item_bytes, mode)
+                                : list_folder(source, max_item_bytes, mode);
     finish(listing);
     return listing;
 }

@@ -34,6 +34,12 @@ LabelScheme parse_scheme(const std::string& text) {
     throw UsageError("--label-scheme must be sorted, file or ilsvrc2012-id, not '" + text + "'");
 }
 
+FingerprintMode parse_fingerprint_mode(const std::string& text) {
+    if (text == "stat") return FingerprintMode::stat;
+    if (text == "content") return FingerprintMode::content;
+    throw UsageError("--fingerprint must be stat or content, not '" + text + "'");
+}
+
 }  // namespace
 
 std::string_view to_string(LabelScheme scheme) {
@@ -87,7 +93,10 @@ void add_corpus_options(po::options_description& options) {
              ->default_value(64ull << 20)
              ->value_name("B"),
          "reject an input file or tar member larger than B bytes before reading it "
-         "(1..2147483647)");
+         "(1..2147483647)")  //
+        ("fingerprint", po::value<std::string>()->default_value("stat")->value_name("MODE"),
+         "what a resume checks of each image: stat (size and modification time) or content "
+         "(also its bytes: the survey reads every image)");
 }
 
 CorpusOptions corpus_options_from(const po::variables_map& values) {
@@ -115,6 +124,7 @@ CorpusOptions corpus_options_from(const po::variables_map& values) {
     if (values.count("max-per-class") != 0)
         options.max_per_class = values["max-per-class"].as<std::uint64_t>();
     options.max_member_bytes = values["max-member-bytes"].as<std::uint64_t>();
+    options.fingerprint = parse_fingerprint_mode(values["fingerprint"].as<std::string>());
 
     if (options.val_per_class && options.val_fraction) {
         throw UsageError("--val-per-class and --val-fraction exclude each other");

@@ -5,6 +5,7 @@
 
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::corpus {
@@ -60,6 +61,7 @@ ValLabels ValLabels::read(const std::filesystem::path& file, const Devkit* devki
                                     [](std::string_view line) { return !line.empty(); });
     if (first == lines.end()) throw UsageError("--val-labels " + file.string() + " is empty");
     ValLabels labels;
+    labels.content_ = content_digest(bytes);
     if (first->starts_with("ImageId") || first->find(',') != std::string_view::npos) {
         labels.format_ = Format::loc_csv;
     } else if (parse_unsigned(*first)) {

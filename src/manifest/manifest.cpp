@@ -1,5 +1,6 @@
 #include "synshard/manifest/manifest.hpp"
 
+#include <cmath>
 #include <set>
 
 #include "synshard/h5/format.hpp"
@@ -30,7 +31,25 @@ std::vector<KeyGroup> key_groups_from_json(const Json& array) {
     return groups;
 }
 
+Json file_entry_to_json(const FileEntry& file) {
+    return Json{{"bytes", file.bytes}, {"sha256", file.sha256}};
+}
+
 }  // namespace
+
+PixelStats stats_of(const std::array<std::uint64_t, 3>& sum,
+                    const std::array<std::uint64_t, 3>& sum_of_squares, std::uint64_t pixels) {
+    PixelStats stats;
+    if (pixels == 0) return stats;
+    const auto count = static_cast<long double>(pixels);
+    for (std::size_t c = 0; c < 3; ++c) {
+        const long double mean = static_cast<long double>(sum[c]) / count;
+        const long double square = static_cast<long double>(sum_of_squares[c]) / count;
+        stats.mean[c] = static_cast<double>(mean);
+        stats.std[c] = static_cast<double>(std::sqrt(std::max(0.0L, square - mean * mean)));
+    }
+    return stats;
+}
 
 Manifest make_manifest() {
     Manifest manifest;
@@ -124,13 +143,45 @@ Json to_json(const Manifest& manifest) {
     json["hash"] = manifest.hash;
     json["label_scheme"] = manifest.label_scheme;
     json["splits"] = std::move(splits);
+    if (manifest.index) json["index"] = file_entry_to_json(*manifest.index);
     json["classes"] = std::move(classes);
+    if (manifest.scanned) json["scanned"] = *manifest.scanned;
     json["rejected"] = std::move(rejected);
     json["duplicates"] = key_groups_to_json(manifest.duplicates);
     json["leaks"] = key_groups_to_json(manifest.leaks);
     json["stats"] = Json{{"mean", manifest.stats.mean}, {"std", manifest.stats.std}};
     json["timings"] = manifest.timings;
+    Json digests = Json::object();
+    for (const auto& [key, value] : json.items()) digests[key] = section_digest(value);
+    json[kDigestsKey] = std::move(digests);
     return json;
+}
+
+std::string section_digest(const Json& value) {
+    Sha256 digest;
+    digest.update(value.dump());
+    return to_hex(digest.finish());
+}
+
+std::vector<EditedSection> edited_sections(const Json& document) {
+    std::vector<EditedSection> edited;
+    const auto found = document.find(kDigestsKey);
+    if (found == document.end() || !found->is_object()) return edited;
+    const Json& digests = *found;
+    const auto recorded_digest = [&](const std::string& key) {
+        const auto digest = digests.find(key);
+        return digest != digests.end() && digest->is_string() ? digest->get<std::string>()
+                                                              : std::string();
+    };
+    for (const auto& [key, value] : document.items()) {
+        if (key == kDigestsKey) continue;
+        EditedSection section{key, recorded_digest(key), section_digest(value)};
+        if (section.recorded != section.actual) edited.push_back(std::move(section));
+    }
+    for (const auto& [key, digest] : digests.items()) {
+        if (!document.contains(key)) edited.push_back({key, recorded_digest(key), ""});
+    }
+    return edited;
 }
 
 Manifest from_json(const Json& json, const std::string& context) {
@@ -156,6 +207,13 @@ Manifest from_json(const Json& json, const std::string& context) {
                                                   shard.at("sha256").get<std::string>()});
             }
             manifest.splits.emplace(name, std::move(split));
+        }
+        if (const auto index = json.find("index"); index != json.end()) {
+            manifest.index = FileEntry{index->at("bytes").get<std::uint64_t>(),
+                                       index->at("sha256").get<std::string>()};
+        }
+        if (const auto scanned = json.find("scanned"); scanned != json.end()) {
+            manifest.scanned = scanned->get<std::uint64_t>();
         }
         for (const Json& item : json.at("classes")) {
             ClassSummary summary;
@@ -187,11 +245,15 @@ void write_manifest(const std::filesystem::path& path, const Manifest& manifest)
     write_file_atomically(path, to_json(manifest).dump(2) + "\n");
 }
 
-Manifest read_manifest(const std::filesystem::path& path) {
+Json read_document(const std::filesystem::path& path) {
     const std::vector<std::uint8_t> bytes = read_file(path);
-    const Json json = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    Json json = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
     if (json.is_discarded()) throw Error(path.string() + ": not valid JSON");
-    return from_json(json, path.string());
+    return json;
+}
+
+Manifest read_manifest(const std::filesystem::path& path) {
+    return from_json(read_document(path), path.string());
 }
 
 std::vector<ShardDifference> compare_shards(const Manifest& expected, const Manifest& actual) {
@@ -225,6 +287,15 @@ std::string describe(const ShardDifference& difference) {
     const auto shown = [](const std::string& sha) { return sha.empty() ? "missing" : sha; };
     return difference.path + ": expected " + shown(difference.expected_sha256) + " got " +
            shown(difference.actual_sha256);
+}
+
+Manifest read_expected_manifest(const std::filesystem::path& reference) {
+    try {
+        return read_manifest(reference);
+    } catch (const Error& error) {
+        throw UsageError("--expect-manifest " + reference.string() +
+                         " is not a synshard manifest: " + error.what());
+    }
 }
 
 }  // namespace synshard::manifest

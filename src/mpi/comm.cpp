@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "synshard/mpi/wait.hpp"
 #include "synshard/util/error.hpp"
 
 namespace synshard::mpi {
@@ -22,6 +23,16 @@ namespace {
 // MPI counts are int; large payloads travel as MPI_BYTE chunks of at most this size.
 constexpr std::size_t kMaxChunk = std::size_t{1} << 30;
 
+// Every collective of a Comm is posted non-blocking (post(&request)) and completed here,
+// polled without spinning (wait.hpp): Open MPI's blocking collectives spin, so a rank
+// waiting in one for a slow or stopped rank would burn a core.
+template <class Post>
+void collective(const char* what, Post&& post) {
+    MPI_Request request = MPI_REQUEST_NULL;
+    check(post(&request), what);
+    check(wait_without_spinning(request), what);
+}
+
 std::vector<int> counts_of(const std::vector<std::uint64_t>& sizes) {
     std::vector<int> counts(sizes.size());
     std::transform(sizes.begin(), sizes.end(), counts.begin(),
@@ -32,7 +43,8 @@ std::vector<int> counts_of(const std::vector<std::uint64_t>& sizes) {
 }  // namespace
 
 Comm::Comm(MPI_Comm parent) {
-    check(MPI_Comm_dup(parent, &comm_), "MPI_Comm_dup");
+    collective("MPI_Comm_idup",
+               [&](MPI_Request* request) { return MPI_Comm_idup(parent, &comm_, request); });
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     check(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
     check(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
@@ -44,47 +56,50 @@ Comm::~Comm() {
     if (comm_ != MPI_COMM_NULL && finalized == 0) MPI_Comm_free(&comm_);
 }
 
+void Comm::allreduce(const void* values, void* result, int count, MPI_Datatype type,
+                     MPI_Op op) const {
+    collective("MPI_Iallreduce", [&](MPI_Request* request) {
+        return MPI_Iallreduce(values, result, count, type, op, comm_, request);
+    });
+}
+
 void Comm::barrier() const {
-    check(MPI_Barrier(comm_), "MPI_Barrier");
+    collective("MPI_Ibarrier", [&](MPI_Request* request) { return MPI_Ibarrier(comm_, request); });
 }
 
 std::uint64_t Comm::sum(std::uint64_t value) const {
     std::uint64_t result = 0;
-    check(MPI_Allreduce(&value, &result, 1, MPI_UINT64_T, MPI_SUM, comm_), "MPI_Allreduce");
+    allreduce(&value, &result, 1, MPI_UINT64_T, MPI_SUM);
     return result;
 }
 
 std::int64_t Comm::max(std::int64_t value) const {
     std::int64_t result = 0;
-    check(MPI_Allreduce(&value, &result, 1, MPI_INT64_T, MPI_MAX, comm_), "MPI_Allreduce");
+    allreduce(&value, &result, 1, MPI_INT64_T, MPI_MAX);
     return result;
 }
 
 std::int64_t Comm::min(std::int64_t value) const {
     std::int64_t result = 0;
-    check(MPI_Allreduce(&value, &result, 1, MPI_INT64_T, MPI_MIN, comm_), "MPI_Allreduce");
+    allreduce(&value, &result, 1, MPI_INT64_T, MPI_MIN);
     return result;
 }
 
 double Comm::sum(double value) const {
     double result = 0;
-    check(MPI_Allreduce(&value, &result, 1, MPI_DOUBLE, MPI_SUM, comm_), "MPI_Allreduce");
+    allreduce(&value, &result, 1, MPI_DOUBLE, MPI_SUM);
     return result;
 }
 
 std::vector<std::uint64_t> Comm::sum(std::span<const std::uint64_t> values) const {
     std::vector<std::uint64_t> result(values.size());
-    check(MPI_Allreduce(values.data(), result.data(), static_cast<int>(values.size()), MPI_UINT64_T,
-                        MPI_SUM, comm_),
-          "MPI_Allreduce");
+    allreduce(values.data(), result.data(), static_cast<int>(values.size()), MPI_UINT64_T, MPI_SUM);
     return result;
 }
 
 std::vector<double> Comm::sum(std::span<const double> values) const {
     std::vector<double> result(values.size());
-    check(MPI_Allreduce(values.data(), result.data(), static_cast<int>(values.size()), MPI_DOUBLE,
-                        MPI_SUM, comm_),
-          "MPI_Allreduce");
+    allreduce(values.data(), result.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM);
     return result;
 }
 
@@ -105,12 +120,16 @@ std::vector<std::vector<std::uint8_t>> Comm::all_gather(std::span<const std::uin
 
 std::vector<std::uint8_t> Comm::broadcast(std::span<const std::uint8_t> bytes, int root) const {
     std::uint64_t size = bytes.size();
-    check(MPI_Bcast(&size, 1, MPI_UINT64_T, root, comm_), "MPI_Bcast");
+    collective("MPI_Ibcast", [&](MPI_Request* request) {
+        return MPI_Ibcast(&size, 1, MPI_UINT64_T, root, comm_, request);
+    });
     std::vector<std::uint8_t> result(size);
     if (rank_ == root) std::copy(bytes.begin(), bytes.end(), result.begin());
     for (std::size_t offset = 0; offset < size; offset += kMaxChunk) {
         const auto chunk = static_cast<int>(std::min<std::size_t>(kMaxChunk, size - offset));
-        check(MPI_Bcast(result.data() + offset, chunk, MPI_BYTE, root, comm_), "MPI_Bcast");
+        collective("MPI_Ibcast", [&](MPI_Request* request) {
+            return MPI_Ibcast(result.data() + offset, chunk, MPI_BYTE, root, comm_, request);
+        });
     }
     return result;
 }
@@ -131,9 +150,10 @@ std::vector<std::vector<std::uint8_t>> Comm::all_to_all(
     std::vector<std::uint64_t> send_sizes(ranks);
     for (std::size_t r = 0; r < ranks; ++r) send_sizes[r] = r == self ? 0 : outgoing[r].size();
     std::vector<std::uint64_t> receive_sizes(ranks);
-    check(MPI_Alltoall(send_sizes.data(), 1, MPI_UINT64_T, receive_sizes.data(), 1, MPI_UINT64_T,
-                       comm_),
-          "MPI_Alltoall");
+    collective("MPI_Ialltoall", [&](MPI_Request* request) {
+        return MPI_Ialltoall(send_sizes.data(), 1, MPI_UINT64_T, receive_sizes.data(), 1,
+                             MPI_UINT64_T, comm_, request);
+    });
 
     std::vector<std::vector<std::uint8_t>> incoming(ranks);
     for (std::size_t r = 0; r < ranks; ++r) incoming[r].reserve(receive_sizes[r]);
@@ -144,7 +164,7 @@ std::vector<std::vector<std::uint8_t>> Comm::all_to_all(
     const std::uint64_t largest_receive =
         *std::max_element(receive_sizes.begin(), receive_sizes.end());
     std::uint64_t largest = std::max(largest_send, largest_receive);
-    check(MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX, comm_), "MPI_Allreduce");
+    allreduce(MPI_IN_PLACE, &largest, 1, MPI_UINT64_T, MPI_MAX);
 
     for (std::uint64_t offset = 0; offset < largest || offset == 0; offset += kMaxChunk) {
         std::vector<std::uint64_t> send_chunk(ranks);
@@ -181,10 +201,11 @@ std::vector<std::vector<std::uint8_t>> Comm::all_to_all(
         }
         const auto send_counts = counts_of(send_chunk);
         const auto receive_counts = counts_of(receive_chunk);
-        check(MPI_Alltoallv(send_buffer.get(), send_counts.data(), send_displacements.data(),
-                            MPI_BYTE, receive_buffer.get(), receive_counts.data(),
-                            receive_displacements.data(), MPI_BYTE, comm_),
-              "MPI_Alltoallv");
+        collective("MPI_Ialltoallv", [&](MPI_Request* request) {
+            return MPI_Ialltoallv(send_buffer.get(), send_counts.data(), send_displacements.data(),
+                                  MPI_BYTE, receive_buffer.get(), receive_counts.data(),
+                                  receive_displacements.data(), MPI_BYTE, comm_, request);
+        });
         // Rounds arrive in offset order: each appends to its message.
         for (std::size_t r = 0; r < ranks; ++r) {
             const std::uint8_t* chunk = receive_buffer.get() + receive_displacements[r];

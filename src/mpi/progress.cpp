@@ -2,6 +2,8 @@
 
 #include <numeric>
 
+#include "synshard/mpi/wait.hpp"
+
 namespace synshard::mpi {
 namespace {
 
@@ -29,24 +31,35 @@ PhaseProgress::~PhaseProgress() {
     if (comm_.is_root()) {
         // Drain every rank's messages up to its final one (messages from one sender
         // arrive in order), so nothing is left in flight on the communicator.
-        int finals = 1;
-        while (finals < comm_.size()) {
-            std::uint64_t count = 0;
+        PhaseEndWait wait(comm_, phase_, this);
+        while (!wait.everyone_arrived()) {
+            int waiting = 0;
             MPI_Status status;
-            if (MPI_Recv(&count, 1, MPI_UINT64_T, MPI_ANY_SOURCE, MPI_ANY_TAG, comm_.get(),
-                         &status) != MPI_SUCCESS) {
+            if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_.get(), &waiting, &status) !=
+                MPI_SUCCESS) {
+                break;
+            }
+            if (waiting == 0) {
+                wait.pause();
+                continue;
+            }
+            std::uint64_t count = 0;
+            if (MPI_Recv(&count, 1, MPI_UINT64_T, status.MPI_SOURCE, status.MPI_TAG, comm_.get(),
+                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
                 break;
             }
             per_rank_[static_cast<std::size_t>(status.MPI_SOURCE)] = count;
-            if (status.MPI_TAG == kFinalTag) ++finals;
+            if (status.MPI_TAG == kFinalTag) wait.arrived(status.MPI_SOURCE);
         }
         per_rank_[0] = local_done_;
-        const auto done = std::accumulate(per_rank_.begin(), per_rank_.end(), std::uint64_t{0});
-        display_.finish(phase_, done, total_, seconds_since(start_));
+        display_.finish(phase_, global_done(), total_, seconds_since(start_));
     } else {
-        MPI_Wait(&pending_, MPI_STATUS_IGNORE);
-        std::uint64_t final_count = local_done_;
-        MPI_Send(&final_count, 1, MPI_UINT64_T, 0, kFinalTag, comm_.get());
+        wait_without_spinning(pending_);
+        outgoing_ = local_done_;
+        if (MPI_Isend(&outgoing_, 1, MPI_UINT64_T, 0, kFinalTag, comm_.get(), &pending_) ==
+            MPI_SUCCESS) {
+            wait_without_spinning(pending_);
+        }
     }
 }
 
@@ -55,8 +68,7 @@ void PhaseProgress::update(std::uint64_t local_done) {
     if (comm_.is_root()) {
         collect();
         per_rank_[0] = local_done_;
-        const auto done = std::accumulate(per_rank_.begin(), per_rank_.end(), std::uint64_t{0});
-        display_.show(phase_, done, total_, seconds_since(start_));
+        display_.show(phase_, global_done(), total_, seconds_since(start_));
         return;
     }
     const auto now = std::chrono::steady_clock::now();
@@ -66,6 +78,15 @@ void PhaseProgress::update(std::uint64_t local_done) {
     if (finished == 0) return;
     last_send_ = now;
     send_count();
+}
+
+void PhaseProgress::show_note(const std::string& note) {
+    per_rank_[0] = local_done_;
+    display_.show(phase_ + ", " + note + ":", global_done(), total_, seconds_since(start_));
+}
+
+std::uint64_t PhaseProgress::global_done() const {
+    return std::accumulate(per_rank_.begin(), per_rank_.end(), std::uint64_t{0});
 }
 
 void PhaseProgress::send_count() {

@@ -6,6 +6,8 @@
 
 #include "synshard/corpus/class_list.hpp"
 #include "synshard/util/error.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 
 namespace synshard::survey {
 namespace {
@@ -104,7 +106,32 @@ void attach_boxes(std::vector<Item>& items, const corpus::Source& source,
     }
 }
 
+// Lines "<key>\t<size>\t<mtime ns>[\t<content>]\n" of the items in key order, after the
+// tar's own line, then "<key>\t<reason>\t<detail>\n" of the listing's rejections.
+std::string resume_digest(const corpus::SourceListing& listing, const corpus::Source& source) {
+    Sha256 hasher;
+    if (source.kind == corpus::Source::Kind::tar) {
+        hasher.update(source.path.filename().string() + "\t" +
+                      std::to_string(listing.archive_size) + "\t" +
+                      std::to_string(listing.archive_mtime_ns) + "\n");
+    }
+    for (const auto& item : listing.items) {
+        hasher.update(item.key + "\t" + std::to_string(item.size) + "\t" +
+                      std::to_string(item.mtime_ns) +
+                      (item.content.empty() ? "" : "\t" + item.content) + "\n");
+    }
+    for (const auto& rejection : listing.rejected) {
+        hasher.update(rejection.key + "\t" + std::string(to_string(rejection.reason)) + "\t" +
+                      rejection.detail + "\n");
+    }
+    return to_hex(hasher.finish());
+}
+
 }  // namespace
+
+std::string metadata_name(std::string_view option, const std::filesystem::path& path) {
+    return std::string(option) + " " + canonical_path(path).string();
+}
 
 Inputs discover(const corpus::CorpusOptions& options) {
     Inputs inputs;
@@ -113,8 +140,18 @@ Inputs discover(const corpus::CorpusOptions& options) {
     auto train = corpus::discover_train(options.input, inputs.hierarchy);
     inputs.sources = std::move(train.sources);
     inputs.discovery_rejected = std::move(train.rejected);
-    if (options.classes) inputs.class_list = corpus::read_class_list(*options.classes);
-    if (options.devkit) inputs.devkit = corpus::read_devkit(*options.devkit);
+    for (const auto& file : inputs.hierarchy.files())
+        inputs.metadata.emplace_back(metadata_name("--wordnet", file.path), file.content);
+    if (options.classes) {
+        std::string content;
+        inputs.class_list = corpus::read_class_list(*options.classes, &content);
+        inputs.metadata.emplace_back(metadata_name("--classes", *options.classes), content);
+    }
+    if (options.devkit) {
+        inputs.devkit = corpus::read_devkit(*options.devkit);
+        inputs.metadata.emplace_back(metadata_name("--devkit", inputs.devkit->meta_mat),
+                                     inputs.devkit->content);
+    }
     if (options.val_input) {
         auto val = corpus::discover_val(*options.val_input, inputs.hierarchy);
         const bool flat = val.sources.size() == 1 && val.sources.front().wnid.empty();
@@ -147,11 +184,17 @@ bool labeled_by_file(const corpus::Source& source) {
 Scanned scan_source(const Inputs& inputs, std::size_t index, const corpus::CorpusOptions& options,
                     const corpus::ValLabels* val_labels, std::vector<std::string>& notes) {
     const corpus::Source& source = inputs.sources[index];
-    auto listing = corpus::list_source(source, options.max_member_bytes);
+    auto listing = corpus::list_source(source, options.max_member_bytes, options.fingerprint);
     std::vector<manifest::InputEntry> entries;
     for (const auto& listed : listing.items) entries.push_back({listed.key, listed.size});
     for (const auto& rejection : listing.rejected) entries.push_back({rejection.key, 0});
-    Scanned scanned{index, manifest::group_digest(source.name, std::move(entries)), {}, {}, {}, {}};
+    Scanned scanned{index,
+                    manifest::group_digest(source.name, std::move(entries)),
+                    resume_digest(listing, source),
+                    {},
+                    {},
+                    {},
+                    {}};
     scanned.rejected = std::move(listing.rejected);
     std::vector<std::string> stems;
     std::vector<Item> items;

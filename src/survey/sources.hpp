@@ -35,7 +35,13 @@ struct Inputs {
     std::optional<corpus::Devkit> devkit;
     std::optional<std::filesystem::path> val_labels_file;
     wordnet::Hierarchy hierarchy;
+    // The metadata read here, named and digested for the resume fingerprint
+    // (manifest::ResumeFingerprint): the WordNet files, --classes, --devkit's meta.mat.
+    std::vector<std::pair<std::string, std::string>> metadata;
 };
+
+// "<option> <canonical path>": how the resume fingerprint names a metadata input.
+std::string metadata_name(std::string_view option, const std::filesystem::path& path);
 
 // Loads WordNet, finds the train and val sources, reads --classes and --devkit, and picks
 // the val labels file (--val-labels, else the devkit's ground truth for a flat val
@@ -55,6 +61,10 @@ struct Scanned {
     std::size_t source = 0;  // index into Inputs::sources
     // Of everything listed, read or not: any change to the inputs changes it.
     manifest::GroupDigest digest;
+    // The source's digest in the resume fingerprint (manifest::ResumeFingerprint): also
+    // each image's modification time (a tar's own size and time), and in content mode
+    // its bytes'.
+    std::string resume_digest;
     // Key order. After scan_source: wnid set; after select_source_images: the planned
     // items, complete.
     EncodedItems items;

@@ -23,6 +23,9 @@ using corpus::Split;
 struct RankScan {
     std::vector<Scanned> sources;
     std::vector<std::string> notes;
+    // The metadata this rank read for its sources (--val-labels, --boxes), named and
+    // digested for the resume fingerprint.
+    std::vector<std::pair<std::string, std::string>> metadata;
 };
 
 // The inputs, found and read by every rank alike.
@@ -43,6 +46,8 @@ RankScan scan_own_sources(const Inputs& inputs, const corpus::CorpusOptions& opt
             if (labeled_by_file(inputs.sources[i]) && !val_labels) {
                 val_labels = corpus::ValLabels::read(*inputs.val_labels_file,
                                                      inputs.devkit ? &*inputs.devkit : nullptr);
+                scan.metadata.emplace_back(metadata_name("--val-labels", *inputs.val_labels_file),
+                                           val_labels->content());
             }
             scan.sources.push_back(
                 scan_source(inputs, i, options, val_labels ? &*val_labels : nullptr, scan.notes));
@@ -115,6 +120,11 @@ corpus::BoxStats select_images(RankScan& scan, const Inputs& inputs,
             for (const auto& [key, list] : boxes) {
                 if (used.count(key) == 0) ++box_stats.unmatched;
             }
+        }
+        for (const auto& read : box_loader.read()) {
+            std::string name = metadata_name("--boxes", options.boxes[read.source]);
+            if (!read.prefix.empty()) name += " for " + read.prefix;
+            scan.metadata.emplace_back(std::move(name), read.content);
         }
     });
     return box_stats;
@@ -379,6 +389,35 @@ std::string gather_fingerprint(const std::vector<Scanned>& scanned, const mpi::C
     });
 }
 
+// Every input any rank read, in one fingerprint on every rank. What every rank reads
+// (WordNet, a --boxes CSV, ...) arrives once from each: equal copies are one input.
+manifest::ResumeFingerprint gather_resume_fingerprint(const RankScan& scan, const Inputs& inputs,
+                                                      const corpus::CorpusOptions& options,
+                                                      const mpi::Comm& comm) {
+    ByteWriter mine;
+    const auto put = [&](const std::string& name, const std::string& digest) {
+        mine.put_string(name);
+        mine.put_string(digest);
+    };
+    for (const auto& [name, digest] : inputs.metadata) put(name, digest);
+    for (const auto& [name, digest] : scan.metadata) put(name, digest);
+    for (const auto& source : scan.sources)
+        put(inputs.sources[source.source].name, source.resume_digest);
+    const auto gathered = comm.all_gather(mine.buffer());
+    return mpi::run_phase(comm, "plan: resume fingerprint", [&] {
+        std::vector<std::pair<std::string, std::string>> read;
+        for (const auto& bytes : gathered) {
+            ByteReader in(bytes);
+            while (!in.at_end()) {
+                std::string name = in.get_string();
+                read.emplace_back(std::move(name), in.get_string());
+            }
+        }
+        return manifest::resume_fingerprint(std::string(to_string(options.fingerprint)),
+                                            std::move(read));
+    });
+}
+
 // On the root, every rejection of the survey, sorted by key; empty on the other ranks.
 std::vector<Rejection> gather_rejections(const std::vector<Scanned>& scanned, const Inputs& inputs,
                                          const mpi::Comm& comm) {
@@ -428,6 +467,7 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     result.share =
         exchange_items(cut_into_pieces(scan.sources, result.plan, inputs), result.plan, comm);
     result.plan.input_fingerprint = gather_fingerprint(scan.sources, comm);
+    result.resume_fingerprint = gather_resume_fingerprint(scan, inputs, options, comm);
     result.rejected = gather_rejections(scan.sources, inputs, comm);
     return result;
 }

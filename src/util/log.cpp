@@ -66,4 +66,18 @@ void error(std::string_view message) {
     emit(stderr, "error", message);
 }
 
+std::string format_bytes(std::uint64_t bytes) {
+    if (bytes < 1024) return std::to_string(bytes) + " B";
+    static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    double size = static_cast<double>(bytes) / 1024.0;
+    std::size_t unit = 0;
+    while (size >= 1024.0 && unit + 1 < std::size(kUnits)) {
+        size /= 1024.0;
+        ++unit;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f %s", size, kUnits[unit]);
+    return text;
+}
+
 }  // namespace synshard::log

@@ -9,6 +9,7 @@
 
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 
 namespace synshard::wordnet {
 namespace {
@@ -37,8 +38,9 @@ void for_each_line(std::string_view text, Visit&& visit) {
     }
 }
 
-std::string load_text(const std::filesystem::path& path) {
+std::string load_text(const std::filesystem::path& path, std::vector<Hierarchy::File>& files) {
     const auto bytes = read_file(path);
+    files.push_back({path, content_digest(bytes)});
     return std::string(bytes.begin(), bytes.end());
 }
 
@@ -115,8 +117,9 @@ Synset parse_data_noun_line(std::string_view line, const std::filesystem::path& 
     return synset;
 }
 
-std::vector<Synset> read_data_noun(const std::filesystem::path& path) {
-    const std::string text = load_text(path);
+std::vector<Synset> read_data_noun(const std::filesystem::path& path,
+                                   std::vector<Hierarchy::File>& files) {
+    const std::string text = load_text(path, files);
     std::vector<Synset> synsets;
     synsets.reserve(90000);
     for_each_line(text, [&](std::string_view line, std::size_t number) {
@@ -127,9 +130,9 @@ std::vector<Synset> read_data_noun(const std::filesystem::path& path) {
 }
 
 // words.txt / gloss.txt: "wnid<TAB>text".
-void read_tab_file(const std::filesystem::path& path,
+void read_tab_file(const std::filesystem::path& path, std::vector<Hierarchy::File>& files,
                    const std::function<void(std::string_view, std::string_view)>& take) {
-    const std::string text = load_text(path);
+    const std::string text = load_text(path, files);
     for_each_line(text, [&](std::string_view line, std::size_t number) {
         line = trim(line);
         if (line.empty()) return;
@@ -142,7 +145,8 @@ void read_tab_file(const std::filesystem::path& path,
     });
 }
 
-std::vector<Synset> read_imagenet_files(const std::filesystem::path& folder) {
+std::vector<Synset> read_imagenet_files(const std::filesystem::path& folder,
+                                        std::vector<Hierarchy::File>& files) {
     std::vector<Synset> synsets;
     std::unordered_map<std::string, std::size_t> index;
     const auto entry = [&](std::string_view wnid) -> Synset& {
@@ -153,16 +157,16 @@ std::vector<Synset> read_imagenet_files(const std::filesystem::path& folder) {
         }
         return synsets[found->second];
     };
-    read_tab_file(folder / "words.txt", [&](std::string_view wnid, std::string_view words) {
+    read_tab_file(folder / "words.txt", files, [&](std::string_view wnid, std::string_view words) {
         entry(wnid).words = words;
     });
     if (std::filesystem::exists(folder / "gloss.txt")) {
-        read_tab_file(folder / "gloss.txt", [&](std::string_view wnid, std::string_view gloss) {
-            entry(wnid).gloss = gloss;
-        });
+        read_tab_file(
+            folder / "gloss.txt", files,
+            [&](std::string_view wnid, std::string_view gloss) { entry(wnid).gloss = gloss; });
     }
     const auto is_a = folder / "wordnet.is_a.txt";
-    const std::string text = load_text(is_a);
+    const std::string text = load_text(is_a, files);
     for_each_line(text, [&](std::string_view line, std::size_t number) {
         Fields fields(trim(line));
         const auto parent = fields.next();
@@ -196,15 +200,20 @@ std::uint32_t SubDag::index_of(std::string_view wnid) const {
 
 Hierarchy Hierarchy::load(const std::filesystem::path& source) {
     std::error_code error;
+    std::vector<File> files;
+    Hierarchy hierarchy;
     if (std::filesystem::is_regular_file(source, error)) {
-        return from_synsets(read_data_noun(source), source.string());
+        hierarchy = from_synsets(read_data_noun(source, files), source.string());
+    } else if (std::filesystem::is_regular_file(source / "data.noun", error)) {
+        hierarchy = from_synsets(read_data_noun(source / "data.noun", files),
+                                 (source / "data.noun").string());
+    } else if (std::filesystem::is_regular_file(source / "words.txt", error) &&
+               std::filesystem::is_regular_file(source / "wordnet.is_a.txt", error)) {
+        hierarchy = from_synsets(read_imagenet_files(source, files), source.string());
     }
-    if (std::filesystem::is_regular_file(source / "data.noun", error)) {
-        return from_synsets(read_data_noun(source / "data.noun"), (source / "data.noun").string());
-    }
-    if (std::filesystem::is_regular_file(source / "words.txt", error) &&
-        std::filesystem::is_regular_file(source / "wordnet.is_a.txt", error)) {
-        return from_synsets(read_imagenet_files(source), source.string());
+    if (!files.empty()) {
+        hierarchy.files_ = std::move(files);
+        return hierarchy;
     }
     throw Error("--wordnet " + source.string() +
                 ": expected a folder holding data.noun, or words.txt and wordnet.is_a.txt");

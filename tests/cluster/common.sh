@@ -148,6 +148,36 @@ wait_for_job_end() {
   fail "job $job did not end within $timeout s (state $state)"
 }
 
+# Waits until a job that requeues itself has ended (bounded); prints its final state.
+# Slurm holds a requeued job for about 2 minutes before it may start again; a real job
+# waits (harmless against hours of wall time), the test lets it start early. Not at once:
+# slurmd revokes the first run's credential and refuses ("Job credential revoked") a new
+# one issued within the same second, so the release waits until the node has finished
+# cleaning up and at least two seconds have passed since the requeue was seen (SECONDS
+# counts whole seconds, hence 3).
+wait_for_requeued_job_end() {
+  local job=$1 timeout=$2 state node_state released=0 requeued_at=
+  local deadline=$((SECONDS + timeout))
+  while :; do
+    state=$(job_field "$job" JobState)
+    case "$state" in
+      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY)
+        echo "$state"
+        return 0
+        ;;
+    esac
+    if ((released == 0)) && [[ "$state" == PENDING ]] && (($(job_field "$job" Restarts) >= 1)); then
+      requeued_at=${requeued_at:-$SECONDS}
+      node_state=$(sinfo --noheader --Node --format=%T | head -n 1)
+      if ((SECONDS >= requeued_at + 3)) && [[ "$node_state" != *completing* ]]; then
+        scontrol update JobId="$job" StartTime=now >&2 && released=1 && say "requeued job $job released" >&2
+      fi
+    fi
+    ((SECONDS < deadline)) || fail "job $job did not end within $timeout s (state $state)"
+    sleep 0.5
+  done
+}
+
 # Fails unless the job's batch script ended with a completed conversion, as Slurm and
 # the job log both record it.
 check_job_succeeded() {
@@ -158,4 +188,37 @@ check_job_succeeded() {
   grep -Eq 'synshard convert exited with code (0|3)$' "$job_log" ||
     fail "the job log $job_log records no completed conversion"
   say "job $job: ExitCode=$exit_code, state $(job_field "$job" JobState)"
+}
+
+# --- PBS (no server here) ---------------------------------------------------------------
+
+# Makes RUN (the working directory from now on) a place to run cluster/pbs/convert.pbs as
+# PBS runs it, with stand-ins: `qstat -f` gives a 1 h limit with 5 s used, `qsub` records
+# its arguments in RUN/qsub.args and prints a job id; a node file with two slots.
+pbs_run_dir() {
+  run=$1
+  sample_run_dir "$run"
+  cd "$run"
+  mkdir -p fake-bin tmp
+  cat >fake-bin/qstat <<'FAKE'
+#!/bin/sh
+printf 'Job Id: %s\n    Resource_List.walltime = 01:00:00\n    resources_used.walltime = 00:00:05\n' "$2"
+FAKE
+  cat >fake-bin/qsub <<'FAKE'
+#!/bin/sh
+printf '%s\n' "$@" >"$QSUB_RECORD"
+echo 124.fake-server
+FAKE
+  chmod +x fake-bin/*
+  printf 'localhost\nlocalhost\n' >nodefile
+}
+
+# Sets pbs_env to the job script as PBS starts it, as job ID with SYNSHARD_RESUBMITS set
+# to RESUBMITS, running the converter SYNSHARD (default: the one under test).
+pbs_job() {
+  pbs_env=(env PATH="$run/fake-bin:$PATH" QSUB_RECORD="$run/qsub.args" PBS_O_WORKDIR="$run"
+    PBS_JOBID="$1" PBS_NODEFILE="$run/nodefile" TMPDIR="$run/tmp" SYNSHARD="${3:-$synshard}"
+    SYNSHARD_CONFIG="$source_dir/jobs/sample.ini" SYNSHARD_ARGS=--quiet
+    SYNSHARD_PBS_SCRIPT="$source_dir/cluster/pbs/convert.pbs" SYNSHARD_RESUBMITS="$2"
+    bash "$source_dir/cluster/pbs/convert.pbs")
 }

@@ -10,30 +10,7 @@ source "$(dirname "$0")/common.sh"
 
 require_commands mpirun
 run=$work/pbs_script
-sample_run_dir "$run"
-cd "$run"
-mkdir -p fake-bin tmp
-# qstat -f: 1 h limit, 5 s used. qsub: records its arguments, prints a job id.
-cat >fake-bin/qstat <<'FAKE'
-#!/bin/sh
-printf 'Job Id: %s\n    Resource_List.walltime = 01:00:00\n    resources_used.walltime = 00:00:05\n' "$2"
-FAKE
-cat >fake-bin/qsub <<'FAKE'
-#!/bin/sh
-printf '%s\n' "$@" >"$QSUB_RECORD"
-echo 124.fake-server
-FAKE
-chmod +x fake-bin/*
-printf 'localhost\nlocalhost\n' >nodefile
-
-# The job script as PBS starts it: ARGS are PBS_JOBID and SYNSHARD_RESUBMITS.
-pbs_job() {
-  pbs_env=(env PATH="$run/fake-bin:$PATH" QSUB_RECORD="$run/qsub.args" PBS_O_WORKDIR="$run"
-    PBS_JOBID="$1" PBS_NODEFILE="$run/nodefile" TMPDIR="$run/tmp" SYNSHARD="$synshard"
-    SYNSHARD_CONFIG="$source_dir/jobs/sample.ini" SYNSHARD_ARGS=--quiet
-    SYNSHARD_PBS_SCRIPT="$source_dir/cluster/pbs/convert.pbs" SYNSHARD_RESUBMITS="$2"
-    bash "$source_dir/cluster/pbs/convert.pbs")
-}
+pbs_run_dir "$run"
 
 pbs_job 123.fake-server 0
 # env execs bash: $! is the job script itself, as PBS's session leader would be.

@@ -32,30 +32,7 @@ done
 scancel --signal=USR1 --batch "$job"
 say "sent USR1 to the batch shell of job $job"
 
-# Slurm holds a requeued job for about 2 minutes before it may start again; a real job
-# waits (harmless against hours of wall time), the test lets it start early. Not at once:
-# slurmd revokes the first run's credential and refuses ("Job credential revoked") a new
-# one issued within the same second, so the release waits until the node has finished
-# cleaning up and at least two seconds have passed since the requeue was seen (SECONDS
-# counts whole seconds, hence 3).
-deadline=$((SECONDS + 300))
-released=0
-requeued_at=
-while :; do
-  state=$(job_field "$job" JobState)
-  case "$state" in
-    COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
-  esac
-  if ((released == 0)) && [[ "$state" == PENDING ]] && (($(job_field "$job" Restarts) >= 1)); then
-    requeued_at=${requeued_at:-$SECONDS}
-    node_state=$(sinfo --noheader --Node --format=%T | head -n 1)
-    if ((SECONDS >= requeued_at + 3)) && [[ "$node_state" != *completing* ]]; then
-      scontrol update JobId="$job" StartTime=now && released=1 && say "requeued job $job released"
-    fi
-  fi
-  ((SECONDS < deadline)) || fail "job $job did not end within 300 s (state $state)"
-  sleep 0.5
-done
+state=$(wait_for_requeued_job_end "$job" 300)
 say "job $job ended: $state, $(job_field "$job" Restarts) restart(s)"
 
 grep -q 'USR1: asking the conversion to stop resumably' "$job_log" ||

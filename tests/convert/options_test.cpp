@@ -28,8 +28,9 @@ TEST(RecordedOptions, AreEveryConvertOptionButThoseThatOnlySayHowARunGoes) {
         if (std::find(recorded.begin(), recorded.end(), option->long_name()) == recorded.end())
             unrecorded.insert(option->long_name());
     }
-    EXPECT_EQ(unrecorded, (std::set<std::string>{"expect-manifest", "no-lock", "quiet", "restart",
-                                                 "resume", "scratch", "stats"}));
+    EXPECT_EQ(unrecorded,
+              (std::set<std::string>{"expect-manifest", "fingerprint", "no-lock", "quiet",
+                                     "restart", "resume", "scratch", "stats"}));
 }
 
 TEST(RecordedOptions, ShardOptionsRewriteShardsWhereOutputIsChangesNothingTheRestProcesses) {

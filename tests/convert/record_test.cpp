@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "support/test_support.hpp"
 #include "synshard/util/error.hpp"
 
@@ -37,8 +39,93 @@ TEST(Spool, RecordsComeBackExactlyByEntry) {
     for (int i = 0; i < 5; ++i) entries.push_back(spool.append(sample_record(i)));
     for (int i = 4; i >= 0; --i)
         EXPECT_EQ(spool.read(entries[static_cast<std::size_t>(i)]), sample_record(i));
+    // Each record is followed by its 8-byte checksum.
     EXPECT_EQ(std::filesystem::file_size(spool.path()),
-              entries.back().offset + entries.back().length);
+              entries.back().offset + entries.back().length + 8);
+}
+
+// A spool of three records, its entries, and what reading it back says.
+class DamagedSpool : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        Spool spool(path_);
+        for (int i = 0; i < 3; ++i) entries_.push_back(spool.append(sample_record(i)));
+        spool.sync();
+    }
+
+    void flip_byte(std::uint64_t offset) {
+        std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+        file.seekg(static_cast<std::streamoff>(offset));
+        const char byte = static_cast<char>(file.get());
+        file.seekp(static_cast<std::streamoff>(offset));
+        file.put(static_cast<char>(byte ^ 0x01));
+    }
+
+    // The message of the Error that reading `entry` throws, both ways a record is read.
+    std::string read_failure(const SpoolEntry& entry) const {
+        const Spool spool(path_, Spool::Mode::read);
+        std::string message;
+        try {
+            spool.read(entry);
+        } catch (const Error& error) {
+            message = error.what();
+        }
+        ByteWriter writer;
+        try {
+            spool.append_bytes_to(entry, writer);
+            ADD_FAILURE() << "append_bytes_to read a damaged record";
+        } catch (const Error& error) {
+            EXPECT_EQ(message, error.what());
+        }
+        return message;
+    }
+
+    testing::TempDir dir_;
+    std::filesystem::path path_ = dir_ / "0-3.spool";
+    std::vector<SpoolEntry> entries_;
+};
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+TEST_F(DamagedSpool, AFlippedByteFailsTheChecksumNamingTheFileAndTheRecord) {
+    const auto& second = entries_[1];
+    // In the record's key, in its image, in its checksum.
+    for (const auto offset : {second.offset + 9, second.offset + second.length - 100,
+                              second.offset + second.length + 3}) {
+        flip_byte(offset);
+        const auto message = read_failure(second);
+        EXPECT_TRUE(contains(message, path_.string())) << message;
+        EXPECT_TRUE(contains(message, "offset " + std::to_string(second.offset))) << message;
+        EXPECT_TRUE(contains(message, "checksum")) << message;
+        EXPECT_EQ(Spool(path_, Spool::Mode::read).read(entries_[0]), sample_record(0));
+        flip_byte(offset);
+    }
+    EXPECT_EQ(Spool(path_, Spool::Mode::read).read(second), sample_record(1));
+}
+
+TEST_F(DamagedSpool, ATruncatedSpoolIsNamedNotAnInputOutputError) {
+    std::filesystem::resize_file(path_, entries_[2].offset + entries_[2].length / 2);
+    const auto message = read_failure(entries_[2]);
+    EXPECT_TRUE(contains(message, path_.string())) << message;
+    EXPECT_TRUE(contains(message, "truncated")) << message;
+    EXPECT_EQ(Spool(path_, Spool::Mode::read).read(entries_[1]), sample_record(1));
+}
+
+TEST_F(DamagedSpool, AnEntryBeyondTheFileNeverSizesAnAllocation) {
+    const auto message = read_failure({entries_[2].offset, ~std::uint64_t{0} - 4});
+    EXPECT_TRUE(contains(message, "truncated")) << message;
+}
+
+TEST_F(DamagedSpool, AMissingSpoolIsNamed) {
+    std::filesystem::remove(path_);
+    try {
+        Spool spool(path_, Spool::Mode::read);
+        ADD_FAILURE() << "a missing spool was opened";
+    } catch (const Error& error) {
+        EXPECT_TRUE(contains(error.what(), path_.string())) << error.what();
+    }
 }
 
 TEST(Spool, AppendsRecordsToAMessageAsLengthPrefixedBytes) {
@@ -61,8 +148,8 @@ TEST(Spool, AppendsRecordsToAMessageAsLengthPrefixedBytes) {
     EXPECT_TRUE(reader.at_end());
 }
 
-// The bytes a train and a val record had before ImageRecord held an h5::SampleRow: a
-// rerun of an interrupted conversion reads the spools an earlier build wrote.
+// The bytes a train and a val record had before ImageRecord held an h5::SampleRow: what
+// ranks exchange, and spools store before each record's checksum.
 TEST(Record, EncodesTheBytesEarlierBuildsWroteToSpools) {
     for (const auto& [seed, digest] :
          {std::pair{2, "22b0a2de6a1b0cc0ff42e85c6f45d898a51b2940bd07adf23c9dfd7dfc509d9f"},

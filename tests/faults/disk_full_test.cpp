@@ -2,45 +2,12 @@
 // room completes.
 
 #include <gtest/gtest.h>
-#include <sys/mount.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "faults/fault_support.hpp"
 #include "synshard/reader/shard_reader.hpp"
 
 namespace synshard::testing {
 namespace {
-
-// A tmpfs of `size` mounted on `dir` for the object's lifetime (lazily unmounted).
-class TmpfsMount {
-  public:
-    TmpfsMount(std::filesystem::path dir, const std::string& size) : dir_(std::move(dir)) {
-        std::filesystem::create_directories(dir_);
-        const std::string options = "size=" + size;
-        mounted_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, options.c_str()) == 0;
-        if (!mounted_) error_ = std::strerror(errno);
-    }
-    ~TmpfsMount() {
-        if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-    }
-    TmpfsMount(const TmpfsMount&) = delete;
-    TmpfsMount& operator=(const TmpfsMount&) = delete;
-
-    bool mounted() const { return mounted_; }
-    const std::string& error() const { return error_; }
-    // Keeps the content.
-    bool resize(const std::string& size) {
-        const std::string options = "size=" + size;
-        return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
-    }
-
-  private:
-    std::filesystem::path dir_;
-    bool mounted_ = false;
-    std::string error_;
-};
 
 TEST(FaultsDiskFull, FailsNamingTheFileLeavesNoPartialFileAndARerunWithRoomCompletes) {
     if (!running_as_root()) GTEST_SKIP() << "needs root to mount a tmpfs (running as non-root)";

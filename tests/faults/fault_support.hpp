@@ -3,8 +3,11 @@
 // Shared by the fault tests: a small synth corpus, a one-rank conversion run as a separate
 // process, and what a test needs to look at afterwards.
 
+#include <sys/mount.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -70,6 +73,35 @@ inline std::vector<std::string> rejected_reasons(const nlohmann::json& manifest,
     }
     return reasons;
 }
+
+// A tmpfs of `size` mounted on `dir` for the object's lifetime (lazily unmounted).
+class TmpfsMount {
+  public:
+    TmpfsMount(std::filesystem::path dir, const std::string& size) : dir_(std::move(dir)) {
+        std::filesystem::create_directories(dir_);
+        const std::string options = "size=" + size;
+        mounted_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, options.c_str()) == 0;
+        if (!mounted_) error_ = std::strerror(errno);
+    }
+    ~TmpfsMount() {
+        if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+    }
+    TmpfsMount(const TmpfsMount&) = delete;
+    TmpfsMount& operator=(const TmpfsMount&) = delete;
+
+    bool mounted() const { return mounted_; }
+    const std::string& error() const { return error_; }
+    // Keeps the content.
+    bool resize(const std::string& size) {
+        const std::string options = "size=" + size;
+        return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
+    }
+
+  private:
+    std::filesystem::path dir_;
+    bool mounted_ = false;
+    std::string error_;
+};
 
 inline bool running_as_root() {
     return ::geteuid() == 0;

@@ -83,5 +83,76 @@ TEST(InputFingerprint, RefusesAGroupScannedTwiceAndMalformedBytes) {
     EXPECT_THROW(decode_digests(bytes), Error);
 }
 
+ResumeFingerprint resume_example(const std::string& mode = "stat") {
+    return resume_fingerprint(mode, {{"n02123045", "22"},
+                                     {"--wordnet /w/data.noun", "aa"},
+                                     {"n01440764", "11"},
+                                     {"--boxes /c/Annotation for n01440764", "bb"},
+                                     {"--classes /c/classes.txt", "cc"}});
+}
+
+TEST(ResumeFingerprint, ListsTheModeThenMetadataThenSourcesEachByName) {
+    const ResumeFingerprint fingerprint = resume_example();
+    const std::vector<std::pair<std::string, std::string>> expected = {
+        {"--fingerprint", "stat"},
+        {"--boxes /c/Annotation for n01440764", "bb"},
+        {"--classes /c/classes.txt", "cc"},
+        {"--wordnet /w/data.noun", "aa"},
+        {"n01440764", "11"},
+        {"n02123045", "22"}};
+    EXPECT_EQ(fingerprint.inputs, expected);
+    // Read by every rank: one input.
+    EXPECT_EQ(
+        resume_fingerprint("stat", {{"--wordnet /w", "1"}, {"--wordnet /w", "1"}}).inputs.size(),
+        2U);
+    EXPECT_THROW(resume_fingerprint("stat", {{"val", "1"}, {"val", "2"}}), Error);
+}
+
+TEST(ResumeFingerprint, JsonRoundTripKeepsOrderAndDigest) {
+    const ResumeFingerprint fingerprint = resume_example("content");
+    const nlohmann::ordered_json json = to_json(fingerprint);
+    EXPECT_EQ(json.front(), nlohmann::ordered_json::array({"--fingerprint", "content"}));
+    // Through text, as the journal stores it.
+    const auto parsed = resume_fingerprint_from_json(nlohmann::ordered_json::parse(json.dump()));
+    EXPECT_EQ(parsed, fingerprint);
+    EXPECT_EQ(digest(parsed), digest(fingerprint));
+    EXPECT_EQ(digest(fingerprint).size(), 64U);
+    EXPECT_THROW(resume_fingerprint_from_json(nlohmann::ordered_json::object()), Error);
+    EXPECT_THROW(resume_fingerprint_from_json(nlohmann::ordered_json::parse(R"([["n1", 3]])")),
+                 Error);
+    EXPECT_THROW(resume_fingerprint_from_json(nlohmann::ordered_json::parse(R"([["n1", "3"]])")),
+                 Error);
+}
+
+TEST(ResumeFingerprint, FirstChangeNamesTheInputAndWhatChanged) {
+    const ResumeFingerprint before = resume_example();
+    EXPECT_EQ(first_change(before, resume_example()), "");
+
+    auto image = before;
+    image.inputs[4].second = "12";
+    EXPECT_EQ(first_change(before, image),
+              "n01440764 (an image's size or modification time changed)");
+    EXPECT_NE(digest(image), digest(before));
+    EXPECT_EQ(first_change(resume_example("content"),
+                           [&] {
+                               auto content = resume_example("content");
+                               content.inputs[4].second = "12";
+                               return content;
+                           }()),
+              "n01440764 (an image's size, modification time or content changed)");
+
+    auto boxes = image;
+    boxes.inputs[1].second = "bc";
+    // The first in the fingerprint's order: metadata before sources.
+    EXPECT_EQ(first_change(before, boxes), "--boxes /c/Annotation for n01440764 (content changed)");
+
+    EXPECT_EQ(first_change(before, resume_example("content")), "--fingerprint stat -> content");
+
+    auto removed = before;
+    removed.inputs.erase(removed.inputs.begin() + 2);
+    EXPECT_EQ(first_change(before, removed), "--classes /c/classes.txt (removed)");
+    EXPECT_EQ(first_change(removed, before), "--classes /c/classes.txt (added)");
+}
+
 }  // namespace
 }  // namespace synshard::manifest

@@ -21,6 +21,8 @@ Manifest full_manifest() {
                    {{"train/train-00000-of-00002.h5", 2, 1000, std::string(64, '1')},
                     {"train/train-00001-of-00002.h5", 1, 900, std::string(64, '2')}}};
     manifest.splits["val"] = SplitEntry{1, {{"val/val-00000-of-00001.h5", 1, 800, "3"}}};
+    manifest.index = FileEntry{5000, std::string(64, '4')};
+    manifest.scanned = 6;
     manifest.classes = {{0, "n01440764", "tench, Tinca tinca", {{"train", 2}, {"val", 1}}},
                         {1, "n02123045", "caf\xc3\xa9", {{"train", 1}, {"val", 0}}}};
     manifest.rejected = {{"n01440764_9.JPEG", Reason::truncated, "premature end of data"},
@@ -44,9 +46,9 @@ TEST(Manifest, RoundTripThroughFile) {
     EXPECT_EQ(text.back(), '\n');
     // The documented key order, pretty-printed.
     const std::vector<std::string> keys = {
-        "format_version", "tool_version", "environment",  "options", "input_fingerprint",
-        "seed",           "hash",         "label_scheme", "splits",  "classes",
-        "rejected",       "duplicates",   "leaks",        "stats",   "timings"};
+        "format_version", "tool_version", "environment", "options", "input_fingerprint", "seed",
+        "hash",           "label_scheme", "splits",      "index",   "classes",           "scanned",
+        "rejected",       "duplicates",   "leaks",       "stats",   "timings",           "digests"};
     std::size_t previous = 0;
     for (const std::string& key : keys) {
         const std::size_t at = text.find("\n  \"" + key + "\":");
@@ -86,6 +88,45 @@ TEST(Manifest, MalformedManifestsNameTheProblem) {
     json["rejected"][0]["reason"] = "tired";
     EXPECT_THROW(from_json(json), Error);
     EXPECT_THROW(read_manifest(dir / "absent.json"), Error);
+}
+
+TEST(Manifest, ManifestsWithoutIndexOrScannedReadAsAbsent) {
+    Json json = to_json(full_manifest());
+    json.erase("index");
+    json.erase("scanned");
+    const Manifest manifest = from_json(json);
+    EXPECT_FALSE(manifest.index.has_value());
+    EXPECT_FALSE(manifest.scanned.has_value());
+}
+
+TEST(Manifest, DigestsNameEveryEditedSection) {
+    Json json = to_json(full_manifest());
+    ASSERT_EQ(json[kDigestsKey].size(), json.size() - 1);
+    EXPECT_TRUE(edited_sections(json).empty());
+    // The digest of the compact text, as Python's json.dumps(separators=(",", ":")) writes it.
+    EXPECT_EQ(json[kDigestsKey]["seed"],
+              to_hex(sha256(
+                  std::span(reinterpret_cast<const std::uint8_t*>("18446744073709551615"), 20))));
+    const std::string seed_digest = json[kDigestsKey]["seed"];
+    json["seed"] = 1;
+    json["classes"][0]["counts"]["train"] = 7;
+    json.erase("leaks");
+    json[kDigestsKey].erase("stats");
+    const std::vector<EditedSection> edited = edited_sections(json);
+    ASSERT_EQ(edited.size(), 4U);
+    EXPECT_EQ(edited[0], (EditedSection{"seed", seed_digest, section_digest(Json(1))}));
+    EXPECT_EQ(edited[1].key, "classes");
+    EXPECT_EQ(edited[2], (EditedSection{"stats", "", section_digest(json["stats"])}));
+    EXPECT_EQ(edited[3].key, "leaks");
+    EXPECT_TRUE(edited[3].actual.empty());
+}
+
+TEST(Manifest, StatsOfExactSums) {
+    // Pixels 0 and 2 in every channel: mean 1, std 1.
+    const PixelStats stats = stats_of({2, 2, 2}, {4, 4, 4}, 2);
+    EXPECT_EQ(stats.mean, (std::array<double, 3>{1, 1, 1}));
+    EXPECT_EQ(stats.std, (std::array<double, 3>{1, 1, 1}));
+    EXPECT_EQ(stats_of({}, {}, 0), PixelStats{});
 }
 
 TEST(Manifest, CompareShardsListsEveryDifference) {

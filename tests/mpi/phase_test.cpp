@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "synshard/mpi/comm.hpp"
+#include "synshard/mpi/wait.hpp"
 
 namespace synshard::mpi {
 namespace {
@@ -41,6 +45,29 @@ TEST(Phase, LowestFailingRankWinsAndUsageErrorsStayUsageErrors) {
         EXPECT_STREQ(failure.what(), "bad --shard-size on rank 0");
         EXPECT_TRUE(failure.usage());
     }
+}
+
+TEST(Phase, ALateFailingRankIsWaitedForAndItsMessageReachesEveryRank) {
+    Comm comm;
+    const int late = comm.size() - 1;
+    try {
+        run_phase(comm, "late", [&] {
+            if (comm.rank() != late) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            throw Error("cannot write shard 3");
+        });
+        FAIL() << "expected PhaseFailure on rank " << comm.rank();
+    } catch (const PhaseFailure& failure) {
+        EXPECT_EQ(failure.origin_rank(), late);
+        EXPECT_STREQ(failure.what(), "cannot write shard 3");
+    }
+    // The next phase's outcomes do not mix with this one's.
+    EXPECT_EQ(run_phase(comm, "after", [&] { return comm.rank() + 1; }), comm.rank() + 1);
+}
+
+TEST(PhaseEndWait, NamesTheWaitedRanks) {
+    EXPECT_EQ(ranks_text({1}), "rank 1");
+    EXPECT_EQ(ranks_text({1, 3}), "ranks 1, 3");
 }
 
 TEST(Comm, AllToAllDeliversEachPairsBytes) {

@@ -77,6 +77,8 @@ TEST(PlanDeterminism, SameAtEveryRankCountAndForFoldersAndTars) {
             EXPECT_EQ(without_partition(everyone), without_partition(reference)) << layout;
             EXPECT_EQ(digest, items_digest(reference, alone)) << layout;
             EXPECT_EQ(everyone.rejected, reference.rejected);
+            // What every rank read (WordNet, the CSV) is one input, whatever the rank count.
+            EXPECT_EQ(everyone.resume_fingerprint, reference.resume_fingerprint) << layout;
             jsons.push_back(without_partition(everyone));
             digests.push_back(digest);
         }

@@ -1,6 +1,7 @@
 #include "sample_output.hpp"
 
 #include "synshard/image/jpeg_encoder.hpp"
+#include "synshard/image/pipeline.hpp"
 #include "synshard/util/rng.hpp"
 
 namespace synshard::testing {
@@ -117,6 +118,9 @@ SampleOutput write_sample_output(const std::filesystem::path& out, bool raw) {
         summary.counts = {{"train", 0}, {"val", 0}};
         result.manifest.classes.push_back(std::move(summary));
     }
+    // The stats over the train images' stored pixels, as the converter sums them.
+    image::Pipeline pipeline{image::PipelineOptions{}};
+    image::PixelStats train_pixels;
     const std::vector<std::pair<std::string, std::pair<int, int>>> splits = {
         {"train", {kTrainSamples, 2}}, {"val", {kValSamples, 1}}};
     for (const auto& [split, shape] : splits) {
@@ -148,6 +152,14 @@ SampleOutput write_sample_output(const std::filesystem::path& out, bool raw) {
                                     static_cast<std::uint32_t>(writer.num_samples())});
                 writer.add(sample.view());
                 ++result.manifest.classes[static_cast<std::size_t>(sample.label)].counts[split];
+                if (split == "train") {
+                    // A raw image's content lies at the top left of its padding.
+                    auto pixels = raw ? cv::Mat(kRawHeight, kRawWidth, CV_8UC3,
+                                                const_cast<std::uint8_t*>(sample.image.data()))
+                                      : pipeline.decode_stored(sample.image, image::Encoding::jpeg,
+                                                               sample.height, sample.width);
+                    train_pixels += image::pixel_stats(pixels, {0, 0, sample.width, sample.height});
+                }
             }
             h5::PublishedShard published = writer.finish();
             split_index.shard_num_samples.push_back(published.num_samples);
@@ -159,7 +171,13 @@ SampleOutput write_sample_output(const std::filesystem::path& out, bool raw) {
         }
         result.index.splits.push_back(std::move(split_index));
     }
+    result.manifest.scanned = kTrainSamples + kValSamples;
+    result.manifest.stats =
+        manifest::stats_of(train_pixels.sum, train_pixels.sum_of_squares, train_pixels.pixels);
     h5::write_index(out, result.index);
+    const auto index = out / h5::kIndexFileName;
+    result.manifest.index =
+        manifest::FileEntry{std::filesystem::file_size(index), to_hex(h5::sha256_of_file(index))};
     manifest::write_manifest(out / manifest::kManifestFileName, result.manifest);
     return result;
 }

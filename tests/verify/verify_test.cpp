@@ -19,7 +19,7 @@ constexpr const char* kVal0 = "val/val-00000-of-00001.h5";
 
 Report run_verify(const std::filesystem::path& out, bool full = false, std::uint64_t sample = 16) {
     const mpi::Comm comm;
-    return verify(VerifyOptions{out, full, sample}, comm);
+    return verify(VerifyOptions{out, full, sample, {}}, comm);
 }
 
 // The problems about one file, as "what" strings.

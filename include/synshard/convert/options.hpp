@@ -86,6 +86,9 @@ std::vector<std::string> recorded_option_names();
 // not classified here refuses a resume rather than slipping through.
 OptionRole option_role(std::string_view name);
 
+// The recorded options whose role is `role`, in their recorded order.
+nlohmann::ordered_json options_of_role(const nlohmann::ordered_json& recorded, OptionRole role);
+
 // Replaces the paths among the recorded options (OUT and every input) by their canonical
 // form, so that "out", "./out" and "out/" record the same output.
 void record_canonical_paths(nlohmann::ordered_json& recorded);

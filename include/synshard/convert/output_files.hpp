@@ -39,7 +39,8 @@ std::optional<std::filesystem::path> first_foreign_path(const OutputFiles& files
 
 // Removes a spool folder "<scratch>/synshard-<id>": the spools and outcome lists
 // (".spool", ".done" and its ".tmp") in its per-source folders, then each folder once
-// empty. Anything else stays, and so do the folders holding it.
+// empty, and its header. Anything else stays, and so do the folders holding it. Ranks
+// sharing a scratch folder may remove the same spool folder at once.
 void remove_spool_folder(const std::filesystem::path& folder);
 
 // Removes every file of ours in OUT, one by one, and each of our folders once it is empty;

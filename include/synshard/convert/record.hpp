@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <vector>
 
 #include "synshard/corpus/listing.hpp"
 #include "synshard/h5/format.hpp"
@@ -24,24 +25,28 @@ struct ImageRecord {
     friend bool operator==(const ImageRecord&, const ImageRecord&) = default;
 };
 
-// A record's bytes, as spools store them and ranks exchange them. The field order and
-// widths are those of spools written by earlier builds, so an interrupted run's spools
-// stay readable. read_record throws Error when the bytes end inside a record.
+// A record's bytes, as ranks exchange them and spools store them (each followed there by
+// its checksum). read_record throws Error when the bytes end inside a record.
 void write_record(ByteWriter& writer, const ImageRecord& record);
 ImageRecord read_record(ByteReader& reader);
 
-// Where a record lies in a spool file.
+// Where a record lies in a spool file: `length` bytes of the record, then the XXH3-64 of
+// those bytes (8 bytes, in the machine's byte order as ByteWriter writes them).
 struct SpoolEntry {
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
 };
 
 // An append-only file of records on scratch, so a rank's memory does not grow with
-// the number of images it processed. Records are read back by entry with pread.
+// the number of images it processed. Records are read back by entry with pread, and
+// every read checks the record's checksum: scratch outlives the run that wrote it (a
+// resume reads it days later, maybe on another node), and a flipped or missing byte
+// there must never reach a shard.
 class Spool {
   public:
     enum class Mode { create, read };
     // create: creates (truncates) path; read: opens a complete spool to read records.
+    // Throws Error naming the path when it cannot be opened (a missing spool).
     explicit Spool(std::filesystem::path path, Mode mode = Mode::create);
     Spool(const Spool&) = delete;
     Spool& operator=(const Spool&) = delete;
@@ -49,19 +54,23 @@ class Spool {
     SpoolEntry append(const ImageRecord& record);
     // Makes every appended record durable (before the piece is declared complete).
     void sync();
-    // The record's serialized bytes (as they travel between ranks), appended to `writer`
-    // as ByteWriter::put_bytes would (length first), read straight into its buffer.
+    // The record's serialized bytes (as they travel between ranks, without the
+    // checksum), appended to `writer` as ByteWriter::put_bytes would (length first), read
+    // straight into its buffer. Throws as read() does.
     void append_bytes_to(const SpoolEntry& entry, ByteWriter& writer) const;
+    // Throws Error naming the file and the record's offset when the file ends before the
+    // record does (a truncated spool) or the record fails its checksum.
     ImageRecord read(const SpoolEntry& entry) const;
 
     const std::filesystem::path& path() const { return path_; }
 
   private:
-    void read_into(const SpoolEntry& entry, std::uint8_t* destination) const;
+    // Appends the record's bytes to `buffer` once its checksum matches.
+    void read_checked(const SpoolEntry& entry, std::vector<std::uint8_t>& buffer) const;
 
     std::filesystem::path path_;
     UniqueFd fd_;
-    std::uint64_t size_ = 0;
+    std::uint64_t size_ = 0;  // appended so far (create), the file's size when opened (read)
     ByteWriter scratch_;
 };
 

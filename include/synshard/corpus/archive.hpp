@@ -26,6 +26,9 @@ struct MemberHeader {
     Type type = Type::other;
     // The size the header declares; read_data() refuses more than the caller's cap.
     std::int64_t declared_size = 0;
+    // The modification time the header declares, in nanoseconds since the epoch (whole
+    // seconds in a ustar header, finer in a pax one); 0 when it declares none.
+    std::int64_t mtime_ns = 0;
 };
 
 // Reads an archive member by member, into memory: nothing is ever extracted to disk.
@@ -47,11 +50,16 @@ class ArchiveReader {
     std::vector<std::uint8_t> read_data(std::int64_t declared_size);
 
     const std::filesystem::path& path() const { return path_; }
+    // The archive file's size and modification time (ns), from fstat when it was opened.
+    std::uint64_t file_size() const { return file_size_; }
+    std::int64_t file_mtime_ns() const { return file_mtime_ns_; }
 
   private:
     [[noreturn]] void fail(const std::string& doing) const;
 
     std::filesystem::path path_;
+    std::uint64_t file_size_ = 0;
+    std::int64_t file_mtime_ns_ = 0;
     struct Handle;
     std::unique_ptr<Handle> handle_;
 };

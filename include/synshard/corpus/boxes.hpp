@@ -70,8 +70,19 @@ std::string box_key(std::string_view item_key);
 //   at any depth); for "val", `DIR/*.xml` and `DIR/val/*.xml`; read when `take` asks.
 // When two sources annotate the same image, the first one (in the given order) wins.
 // Unparseable files are counted, never fatal; an unreadable source is an Error.
+// What it reads is recorded for the resume fingerprint (read()).
 class BoxLoader {
   public:
+    // What was read of one source: a CSV file's bytes (prefix empty), or for a folder the
+    // files one `take` read, as a SHA-256 (hex) over the lines "<path relative to the
+    // folder>\t<content_digest of the XML, or 'unreadable'>\n" in reading order (a tar's
+    // members as "<tar>/<member>"; a tar that breaks adds "<tar>\tarchive-error").
+    struct Read {
+        std::size_t source = 0;  // index into the sources given
+        std::string prefix;
+        std::string content;
+    };
+
     BoxLoader(std::vector<std::filesystem::path> sources, const std::set<std::string>& prefixes,
               BoxStats& stats);
 
@@ -80,9 +91,13 @@ class BoxLoader {
     // stats) anew on every call.
     BoxMap take(const std::string& prefix);
 
+    // Everything read so far: each CSV source once, then each folder source per `take`.
+    const std::vector<Read>& read() const { return read_; }
+
   private:
     std::vector<std::filesystem::path> sources_;
     BoxStats& stats_;
+    std::vector<Read> read_;
     // For each CSV source (by index in sources_): its rows' boxes by prefix.
     std::unordered_map<std::size_t, std::unordered_map<std::string, BoxMap>> csv_rows_;
 };

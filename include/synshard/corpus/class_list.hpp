@@ -9,7 +9,9 @@ namespace synshard::corpus {
 // A --classes file: LOC_synset_mapping.txt ("n01440764 tench, Tinca tinca") or one wnid a
 // line; blank lines ignored. Returns the wnids in file order. Throws UsageError naming
 // the line for anything else, or for a wnid listed twice; UsageError naming --classes
-// when the file cannot be read or lists no class.
-std::vector<std::string> read_class_list(const std::filesystem::path& file);
+// when the file cannot be read or lists no class. Sets *content, when given, to the
+// content_digest (util/hash.hpp) of the bytes read.
+std::vector<std::string> read_class_list(const std::filesystem::path& file,
+                                         std::string* content = nullptr);
 
 }  // namespace synshard::corpus

@@ -21,6 +21,8 @@ struct Devkit {
     std::map<int, std::string> wnid_by_id;
     std::map<std::string, int> id_by_wnid;
     std::filesystem::path meta_mat;
+    // The content_digest (util/hash.hpp) of meta.mat, read before libmatio reads it.
+    std::string content;
 };
 
 // Reads DIR/data/meta.mat (or DIR/meta.mat, or DIR itself if it is the .mat file).

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "synshard/util/reason.hpp"
@@ -62,7 +63,13 @@ Discovery discover_train(const std::filesystem::path& root, const wordnet::Hiera
 // UsageError like discover_train.
 Discovery discover_val(const std::filesystem::path& root, const wordnet::Hierarchy& wordnet);
 
-// One image file or tar member found by listing a source; nothing has been read.
+// How much of each image a listing records for the resume fingerprint (--fingerprint):
+// its size and modification time, or also a digest of its bytes (reading every image).
+enum class FingerprintMode : std::uint8_t { stat, content };
+std::string_view to_string(FingerprintMode mode);
+
+// One image file or tar member found by listing a source; nothing has been read unless
+// the listing hashes content.
 struct ListedItem {
     // "<key_prefix><file name>", the same for a folder's file and a tar's member.
     std::string key;
@@ -70,6 +77,12 @@ struct ListedItem {
     std::string name;
     // The file's size, or the member's declared size.
     std::uint64_t size = 0;
+    // The file's modification time (st_mtim), or the member's as its header declares it,
+    // in nanoseconds since the epoch.
+    std::int64_t mtime_ns = 0;
+    // FingerprintMode::content only: util/hash.hpp's content_digest of the bytes, or
+    // "unreadable" for a file that could not be read (the conversion rejects it then).
+    std::string content;
 
     friend bool operator==(const ListedItem&, const ListedItem&) = default;
 };
@@ -77,6 +90,10 @@ struct ListedItem {
 struct SourceListing {
     std::vector<ListedItem> items;  // sorted by key, keys unique
     std::vector<Rejection> rejected;
+    // For a tar: the tar file's size and modification time (ns) as it was opened; zero
+    // for a folder or a tar that could not be opened.
+    std::uint64_t archive_size = 0;
+    std::int64_t archive_mtime_ns = 0;
 };
 
 // Lists one source without reading any image: lstat for folders (FIFOs, sockets,
@@ -85,7 +102,9 @@ struct SourceListing {
 // `unsafe-path`; links, devices and members in sub-folders are `not-a-file`; a repeated
 // name keeps its first copy (the others `duplicate`); an unreadable or truncated tar
 // gives one `archive-error` keyed "<name>.tar" after the members listed so far. In both
-// layouts an item larger than max_item_bytes is `too-large`.
-SourceListing list_source(const Source& source, std::uint64_t max_item_bytes);
+// layouts an item larger than max_item_bytes is `too-large`. In content mode every item
+// kept is read (a tar's members as the listing passes them) and its content set.
+SourceListing list_source(const Source& source, std::uint64_t max_item_bytes,
+                          FingerprintMode mode = FingerprintMode::stat);
 
 }  // namespace synshard::corpus

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "synshard/corpus/listing.hpp"
+
 namespace synshard::corpus {
 
 namespace po = boost::program_options;
@@ -36,6 +38,9 @@ struct CorpusOptions {
     std::uint64_t min_per_class = 1;                  // --min-per-class N
     std::optional<std::uint64_t> max_per_class;       // --max-per-class M
     std::uint64_t max_member_bytes = 64ull << 20;     // --max-member-bytes
+    // --fingerprint: how closely a resume checks that the images are unchanged. Not a
+    // recorded option: it shapes only the resume fingerprint (survey::PlanResult).
+    FingerprintMode fingerprint = FingerprintMode::stat;
 };
 
 // Declares the options above (--input required).

@@ -29,6 +29,8 @@ class ValLabels {
     static ValLabels read(const std::filesystem::path& file, const Devkit* devkit);
 
     Format format() const { return format_; }
+    // The content_digest (util/hash.hpp) of the bytes read.
+    const std::string& content() const { return content_; }
 
     // What labels the image with this file stem: a wnid (possibly not a known class),
     // or, when there is a label that cannot be resolved (an ID missing from meta.mat, a
@@ -45,6 +47,7 @@ class ValLabels {
 
   private:
     Format format_ = Format::wnid_lines;
+    std::string content_;
     std::map<std::string, Label, std::less<>> by_stem_;
     std::map<std::uint64_t, Label> by_number_;
 };

@@ -16,7 +16,8 @@ namespace synshard::mpi {
 void check(int code, const char* what);
 
 // The tool's own communicator: a duplicate of its parent, so that the tool's messages
-// never match anyone else's. Owns the handle and frees it without throwing.
+// never match anyone else's. Owns the handle and frees it without throwing. Its
+// collectives wait for the other ranks without spinning (wait.hpp).
 class Comm {
   public:
     // Duplicates parent (MPI_COMM_WORLD by default). Collective over parent.
@@ -82,6 +83,8 @@ class Comm {
     }
 
   private:
+    void allreduce(const void* values, void* result, int count, MPI_Datatype type, MPI_Op op) const;
+
     MPI_Comm comm_ = MPI_COMM_NULL;
     int rank_ = 0;
     int size_ = 1;

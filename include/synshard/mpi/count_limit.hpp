@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "synshard/mpi/comm.hpp"
+#include "synshard/mpi/wait.hpp"
 
 namespace synshard::mpi {
 
@@ -27,14 +28,18 @@ class CountLimit {
     bool exceeded(std::uint64_t local);
 
     // This rank's work is over (done, or stopped by exceeded()): takes part in rounds
-    // until every rank is over or a round shows the limit exceeded. Returns whether the
-    // limit was exceeded.
-    bool finish(std::uint64_t local);
+    // until every rank is over or a round shows the limit exceeded, without spinning
+    // (PhaseEndWait). Every rank tells the root when it is over, so a root that waits
+    // longer than kNameWaitedRanksAfter names the ranks still working, on `progress`'s
+    // line if not null. Returns whether the limit was exceeded.
+    bool finish(std::uint64_t local, PhaseProgress* progress = nullptr);
 
   private:
     // Completes the round in flight if it is done, then starts the next one when due.
     // Returns false once no further round is needed.
     bool poll();
+    // Root: takes the "over" messages that have arrived.
+    void collect_over(PhaseEndWait& wait);
 
     Comm comm_;
     std::uint64_t limit_;
@@ -45,6 +50,11 @@ class CountLimit {
     std::array<std::uint64_t, 2> sent_{};  // what the round in flight sums
     std::array<std::uint64_t, 2> sums_{};
     MPI_Request round_ = MPI_REQUEST_NULL;
+    // This rank's "over" message to the root (sent once), and on the root how many of
+    // the others' have arrived.
+    std::uint8_t over_message_ = 1;
+    bool told_root_ = false;
+    int over_messages_ = 0;
     bool exceeded_ = false;
     bool everyone_over_ = false;
 };

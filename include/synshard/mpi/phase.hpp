@@ -27,14 +27,20 @@ class PhaseFailure : public Error {
     bool usage_;
 };
 
+class PhaseProgress;
+
 // Collective: every rank reports whether its part of `phase` succeeded (failure is the
 // exception it caught, or null). If any rank failed, every rank throws the same
-// PhaseFailure carrying the lowest failing rank's message.
-void agree(const Comm& comm, std::string_view phase, const std::exception_ptr& failure);
+// PhaseFailure carrying the lowest failing rank's message. The ranks wait for each other
+// without spinning (PhaseEndWait): each sends its outcome to the root, which, once every
+// rank has arrived, sends them all the verdict. A root that waits longer than
+// kNameWaitedRanksAfter names the ranks it waits for, on `progress`'s line if not null.
+void agree(const Comm& comm, std::string_view phase, const std::exception_ptr& failure,
+           PhaseProgress* progress = nullptr);
 
 // Runs body on this rank, then agree()s on the outcome. Returns what body returns.
 template <class Body>
-auto run_phase(const Comm& comm, std::string_view phase, Body&& body) {
+auto run_phase(const Comm& comm, std::string_view phase, PhaseProgress* progress, Body&& body) {
     using Result = decltype(body());
     std::exception_ptr failure;
     if constexpr (std::is_void_v<Result>) {
@@ -43,7 +49,7 @@ auto run_phase(const Comm& comm, std::string_view phase, Body&& body) {
         } catch (...) {
             failure = std::current_exception();
         }
-        agree(comm, phase, failure);
+        agree(comm, phase, failure, progress);
     } else {
         Result result{};
         try {
@@ -51,9 +57,14 @@ auto run_phase(const Comm& comm, std::string_view phase, Body&& body) {
         } catch (...) {
             failure = std::current_exception();
         }
-        agree(comm, phase, failure);
+        agree(comm, phase, failure, progress);
         return result;
     }
+}
+
+template <class Body>
+auto run_phase(const Comm& comm, std::string_view phase, Body&& body) {
+    return run_phase(comm, phase, nullptr, std::forward<Body>(body));
 }
 
 }  // namespace synshard::mpi

@@ -16,7 +16,8 @@ namespace synshard::mpi {
 // send on the tool's own progress communicator; the root picks them up when it calls
 // update(). Collective in construction and destruction only: the destructor (also when
 // a rank unwinds from an error) exchanges one final message per rank, so no rank waits
-// for another that failed.
+// for another that failed; the root waits for them without spinning (PhaseEndWait) and
+// names on its line the ranks it waits for.
 class PhaseProgress {
   public:
     PhaseProgress(const Comm& comm, std::string phase, std::uint64_t global_total,
@@ -29,9 +30,14 @@ class PhaseProgress {
     // This rank has done `local_done` items so far (monotonic).
     void update(std::uint64_t local_done);
 
+    // Root: shows the line with `note` after the phase's name ("process, waiting for
+    // rank 1: 812/1600 ..."), when the display has a line due.
+    void show_note(const std::string& note);
+
   private:
     void send_count();
     void collect();
+    std::uint64_t global_done() const;
 
     Comm comm_;
     std::string phase_;

@@ -6,6 +6,7 @@
 
 #include "synshard/corpus/item.hpp"
 #include "synshard/corpus/options.hpp"
+#include "synshard/manifest/fingerprint.hpp"
 #include "synshard/mpi/comm.hpp"
 #include "synshard/plan/plan.hpp"
 #include "synshard/util/reason.hpp"
@@ -34,6 +35,10 @@ struct PlanResult {
     // On the root: every corpus-level rejection, sorted by key. Empty on other ranks (no
     // rank holds every key besides the root's rejection list).
     std::vector<Rejection> rejected;
+    // On every rank: what a resume of this plan is checked against besides the options,
+    // over every input the survey read (see manifest::ResumeFingerprint). The plan's
+    // input_fingerprint stays what the manifest records.
+    manifest::ResumeFingerprint resume_fingerprint;
 
     // The items of share.pieces[i], in key order, with labels, splits, hashes and boxes
     // set (decoded anew on each call: hold them only while they are needed).

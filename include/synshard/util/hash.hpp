@@ -20,6 +20,10 @@ inline constexpr std::string_view kKeyedHashName = "xxh3-64(seed-le64 || key)";
 // XXH3-64 of bytes (unseeded); used to route content to the rank that owns it.
 std::uint64_t content_hash64(std::span<const std::uint8_t> bytes);
 
+// XXH3-128 of bytes (unseeded), as 32 hex characters: how the resume fingerprint records
+// what an input held (fast enough to hash every image of a corpus as it is read).
+std::string content_digest(std::span<const std::uint8_t> bytes);
+
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
 // Incremental SHA-256 (OpenSSL's libcrypto).

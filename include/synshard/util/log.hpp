@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace synshard::log {
@@ -20,5 +22,8 @@ void debug(std::string_view message);
 // the job has more than one, so a failure on rank 7 is visible in the batch log.
 void warn(std::string_view message);
 void error(std::string_view message);
+
+// A size for a message: "512 B", "3.4 KiB", "1.2 GiB".
+std::string format_bytes(std::uint64_t bytes);
 
 }  // namespace synshard::log

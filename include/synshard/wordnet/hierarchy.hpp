@@ -67,6 +67,13 @@ class Hierarchy {
 
     // Where the hierarchy was loaded from (a path), as recorded in outputs.
     const std::string& origin() const { return origin_; }
+    // The files load() read, each with the content_digest (util/hash.hpp) of the bytes it
+    // parsed; empty for from_synsets.
+    struct File {
+        std::filesystem::path path;
+        std::string content;
+    };
+    const std::vector<File>& files() const { return files_; }
     std::size_t size() const { return synsets_.size(); }
 
     bool contains(std::string_view wnid) const;
@@ -89,6 +96,7 @@ class Hierarchy {
     void link();
 
     std::string origin_;
+    std::vector<File> files_;
     std::vector<Synset> synsets_;
     std::vector<int> depths_;
     // Keyed by the numeric part of the wnid (the synset's byte offset in data.noun).

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -163,6 +164,42 @@ TEST_F(StaleScratch, SpoolFoldersOfOtherOutputsAreLeftAloneAndReportedWithTheirS
     EXPECT_TRUE(contains(run.output, "left " + unreadable.string())) << run.output;
     EXPECT_TRUE(fs::exists(other / "n01440764" / "0-5.spool"));
     EXPECT_TRUE(fs::exists(spool_header_path(unreadable)));
+}
+
+// The first image of the first class, rewritten with garbage of its size; with
+// `keep_time` its modification time is put back.
+fs::path rewrite_first_image(const fs::path& corpus, bool keep_time) {
+    fs::path image;
+    for (const auto& entry : fs::directory_iterator(corpus / "train" / "n01440764")) {
+        if (image.empty() || entry.path() < image) image = entry.path();
+    }
+    const auto size = fs::file_size(image);
+    const auto modified = fs::last_write_time(image);
+    std::ofstream(image, std::ios::binary | std::ios::trunc) << std::string(size, 'x');
+    fs::last_write_time(image, keep_time ? modified : modified + std::chrono::seconds(1));
+    return image;
+}
+
+TEST_F(StaleScratch, AnImageRewrittenInPlaceRefusesTheResumeNamingItsSource) {
+    const auto out = dir_ / "out";
+    fail_after_processing(out);
+    rewrite_first_image(corpus(), false);
+    const auto rerun = convert_resized(out, "shorter:32", 5, scratch_);
+    EXPECT_EQ(rerun.exit_code, 1) << rerun.output;
+    EXPECT_TRUE(contains(rerun.output, "cannot resume")) << rerun.output;
+    EXPECT_TRUE(contains(rerun.output, "n01440764 (an image's size or modification time"))
+        << rerun.output;
+    EXPECT_FALSE(fs::exists(out / "manifest.json"));
+}
+
+TEST_F(StaleScratch, ContentFingerprintsSeeARewriteThatKeptSizeAndTime) {
+    const auto out = dir_ / "out";
+    const std::vector<std::string> content{"--fingerprint", "content"};
+    ASSERT_EQ(convert_resized(out, "shorter:32", 6, scratch_, content).exit_code, 1);
+    rewrite_first_image(corpus(), true);
+    const auto rerun = convert_resized(out, "shorter:32", 5, scratch_, content);
+    EXPECT_EQ(rerun.exit_code, 1) << rerun.output;
+    EXPECT_TRUE(contains(rerun.output, "n01440764 (")) << rerun.output;
 }
 
 class FinishedRun : public testing::ConvertFixture {};

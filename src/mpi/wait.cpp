@@ -9,6 +9,11 @@
 namespace synshard::mpi {
 
 void Backoff::pause() {
+    if (spins_ < 2000) {
+        ++spins_;
+        std::this_thread::yield();
+        return;
+    }
     std::this_thread::sleep_for(next_);
     next_ = std::min<std::chrono::microseconds>(next_ * 2, std::chrono::milliseconds(20));
 }

@@ -18,14 +18,16 @@ inline constexpr std::chrono::seconds kNameWaitedRanksAfter{10};
 // The sleeps between the tests of a wait for other ranks. Open MPI's blocking calls
 // (MPI_Allreduce, MPI_Recv, MPI_Wait) poll at full speed, so a rank waiting 30 s for a
 // stopped or slow one would burn a core all that time; the waits at phase ends test
-// non-blocking requests instead and pause in between: 50 us at first (the many short
-// phases end on every rank almost together), doubling up to 20 ms (the most a long wait
-// adds to the phase).
+// non-blocking requests instead and pause in between: the first 2000 pauses only yield
+// the core (the many short phases and collectives end on every rank almost together, and
+// a sleep would add its whole length to each), then sleeps of 50 us doubling up to 20 ms
+// (the most a long wait adds to the phase).
 class Backoff {
   public:
     void pause();
 
   private:
+    int spins_ = 0;
     std::chrono::microseconds next_{50};
 };
 

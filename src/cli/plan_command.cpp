@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -17,7 +18,15 @@ std::string summary(const plan::Plan& plan, const std::array<std::uint32_t, 2>& 
                     std::uint64_t min_per_class) {
     std::ostringstream text;
     text << "classes: " << plan.classes.size() << " (label scheme "
-         << corpus::to_string(plan.label_scheme) << ")\n";
+         << corpus::to_string(plan.label_scheme);
+    if (plan.label_scheme == corpus::LabelScheme::ilsvrc2012_id) {
+        const auto with_images =
+            std::count_if(plan.classes.begin(), plan.classes.end(),
+                          [](const plan::ClassEntry& entry) { return entry.images[0] > 0; });
+        text << ": the devkit's whole table, " << with_images << " with train images";
+    }
+    text << ")\n";
+    if (!plan.devkit.empty()) text << "devkit: " << plan.devkit << "\n";
     if (!plan.dropped_classes.empty()) {
         text << "dropped classes (fewer than --min-per-class " << min_per_class
              << " train images): " << plan.dropped_classes.size() << "\n";
@@ -39,12 +48,19 @@ std::string summary(const plan::Plan& plan, const std::array<std::uint32_t, 2>& 
         text << "  " << to_string(reason) << ": " << count << "\n";
     }
     const auto& b = plan.boxes;
-    if (b.files > 0) {
-        text << "boxes: " << b.boxes << " kept from " << b.files << " annotation(s); " << b.fixed
-             << " clamped, " << b.dropped << " dropped, " << b.unparseable << " unparseable, "
-             << b.class_names << " class name(s) for a wnid, " << b.placeholders
-             << " placeholder file name(s), " << b.unmatched << " for images not planned\n";
+    if (!plan.box_sources.empty()) {
+        text << "boxes (first pixel " << static_cast<int>(plan.box_origin) << "): " << b.boxes
+             << " kept from " << b.files << " annotation(s); " << b.fixed << " clamped, "
+             << b.dropped << " dropped, " << b.unparseable << " unparseable, " << b.class_names
+             << " class name(s) for a wnid, " << b.placeholders << " placeholder file name(s), "
+             << b.unmatched << " for images not planned; " << b.given << " given\n";
     }
+    for (const auto& source : plan.box_sources) {
+        text << "  " << source.name << ": " << source.stats.given << " box(es) given of "
+             << source.stats.boxes << " read\n";
+    }
+    for (const auto& warning : plan::box_source_warnings(plan))
+        text << "warning: " << warning << "\n";
     for (const auto& note : plan.notes) text << "note: " << note << "\n";
     return text.str();
 }

@@ -4,6 +4,7 @@
 #include "synshard/cli/command.hpp"
 #include "synshard/mpi/phase.hpp"
 #include "synshard/synth/generator.hpp"
+#include "synshard/synth/layouts.hpp"
 #include "synshard/synth/plan.hpp"
 #include "synshard/synth/synsets.hpp"
 #include "synshard/util/log.hpp"
@@ -25,6 +26,7 @@ synth::SynthOptions read_options(const po::variables_map& values) {
         options.image_size = synth::parse_image_size(values["image-size"].as<std::string>());
     }
     options.quirks = values["quirks"].as<bool>();
+    options.layout = synth::parse_layout(values["layout"].as<std::string>());
     synth::validate_options(options);
     return options;
 }
@@ -70,7 +72,12 @@ Command synth_command() {
                  "force every regular image to this size (e.g. 48x48 for scale tests)")  //
                 ("quirks", po::value<bool>()->default_value(false)->implicit_value(true),
                  "add the known traps (CMYK, PNG named .JPEG, truncated, duplicates, ...); "
-                 "quirks.json lists them");
+                 "quirks.json lists them")  //
+                ("layout", po::value<std::string>()->default_value("ilsvrc")->value_name("NAME"),
+                 "ilsvrc (train/, train_tars/, val/, Annotation/: the official tars "
+                 "extracted) or kaggle (ILSVRC/Data/CLS-LOC/{train,val}/, "
+                 "ILSVRC/Annotations/CLS-LOC/{train,val}/: Kaggle's copy); the LOC_* files "
+                 "are at the top in both");
         },
         [](const po::variables_map& values, const mpi::Comm& comm) {
             const synth::SynthOptions options = read_options(values);

@@ -42,6 +42,7 @@ manifest::Manifest build_manifest(const plan::Plan& plan,
     result.input_fingerprint = plan.input_fingerprint;
     result.seed = plan.seed;
     result.label_scheme = std::string(corpus::to_string(plan.label_scheme));
+    result.box_origin = static_cast<std::int64_t>(plan.box_origin);
     result.scanned = plan.scanned;
     result.rejected = std::move(outcome.rejected);
     std::sort(result.rejected.begin(), result.rejected.end(),
@@ -222,6 +223,7 @@ void Conversion::log_summary(manifest::Manifest& result) {
             << " inputs rejected, " << result.duplicates.size() << " duplicate groups, "
             << result.leaks.size() << " train/val leaks; output in " << options_.output.string();
     log::info(summary.str());
+    for (const auto& warning : plan::box_source_warnings(plan_.plan)) log::warn(warning);
 }
 
 }  // namespace synshard::convert

@@ -11,6 +11,7 @@
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"
+#include "synshard/util/text_lines.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::corpus {
@@ -49,10 +50,6 @@ int size_field(const pugi::xml_node& size, const char* name) {
     return value && *value > 0 && *value < 1e9 ? static_cast<int>(*value) : 0;
 }
 
-std::string as_text(std::span<const std::uint8_t> bytes) {
-    return std::string(bytes.begin(), bytes.end());
-}
-
 // What a folder source's files were when one prefix was read from it (BoxLoader::Read).
 class FolderRead {
   public:
@@ -70,15 +67,15 @@ class FolderRead {
 
 // Records one annotation, counting a name that is not a wnid.
 void add_document(BoxMap& boxes, const std::string& prefix, const std::string& stem,
-                  std::string_view xml, BoxStats& stats) {
-    auto parsed = parse_voc_xml(xml, stem, stats);
+                  std::string_view xml, BoxOrigin origin, BoxStats& stats) {
+    auto parsed = parse_voc_xml(xml, stem, stats, origin);
     if (!parsed) return;
     auto& list = boxes[prefix + "/" + stem];
     list.insert(list.end(), parsed->begin(), parsed->end());
 }
 
 void load_xml_folder(const fs::path& folder, const std::string& prefix, BoxMap& boxes,
-                     BoxStats& stats, FolderRead& read) {
+                     BoxOrigin origin, BoxStats& stats, FolderRead& read) {
     std::error_code error;
     if (!fs::is_directory(folder, error)) return;
     std::vector<fs::path> files;
@@ -99,12 +96,13 @@ void load_xml_folder(const fs::path& folder, const std::string& prefix, BoxMap& 
             continue;
         }
         read.add(file, content_digest(bytes));
-        add_document(boxes, prefix, stem_of(file.filename().string()), as_text(bytes), stats);
+        add_document(boxes, prefix, stem_of(file.filename().string()), as_text(bytes), origin,
+                     stats);
     }
 }
 
-void load_xml_tar(const fs::path& tar, const std::string& prefix, BoxMap& boxes, BoxStats& stats,
-                  FolderRead& read) {
+void load_xml_tar(const fs::path& tar, const std::string& prefix, BoxMap& boxes, BoxOrigin origin,
+                  BoxStats& stats, FolderRead& read) {
     constexpr std::int64_t kMaxXmlBytes = std::int64_t{16} * 1024 * 1024;
     try {
         ArchiveReader reader(tar);
@@ -123,7 +121,8 @@ void load_xml_tar(const fs::path& tar, const std::string& prefix, BoxMap& boxes,
             read.add(tar / header->path, content_digest(bytes));
             add_document(
                 boxes, prefix, stem_of(header->path),
-                std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), stats);
+                std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), origin,
+                stats);
         }
     } catch (const ArchiveError&) {
         ++stats.unparseable;
@@ -140,54 +139,24 @@ std::string csv_prefix(std::string_view image_id) {
 
 // Returns the content_digest of the file's bytes.
 std::string load_csv(const fs::path& file, const std::set<std::string>& prefixes,
-                     std::unordered_map<std::string, BoxMap>& boxes_by_prefix, BoxStats& stats) {
+                     std::unordered_map<std::string, BoxMap>& boxes_by_prefix, BoxOrigin origin,
+                     BoxStats& stats) {
     const auto bytes = read_file(file);
-    const std::string text = as_text(bytes);
-    std::size_t position = 0;
-    bool first = true;
-    while (position < text.size()) {
-        const std::size_t end = std::min(text.find('\n', position), text.size());
-        std::string_view line(text.data() + position, end - position);
-        position = end + 1;
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (std::exchange(first, false) && line.starts_with("ImageId")) continue;
-        if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-        const auto comma = line.find(',');
-        const std::string_view image_id = line.substr(0, comma);
-        const std::string prefix = csv_prefix(image_id);
+    const std::string name = file.string();
+    TextRows rows(as_text(bytes));
+    while (const auto row = rows.next()) {
+        // Every row is parsed, so that which prefixes a rank loads never decides whether
+        // the file is accepted.
+        const LocCsvRow parsed = parse_loc_csv_row(*row, name);
+        const std::string prefix = csv_prefix(parsed.image_id);
         if (prefixes.count(prefix) == 0) continue;
         ++stats.files;
-        if (comma == std::string_view::npos) {
-            ++stats.unparseable;
-            continue;
-        }
-        std::vector<std::string> fields;
-        std::string_view rest = line.substr(comma + 1);
-        while (!rest.empty()) {
-            const auto start = rest.find_first_not_of(' ');
-            if (start == std::string_view::npos) break;
-            rest.remove_prefix(start);
-            const auto space = std::min(rest.find(' '), rest.size());
-            fields.emplace_back(rest.substr(0, space));
-            rest.remove_prefix(space);
-        }
-        if (fields.size() % 5 != 0) {
-            ++stats.unparseable;
-            continue;
-        }
-        auto& list = boxes_by_prefix[prefix][prefix + "/" + std::string(image_id)];
-        for (std::size_t i = 0; i < fields.size(); i += 5) {
-            if (!wordnet::is_wnid(fields[i])) ++stats.class_names;
-            std::array<std::optional<double>, 4> v;
-            for (int c = 0; c < 4; ++c)
-                v[static_cast<std::size_t>(c)] =
-                    parse_number(fields[i + 1 + static_cast<std::size_t>(c)]);
-            if (!v[0] || !v[1] || !v[2] || !v[3]) {
-                ++stats.dropped;
-                continue;
-            }
-            if (auto box = voc_box(*v[0], *v[1], *v[2], *v[3], 0, 0, stats)) {
-                list.push_back({*box, fields[i]});
+        auto& list = boxes_by_prefix[prefix][prefix + "/" + std::string(parsed.image_id)];
+        for (const auto& [class_name, corners] : parsed.boxes) {
+            if (!wordnet::is_wnid(class_name)) ++stats.class_names;
+            const auto [xmin, ymin, xmax, ymax] = corners;
+            if (auto box = continuous_box(xmin, ymin, xmax, ymax, 0, 0, origin, stats)) {
+                list.push_back({*box, std::string(class_name)});
             }
         }
     }
@@ -196,18 +165,18 @@ std::string load_csv(const fs::path& file, const std::set<std::string>& prefixes
 
 // Returns the digest of what it read (BoxLoader::Read).
 std::string load_folder(const fs::path& folder, const std::string& prefix, BoxMap& boxes,
-                        BoxStats& stats) {
+                        BoxOrigin origin, BoxStats& stats) {
     FolderRead read(folder);
     if (prefix == "val") {
-        load_xml_folder(folder, prefix, boxes, stats, read);
-        load_xml_folder(folder / "val", prefix, boxes, stats, read);
+        load_xml_folder(folder, prefix, boxes, origin, stats, read);
+        load_xml_folder(folder / "val", prefix, boxes, origin, stats, read);
         return read.finish();
     }
-    load_xml_folder(folder / prefix, prefix, boxes, stats, read);
+    load_xml_folder(folder / prefix, prefix, boxes, origin, stats, read);
     std::error_code error;
     for (const char* suffix : {".tar", ".tar.gz", ".tgz"}) {
         const fs::path tar = folder / (prefix + suffix);
-        if (fs::is_regular_file(tar, error)) load_xml_tar(tar, prefix, boxes, stats, read);
+        if (fs::is_regular_file(tar, error)) load_xml_tar(tar, prefix, boxes, origin, stats, read);
     }
     return read.finish();
 }
@@ -223,12 +192,15 @@ BoxStats& BoxStats::operator+=(const BoxStats& other) {
     class_names += other.class_names;
     placeholders += other.placeholders;
     unmatched += other.unmatched;
+    given += other.given;
     return *this;
 }
 
-std::optional<image::Box> voc_box(double xmin, double ymin, double xmax, double ymax, int width,
-                                  int height, BoxStats& stats) {
-    const double raw[4] = {xmin - 1, ymin - 1, xmax, ymax};
+std::optional<image::Box> continuous_box(double xmin, double ymin, double xmax, double ymax,
+                                         int width, int height, BoxOrigin origin, BoxStats& stats) {
+    // The first covered pixel's top-left corner, the last one's bottom-right corner.
+    const double first = static_cast<int>(origin);
+    const double raw[4] = {xmin - first, ymin - first, xmax + 1 - first, ymax + 1 - first};
     double clamped[4] = {std::max(raw[0], 0.0), std::max(raw[1], 0.0), raw[2], raw[3]};
     if (width > 0) {
         clamped[0] = std::min(clamped[0], double(width));
@@ -249,7 +221,7 @@ std::optional<image::Box> voc_box(double xmin, double ymin, double xmax, double 
 }
 
 std::optional<std::vector<AnnotatedBox>> parse_voc_xml(std::string_view xml, std::string_view stem,
-                                                       BoxStats& stats) {
+                                                       BoxStats& stats, BoxOrigin origin) {
     pugi::xml_document document;
     const auto result = document.load_buffer(xml.data(), xml.size());
     const pugi::xml_node annotation = document.child("annotation");
@@ -274,11 +246,35 @@ std::optional<std::vector<AnnotatedBox>> parse_voc_xml(std::string_view xml, std
             continue;
         }
         if (!wordnet::is_wnid(name)) ++stats.class_names;
-        if (auto box = voc_box(*v[0], *v[1], *v[2], *v[3], width, height, stats)) {
+        if (auto box = continuous_box(*v[0], *v[1], *v[2], *v[3], width, height, origin, stats)) {
             boxes.push_back({*box, name});
         }
     }
     return boxes;
+}
+
+LocCsvRow parse_loc_csv_row(const TextLine& row, std::string_view file) {
+    const auto malformed = [&](const std::string& what) {
+        return UsageError(std::string(file) + ":" + std::to_string(row.number) + ": " + what +
+                          " in '" + std::string(row.text) +
+                          "' (expected 'ImageId,wnid xmin ymin xmax ymax ...')");
+    };
+    TextFields fields(row.text);
+    LocCsvRow parsed;
+    parsed.image_id = fields.next();
+    if (parsed.image_id.empty()) throw malformed("no image id");
+    while (!fields.at_end()) {
+        LocCsvRow::Box& box = parsed.boxes.emplace_back();
+        box.name = fields.next();
+        if (box.name.empty()) throw malformed("an empty field");
+        for (double& corner : box.corners) {
+            if (fields.at_end()) throw malformed("a box without four corners");
+            const auto number = parse_number(fields.next());
+            if (!number) throw malformed("a corner that is no number");
+            corner = *number;
+        }
+    }
+    return parsed;
 }
 
 std::string box_key(std::string_view item_key) {
@@ -287,29 +283,51 @@ std::string box_key(std::string_view item_key) {
     return std::string(prefix) + "/" + stem_of(item_key.substr(slash + 1));
 }
 
-BoxLoader::BoxLoader(std::vector<fs::path> sources, const std::set<std::string>& prefixes,
-                     BoxStats& stats)
-    : sources_(std::move(sources)), stats_(stats) {
+std::vector<BoxSource> box_sources(const std::vector<fs::path>& boxes,
+                                   const std::optional<fs::path>& val_labels) {
+    std::vector<BoxSource> sources;
+    std::set<fs::path> named;
+    const auto add = [&](BoxSource source) {
+        if (named.insert(canonical_path(source.path)).second) sources.push_back(std::move(source));
+    };
+    for (const auto& path : boxes) add({"--boxes", path, false});
+    if (val_labels) add({"--val-labels", *val_labels, true});
+    return sources;
+}
+
+BoxLoader::BoxLoader(std::vector<BoxSource> sources, const std::set<std::string>& prefixes,
+                     BoxOrigin origin)
+    : sources_(std::move(sources)), origin_(origin), stats_(sources_.size()) {
+    std::set<std::string> val_prefix;
+    if (prefixes.count("val") != 0) val_prefix.insert("val");
     for (std::size_t i = 0; i < sources_.size(); ++i) {
+        const BoxSource& source = sources_[i];
         std::error_code error;
-        if (fs::is_regular_file(sources_[i], error)) {
-            read_.push_back({i, "", load_csv(sources_[i], prefixes, csv_rows_[i], stats_)});
-        } else if (!fs::is_directory(sources_[i], error)) {
-            throw Error("--boxes " + sources_[i].string() + " is neither a CSV file nor a folder");
+        if (fs::is_regular_file(source.path, error)) {
+            read_.push_back({i, "",
+                             load_csv(source.path, source.val_only ? val_prefix : prefixes,
+                                      csv_rows_[i], origin_, stats_[i])});
+        } else if (!fs::is_directory(source.path, error)) {
+            throw Error(source.option + " " + source.path.string() +
+                        " is neither a CSV file nor a folder");
         }
     }
 }
 
-BoxMap BoxLoader::take(const std::string& prefix) {
-    BoxMap all;
+ImageBoxMap BoxLoader::take(const std::string& prefix) {
+    ImageBoxMap all;
     for (std::size_t i = 0; i < sources_.size(); ++i) {
+        if (sources_[i].val_only && prefix != "val") continue;
         BoxMap source_boxes;
         if (const auto csv = csv_rows_.find(i); csv != csv_rows_.end()) {
             if (auto rows = csv->second.extract(prefix)) source_boxes = std::move(rows.mapped());
         } else {
-            read_.push_back({i, prefix, load_folder(sources_[i], prefix, source_boxes, stats_)});
+            read_.push_back(
+                {i, prefix,
+                 load_folder(sources_[i].path, prefix, source_boxes, origin_, stats_[i])});
         }
-        for (auto& [key, boxes] : source_boxes) all.try_emplace(key, std::move(boxes));
+        for (auto& [key, boxes] : source_boxes)
+            all.try_emplace(key, ImageBoxes{i, std::move(boxes)});
     }
     return all;
 }

@@ -65,15 +65,20 @@ void add_corpus_options(po::options_description& options) {
          "wnid a line (detected)")  //
         ("boxes", po::value<std::vector<std::string>>()->composing()->value_name("PATH"),
          "boxes: an Annotation folder (nXXXXXXXX/*.xml), a folder of box tars, or a LOC csv "
-         "(repeatable)")  //
+         "(repeatable; the first source to annotate an image wins, then --val-labels' LOC "
+         "csv)")  //
+        ("box-origin", bounded_value<std::uint32_t>(0, 1)->default_value(0)->value_name("N"),
+         "the first pixel's index in the box files: 0 as in ImageNet's XML and LOC csv, 1 as "
+         "in PASCAL VOC's own (0..1)")  //
         ("classes", po::value<std::string>()->value_name("FILE"),
          "keep only these classes: LOC_synset_mapping.txt or one wnid a line")  //
         ("wordnet", po::value<std::string>()->value_name("DIR"),
          "WordNet data.noun folder, or words.txt + wordnet.is_a.txt (default "
          "/usr/share/wordnet)")  //
-        ("devkit", po::value<std::string>()->value_name("DIR"),
-         "ILSVRC-2012 devkit (data/meta.mat) for ground-truth IDs and --label-scheme "
-         "ilsvrc2012-id")  //
+        ("devkit", po::value<std::string>()->value_name("PATH"),
+         "ILSVRC devkit for ground-truth IDs and --label-scheme ilsvrc2012-id: its folder, "
+         "data/meta.mat, meta_clsloc.mat or map_clsloc.txt, or the devkit archive "
+         "(ILSVRC2012_devkit_t12.tar.gz)")  //
         ("label-scheme", po::value<std::string>()->default_value("sorted")->value_name("NAME"),
          "sorted (alphabetical wnid), file (--classes order) or ilsvrc2012-id (devkit ID - 1)")  //
         ("seed", bounded_value<std::uint64_t>(0)->default_value(0)->value_name("N"),
@@ -114,6 +119,7 @@ CorpusOptions corpus_options_from(const po::variables_map& values) {
             options.boxes.emplace_back(path);
         }
     }
+    options.box_origin = static_cast<BoxOrigin>(values["box-origin"].as<std::uint32_t>());
     options.label_scheme = parse_scheme(values["label-scheme"].as<std::string>());
     options.seed = values["seed"].as<std::uint64_t>();
     if (values.count("val-per-class") != 0)
@@ -141,7 +147,7 @@ CorpusOptions corpus_options_from(const po::variables_map& values) {
         throw UsageError("--label-scheme file needs --classes FILE");
     }
     if (options.label_scheme == LabelScheme::ilsvrc2012_id && !options.devkit) {
-        throw UsageError("--label-scheme ilsvrc2012-id needs --devkit DIR");
+        throw UsageError("--label-scheme ilsvrc2012-id needs --devkit PATH");
     }
     return options;
 }

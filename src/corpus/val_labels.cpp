@@ -2,33 +2,17 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
+#include "synshard/corpus/boxes.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"
+#include "synshard/util/text_lines.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::corpus {
 namespace {
-
-std::string_view trim(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) return {};
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
-}
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-    std::vector<std::string_view> lines;
-    std::size_t position = 0;
-    while (position < text.size()) {
-        const std::size_t end = std::min(text.find('\n', position), text.size());
-        lines.push_back(trim(text.substr(position, end - position)));
-        position = end + 1;
-    }
-    while (!lines.empty() && lines.back().empty()) lines.pop_back();
-    return lines;
-}
 
 std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
     std::uint64_t value = 0;
@@ -46,6 +30,16 @@ std::optional<std::uint64_t> trailing_number(std::string_view stem) {
     return parse_unsigned(stem.substr(start));
 }
 
+// The format whose rows look like `row` (the first of the file), if any.
+std::optional<ValLabels::Format> format_of(std::string_view row) {
+    TextFields fields(row);
+    const auto first = fields.next();
+    if (wordnet::is_wnid(first)) return ValLabels::Format::wnid_lines;
+    if (parse_unsigned(first) && fields.at_end()) return ValLabels::Format::devkit_ids;
+    if (wordnet::is_wnid(fields.next())) return ValLabels::Format::loc_csv;
+    return std::nullopt;
+}
+
 }  // namespace
 
 ValLabels ValLabels::read(const std::filesystem::path& file, const Devkit* devkit) {
@@ -55,66 +49,62 @@ ValLabels ValLabels::read(const std::filesystem::path& file, const Devkit* devki
     } catch (const Error& error) {
         throw UsageError(std::string("--val-labels: ") + error.what());
     }
-    const std::string text(bytes.begin(), bytes.end());
-    const auto lines = lines_of(text);
-    const auto first = std::find_if(lines.begin(), lines.end(),
-                                    [](std::string_view line) { return !line.empty(); });
-    if (first == lines.end()) throw UsageError("--val-labels " + file.string() + " is empty");
-    ValLabels labels;
-    labels.content_ = content_digest(bytes);
-    if (first->starts_with("ImageId") || first->find(',') != std::string_view::npos) {
-        labels.format_ = Format::loc_csv;
-    } else if (parse_unsigned(*first)) {
-        labels.format_ = Format::devkit_ids;
-        if (devkit == nullptr) {
-            throw UsageError("--val-labels " + file.string() +
-                             " holds ILSVRC2012_IDs: --devkit DIR (with data/meta.mat) is needed");
-        }
-    } else if (wordnet::is_wnid(first->substr(0, std::min(first->find(' '), first->size())))) {
-        labels.format_ = Format::wnid_lines;
-    } else {
+    const std::string name = "--val-labels " + file.string();
+    TextRows rows(as_text(bytes));
+    auto row = rows.next();
+    if (!row) throw UsageError(name + " holds no label");
+    const auto where = [&] { return name + ":" + std::to_string(row->number); };
+    const auto format = format_of(row->text);
+    if (!format) {
         throw UsageError(
-            "--val-labels " + file.string() +
-            ": neither LOC_val_solution.csv, a devkit ground truth nor one wnid a line");
+            where() + ": neither LOC_val_solution.csv, a devkit ground truth nor one wnid a line");
     }
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        const std::string_view line = lines[i];
-        const std::string where = "line " + std::to_string(i + 1);
+    if (*format == Format::devkit_ids && devkit == nullptr) {
+        throw UsageError(name +
+                         " holds ILSVRC2012_IDs: --devkit (a devkit folder, its class file or its "
+                         "archive) is needed");
+    }
+    ValLabels labels;
+    labels.format_ = *format;
+    labels.content_ = content_digest(bytes);
+    labels.first_line_ = row->number;
+    for (; row; row = rows.next()) {
         if (labels.format_ == Format::loc_csv) {
-            if (line.empty() || line.starts_with("ImageId")) continue;
-            const auto comma = line.find(',');
-            const std::string stem(trim(line.substr(0, comma)));
-            const std::string_view rest =
-                comma == std::string_view::npos ? std::string_view() : trim(line.substr(comma + 1));
-            const std::string_view wnid = rest.substr(0, std::min(rest.find(' '), rest.size()));
-            Label label;
-            if (wordnet::is_wnid(wnid))
-                label.wnid = wnid;
-            else
-                label.problem =
-                    "--val-labels " + where + ": no wnid in '" + std::string(line) + "'";
-            labels.by_stem_.emplace(stem, std::move(label));
+            const LocCsvRow parsed = parse_loc_csv_row(*row, name);
+            if (parsed.boxes.empty() || !wordnet::is_wnid(parsed.boxes.front().name))
+                throw UsageError(where() + ": no wnid labels " + std::string(parsed.image_id));
+            labels.by_stem_.emplace(parsed.image_id,
+                                    Label{std::string(parsed.boxes.front().name), {}});
             continue;
         }
+        // Row i labels image i: a blank line among them would shift every later label.
+        const std::uint64_t number = labels.by_number_.size() + 1;
+        if (row->number != labels.first_line_ + number - 1) {
+            throw UsageError(name + ":" + std::to_string(labels.first_line_ + number - 1) +
+                             ": a blank line among the labels (line i labels image i)");
+        }
+        TextFields fields(row->text);
+        const auto value = fields.next();
         Label label;
         if (labels.format_ == Format::devkit_ids) {
-            const auto id = parse_unsigned(line);
-            const auto found =
-                id ? devkit->wnid_by_id.find(static_cast<int>(*id)) : devkit->wnid_by_id.end();
+            const auto id = parse_unsigned(value);
+            if (!id || !fields.at_end())
+                throw UsageError(where() + ": '" + std::string(row->text) +
+                                 "' is not an ILSVRC2012_ID");
+            const auto found = *id <= std::numeric_limits<int>::max()
+                                   ? devkit->wnid_by_id.find(static_cast<int>(*id))
+                                   : devkit->wnid_by_id.end();
             if (found != devkit->wnid_by_id.end())
                 label.wnid = found->second;
             else
-                label.problem = "--val-labels " + where + ": ILSVRC2012_ID '" + std::string(line) +
-                                "' is not in " + devkit->meta_mat.string();
+                label.problem = where() + ": ILSVRC2012_ID " + std::string(value) + " is not in " +
+                                devkit->origin();
         } else {
-            const std::string_view wnid = line.substr(0, std::min(line.find(' '), line.size()));
-            if (wordnet::is_wnid(wnid))
-                label.wnid = wnid;
-            else
-                label.problem =
-                    "--val-labels " + where + ": '" + std::string(line) + "' is not a wnid";
+            if (!wordnet::is_wnid(value))
+                throw UsageError(where() + ": '" + std::string(value) + "' is not a wnid");
+            label.wnid = value;
         }
-        labels.by_number_.emplace(i + 1, std::move(label));
+        labels.by_number_.emplace(number, std::move(label));
     }
     return labels;
 }
@@ -149,7 +139,7 @@ std::vector<std::string> ValLabels::labels_without_image(
         std::sort(numbers.begin(), numbers.end());
         for (const auto& [number, label] : by_number_) {
             if (!std::binary_search(numbers.begin(), numbers.end(), number)) {
-                missing.push_back("line " + std::to_string(number));
+                missing.push_back("line " + std::to_string(first_line_ + number - 1));
             }
         }
     }

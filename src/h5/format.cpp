@@ -10,6 +10,11 @@
 
 namespace synshard::h5 {
 
+bool is_readable_format_version(std::int64_t version) {
+    return std::find(kReadableFormatVersions.begin(), kReadableFormatVersions.end(), version) !=
+           kReadableFormatVersions.end();
+}
+
 std::string shard_file_name(std::string_view split, std::int64_t shard_index,
                             std::int64_t shard_count) {
     char numbers[64];

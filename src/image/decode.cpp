@@ -119,12 +119,18 @@ ImageFailure jpeg_failure(void* handle) {
 std::variant<SourceHeader, ImageFailure> read_jpeg_header(void* handle, Bytes bytes) {
     int width = 0;
     int height = 0;
-    int subsampling = 0;
+    int subsampling = TJSAMP_444;  // stays so when libjpeg cannot read the header
     int colorspace = 0;
     const int status = tjDecompressHeader3(handle, bytes.data(), bytes.size(), &width, &height,
                                            &subsampling, &colorspace);
+    // TurboJPEG 2.1 names six subsamplings and fails every other legal one ("Could not
+    // determine subsampling type": 4:1:0, Cb sampled unlike Cr, ...) after libjpeg has
+    // read the whole header and every field is filled in. tjDecompress2 decodes those
+    // like any JPEG (libjpeg upsamples any factors), and any warning in the header fails
+    // that decode, so such a header is taken as it is.
+    const bool unnamed_subsampling = status != 0 && subsampling < 0 && colorspace >= 0;
     // TurboJPEG reads a tables-only stream (or one cut before its frame) as 0x0.
-    if (status != 0 || width <= 0 || height <= 0) {
+    if ((status != 0 && !unnamed_subsampling) || width <= 0 || height <= 0) {
         // libjpeg pads a short header with a fake EOI and reports whatever that breaks,
         // so whether the header is complete is told from the marker segments.
         const std::string message = status != 0 ? tjGetErrorStr2(handle) : "no frame header";

@@ -142,6 +142,7 @@ Json to_json(const Manifest& manifest) {
     json["seed"] = manifest.seed;
     json["hash"] = manifest.hash;
     json["label_scheme"] = manifest.label_scheme;
+    if (manifest.box_origin) json["box_origin"] = *manifest.box_origin;
     json["splits"] = std::move(splits);
     if (manifest.index) json["index"] = file_entry_to_json(*manifest.index);
     json["classes"] = std::move(classes);
@@ -197,6 +198,9 @@ Manifest from_json(const Json& json, const std::string& context) {
         manifest.seed = json.at("seed").get<std::uint64_t>();
         manifest.hash = json.at("hash").get<std::string>();
         manifest.label_scheme = json.at("label_scheme").get<std::string>();
+        if (const auto origin = json.find("box_origin"); origin != json.end()) {
+            manifest.box_origin = origin->get<std::int64_t>();
+        }
         for (const auto& [name, split_json] : json.at("splits").items()) {
             SplitEntry split;
             split.num_samples = split_json.at("num_samples").get<std::uint64_t>();

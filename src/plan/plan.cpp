@@ -4,6 +4,21 @@
 #include "synshard/util/hash.hpp"
 
 namespace synshard::plan {
+namespace {
+
+nlohmann::json box_stats_json(const corpus::BoxStats& b) {
+    return {{"files", b.files},
+            {"unparseable", b.unparseable},
+            {"boxes", b.boxes},
+            {"fixed", b.fixed},
+            {"dropped", b.dropped},
+            {"class_names", b.class_names},
+            {"placeholders", b.placeholders},
+            {"unmatched", b.unmatched},
+            {"given", b.given}};
+}
+
+}  // namespace
 
 std::vector<std::size_t> Plan::pieces_of(int rank) const {
     std::vector<std::size_t> mine;
@@ -19,6 +34,19 @@ std::uint64_t Plan::rejected_total() const {
     return total;
 }
 
+std::vector<std::string> box_source_warnings(const Plan& plan) {
+    std::vector<std::string> warnings;
+    for (const auto& source : plan.box_sources) {
+        if (source.val_only || source.stats.given > 0) continue;
+        warnings.push_back(source.name + " gave no box to any image of the corpus (" +
+                           std::to_string(source.stats.boxes) + " box(es) read from " +
+                           std::to_string(source.stats.files) +
+                           " annotation(s), for other images or images an earlier source "
+                           "annotates)");
+    }
+    return warnings;
+}
+
 nlohmann::json to_json(const Plan& plan, const std::vector<Rejection>& rejected) {
     using nlohmann::json;
     json out;
@@ -28,6 +56,7 @@ nlohmann::json to_json(const Plan& plan, const std::vector<Rejection>& rejected)
     out["label_scheme"] = std::string(corpus::to_string(plan.label_scheme));
     out["wordnet"] = plan.wordnet_origin;
     out["val_split"] = plan.val_rule;
+    if (!plan.devkit.empty()) out["devkit"] = plan.devkit;
     json classes = json::array();
     for (const auto& entry : plan.classes) {
         json item{{"label", entry.label},
@@ -68,15 +97,14 @@ nlohmann::json to_json(const Plan& plan, const std::vector<Rejection>& rejected)
                         {"detail", rejection.detail}});
     }
     out["rejected"] = std::move(list);
-    const auto& b = plan.boxes;
-    out["boxes"] = {{"files", b.files},
-                    {"unparseable", b.unparseable},
-                    {"boxes", b.boxes},
-                    {"fixed", b.fixed},
-                    {"dropped", b.dropped},
-                    {"class_names", b.class_names},
-                    {"placeholders", b.placeholders},
-                    {"unmatched", b.unmatched}};
+    out["box_origin"] = static_cast<int>(plan.box_origin);
+    out["boxes"] = box_stats_json(plan.boxes);
+    out["boxes"]["sources"] = json::array();
+    for (const auto& source : plan.box_sources) {
+        json entry = box_stats_json(source.stats);
+        entry["source"] = source.name;
+        out["boxes"]["sources"].push_back(std::move(entry));
+    }
     out["notes"] = plan.notes;
     json sources = json::array();
     for (const auto& summary : plan.sources) {

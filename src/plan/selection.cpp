@@ -24,7 +24,9 @@ bool ClassSelection::was_dropped(const std::string& wnid) const {
 ClassSelection select_classes(const std::map<std::string, std::uint64_t>& train_counts,
                               const std::optional<std::vector<std::string>>& class_list,
                               std::uint64_t min_per_class, corpus::LabelScheme scheme,
-                              const std::map<std::string, int>* ilsvrc2012_ids) {
+                              const std::vector<std::string>* devkit_classes) {
+    const std::vector<std::string> no_devkit;
+    const auto& devkit_table = devkit_classes != nullptr ? *devkit_classes : no_devkit;
     std::vector<std::string> candidates;
     if (class_list) {
         candidates = *class_list;
@@ -47,19 +49,23 @@ ClassSelection select_classes(const std::map<std::string, std::uint64_t>& train_
     for (std::size_t i = 0; i < kept.size(); ++i) {
         std::int32_t label = static_cast<std::int32_t>(i);
         if (scheme == corpus::LabelScheme::ilsvrc2012_id) {
-            const auto found = ilsvrc2012_ids != nullptr
-                                   ? ilsvrc2012_ids->find(kept[i])
-                                   : std::map<std::string, int>::const_iterator{};
-            if (ilsvrc2012_ids == nullptr || found == ilsvrc2012_ids->end() || found->second < 1) {
+            const auto found = std::find(devkit_table.begin(), devkit_table.end(), kept[i]);
+            if (found == devkit_table.end()) {
                 throw UsageError("--label-scheme ilsvrc2012-id: class " + kept[i] +
-                                 " has no ILSVRC2012_ID in the devkit's meta.mat");
+                                 " is not one of the devkit's " +
+                                 std::to_string(devkit_table.size()) + " classes");
             }
-            label = found->second - 1;
+            label = static_cast<std::int32_t>(found - devkit_table.begin());
         }
         selection.classes.emplace_back(kept[i], label);
     }
     std::sort(selection.classes.begin(), selection.classes.end(),
               [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (scheme == corpus::LabelScheme::ilsvrc2012_id) {
+        selection.table = devkit_table;
+    } else {
+        for (const auto& [wnid, label] : selection.classes) selection.table.push_back(wnid);
+    }
     return selection;
 }
 

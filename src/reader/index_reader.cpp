@@ -25,6 +25,10 @@ IndexReader::~IndexReader() = default;
 IndexReader::IndexReader(IndexReader&&) noexcept = default;
 IndexReader& IndexReader::operator=(IndexReader&&) noexcept = default;
 
+std::int64_t IndexReader::format_version() const {
+    return state_->file->int_attribute(h5::attribute::kFormatVersion);
+}
+
 std::string IndexReader::encoding() const {
     return state_->file->string_attribute(h5::attribute::kEncoding);
 }

@@ -80,17 +80,19 @@ std::vector<Item> cap_and_split(std::vector<Item> kept, Scanned& scanned,
     return stay;
 }
 
-// Gives each item the boxes annotated for it, with their classes resolved.
+// Gives each item the boxes annotated for it, with their classes resolved, counting them
+// as given by their source.
 void attach_boxes(std::vector<Item>& items, const corpus::Source& source,
-                  const plan::ClassSelection& selection, const corpus::BoxMap& boxes,
-                  std::set<std::string>& used_box_keys,
+                  const plan::ClassSelection& selection, const corpus::ImageBoxMap& boxes,
+                  std::set<std::string>& used_box_keys, std::vector<corpus::BoxStats>& source_stats,
                   const std::map<std::string, std::string>& wnid_by_word) {
     for (auto& item : items) {
         const std::string box_key = corpus::box_key(item.key);
         const auto found = boxes.find(box_key);
         if (found == boxes.end()) continue;
         used_box_keys.insert(box_key);
-        for (const auto& annotated : found->second) {
+        source_stats[found->second.source].given += found->second.boxes.size();
+        for (const auto& annotated : found->second.boxes) {
             corpus::LabeledBox box{annotated.box, annotated.name, -1};
             if (!wordnet::is_wnid(box.wnid)) {
                 // A class name where a wnid belongs: a train image's folder says which
@@ -149,16 +151,17 @@ Inputs discover(const corpus::CorpusOptions& options) {
     }
     if (options.devkit) {
         inputs.devkit = corpus::read_devkit(*options.devkit);
-        inputs.metadata.emplace_back(metadata_name("--devkit", inputs.devkit->meta_mat),
+        inputs.metadata.emplace_back(metadata_name("--devkit", inputs.devkit->file),
                                      inputs.devkit->content);
     }
     if (options.val_input) {
         auto val = corpus::discover_val(*options.val_input, inputs.hierarchy);
         const bool flat = val.sources.size() == 1 && val.sources.front().wnid.empty();
         inputs.val_labels_file = options.val_labels;
-        if (flat && !inputs.val_labels_file && options.devkit) {
+        // The devkit's ground truth lies beside its class file (an archive's is not read).
+        if (flat && !inputs.val_labels_file && inputs.devkit && inputs.devkit->member.empty()) {
             const fs::path truth =
-                *options.devkit / "data" / "ILSVRC2012_validation_ground_truth.txt";
+                inputs.devkit->file.parent_path() / "ILSVRC2012_validation_ground_truth.txt";
             if (fs::exists(truth)) inputs.val_labels_file = truth;
         }
         if (flat && !inputs.val_labels_file) {
@@ -262,13 +265,14 @@ std::map<std::string, std::string> unique_class_words(const plan::ClassSelection
 
 void select_source_images(Scanned& scanned, const Inputs& inputs,
                           const plan::ClassSelection& selection,
-                          const corpus::CorpusOptions& options, const corpus::BoxMap& boxes,
+                          const corpus::CorpusOptions& options, const corpus::ImageBoxMap& boxes,
                           std::set<std::string>& used_box_keys,
+                          std::vector<corpus::BoxStats>& source_stats,
                           const std::map<std::string, std::string>& wnid_by_word) {
     const corpus::Source& source = inputs.sources[scanned.source];
     std::vector<Item> kept = items_of_selected_classes(scanned, source, selection, options);
     if (source.split == Split::train) kept = cap_and_split(std::move(kept), scanned, options);
-    attach_boxes(kept, source, selection, boxes, used_box_keys, wnid_by_word);
+    attach_boxes(kept, source, selection, boxes, used_box_keys, source_stats, wnid_by_word);
     for (const auto& item : kept) {
         ++scanned.per_label[item.label][static_cast<std::size_t>(item.split)];
         scanned.split_bytes[static_cast<std::size_t>(item.split)] += item.size;

@@ -36,7 +36,7 @@ struct Inputs {
     std::optional<std::filesystem::path> val_labels_file;
     wordnet::Hierarchy hierarchy;
     // The metadata read here, named and digested for the resume fingerprint
-    // (manifest::ResumeFingerprint): the WordNet files, --classes, --devkit's meta.mat.
+    // (manifest::ResumeFingerprint): the WordNet files, --classes, --devkit's class file.
     std::vector<std::pair<std::string, std::string>> metadata;
 };
 
@@ -89,12 +89,14 @@ std::map<std::string, std::string> unique_class_words(const plan::ClassSelection
 
 // Applies the class selection, cap and split to one scanned source and attaches its
 // images' boxes from `boxes` (the boxes of the source's prefix), adding the box keys it
-// used to used_box_keys. Rejects what is not selected or over the cap; sets per_label
-// and split_bytes.
+// used to used_box_keys and the boxes it gave to their source's `given` in
+// source_stats. Rejects what is not selected or over the cap; sets per_label and
+// split_bytes.
 void select_source_images(Scanned& scanned, const Inputs& inputs,
                           const plan::ClassSelection& selection,
-                          const corpus::CorpusOptions& options, const corpus::BoxMap& boxes,
+                          const corpus::CorpusOptions& options, const corpus::ImageBoxMap& boxes,
                           std::set<std::string>& used_box_keys,
+                          std::vector<corpus::BoxStats>& source_stats,
                           const std::map<std::string, std::string>& wnid_by_word);
 
 }  // namespace synshard::survey

@@ -26,6 +26,8 @@ struct RankScan {
     // The metadata this rank read for its sources (--val-labels, --boxes), named and
     // digested for the resume fingerprint.
     std::vector<std::pair<std::string, std::string>> metadata;
+    // The val labels this rank read are a LOC csv: they also give the val boxes.
+    bool val_labels_give_boxes = false;
 };
 
 // The inputs, found and read by every rank alike.
@@ -48,6 +50,8 @@ RankScan scan_own_sources(const Inputs& inputs, const corpus::CorpusOptions& opt
                                                      inputs.devkit ? &*inputs.devkit : nullptr);
                 scan.metadata.emplace_back(metadata_name("--val-labels", *inputs.val_labels_file),
                                            val_labels->content());
+                scan.val_labels_give_boxes =
+                    val_labels->format() == corpus::ValLabels::Format::loc_csv;
             }
             scan.sources.push_back(
                 scan_source(inputs, i, options, val_labels ? &*val_labels : nullptr, scan.notes));
@@ -77,27 +81,34 @@ plan::ClassSelection agree_on_classes(const RankScan& scan, const Inputs& inputs
                 train_counts[wnid] += in.get<std::uint64_t>();
             }
         }
-        std::map<std::string, int> ilsvrc_ids;
-        if (inputs.devkit) ilsvrc_ids = inputs.devkit->id_by_wnid;
         const auto train_sources_without_class = static_cast<std::size_t>(std::count_if(
             inputs.sources.begin(), inputs.sources.end(), [](const corpus::Source& source) {
                 return source.split == Split::train && !source.no_class_detail.empty();
             }));
         auto chosen = plan::select_classes(train_counts, inputs.class_list, options.min_per_class,
-                                           options.label_scheme, &ilsvrc_ids);
+                                           options.label_scheme,
+                                           inputs.devkit ? &inputs.devkit->classes : nullptr);
         plan::require_train_images(chosen, train_counts, inputs.class_list, options.min_per_class,
                                    options.input.string(), train_sources_without_class);
-        // A listed class WordNet does not know fails here, on every rank alike.
-        for (const auto& [wnid, label] : chosen.classes) inputs.hierarchy.synset(wnid);
+        // A class of the table WordNet does not know fails here, on every rank alike.
+        for (const auto& wnid : chosen.table) inputs.hierarchy.synset(wnid);
         return chosen;
     });
 }
 
-// Caps, splits and attaches boxes to this rank's sources. Returns the box statistics.
-corpus::BoxStats select_images(RankScan& scan, const Inputs& inputs,
-                               const plan::ClassSelection& selection,
-                               const corpus::CorpusOptions& options, const mpi::Comm& comm) {
-    corpus::BoxStats box_stats;
+// Every box source of the run, in the order they win an image (corpus::box_sources).
+std::vector<corpus::BoxSource> all_box_sources(const Inputs& inputs,
+                                               const corpus::CorpusOptions& options) {
+    return corpus::box_sources(options.boxes, inputs.val_labels_file);
+}
+
+// Caps, splits and attaches boxes to this rank's sources. Returns the box statistics of
+// each of all_box_sources.
+std::vector<corpus::BoxStats> select_images(RankScan& scan, const Inputs& inputs,
+                                            const plan::ClassSelection& selection,
+                                            const corpus::CorpusOptions& options,
+                                            const mpi::Comm& comm) {
+    std::vector<corpus::BoxStats> box_stats(all_box_sources(inputs, options).size());
     mpi::run_phase(comm, "plan: select images", [&] {
         // Sources sharing a box prefix (a class's train sources; all val sources) are
         // selected together, with only that prefix's boxes loaded.
@@ -109,20 +120,28 @@ corpus::BoxStats select_images(RankScan& scan, const Inputs& inputs,
         }
         std::set<std::string> prefixes;
         for (const auto& [prefix, sources] : by_prefix) prefixes.insert(prefix);
-        corpus::BoxLoader box_loader(options.boxes, prefixes, box_stats);
+        // Only the rank that read the val labels knows whether they are a LOC csv; the
+        // others hold no val image. Left out, they are the last of all_box_sources, so the
+        // loader's source indexes are those of all_box_sources.
+        const auto sources = corpus::box_sources(
+            options.boxes, scan.val_labels_give_boxes ? inputs.val_labels_file : std::nullopt);
+        corpus::BoxLoader box_loader(sources, prefixes, options.box_origin);
         const auto wnid_by_word = unique_class_words(selection, inputs.hierarchy);
-        for (const auto& [prefix, sources] : by_prefix) {
-            const corpus::BoxMap boxes = box_loader.take(prefix);
+        for (const auto& [prefix, scanned] : by_prefix) {
+            const corpus::ImageBoxMap boxes = box_loader.take(prefix);
             std::set<std::string> used;
-            for (Scanned* source : sources)
-                select_source_images(*source, inputs, selection, options, boxes, used,
+            for (Scanned* source : scanned)
+                select_source_images(*source, inputs, selection, options, boxes, used, box_stats,
                                      wnid_by_word);
-            for (const auto& [key, list] : boxes) {
-                if (used.count(key) == 0) ++box_stats.unmatched;
+            for (const auto& [key, image] : boxes) {
+                if (used.count(key) == 0) ++box_stats[image.source].unmatched;
             }
         }
+        for (std::size_t i = 0; i < box_loader.stats().size(); ++i)
+            box_stats[i] += box_loader.stats()[i];
         for (const auto& read : box_loader.read()) {
-            std::string name = metadata_name("--boxes", options.boxes[read.source]);
+            const corpus::BoxSource& source = sources[read.source];
+            std::string name = metadata_name(source.option, source.path);
             if (!read.prefix.empty()) name += " for " + read.prefix;
             scan.metadata.emplace_back(std::move(name), read.content);
         }
@@ -132,7 +151,7 @@ corpus::BoxStats select_images(RankScan& scan, const Inputs& inputs,
 
 void put_box_stats(ByteWriter& out, const corpus::BoxStats& s) {
     for (auto v : {s.files, s.unparseable, s.boxes, s.fixed, s.dropped, s.class_names,
-                   s.placeholders, s.unmatched}) {
+                   s.placeholders, s.unmatched, s.given}) {
         out.put<std::uint64_t>(v);
     }
 }
@@ -140,16 +159,16 @@ void put_box_stats(ByteWriter& out, const corpus::BoxStats& s) {
 corpus::BoxStats get_box_stats(ByteReader& in) {
     corpus::BoxStats s;
     for (auto* v : {&s.files, &s.unparseable, &s.boxes, &s.fixed, &s.dropped, &s.class_names,
-                    &s.placeholders, &s.unmatched}) {
+                    &s.placeholders, &s.unmatched, &s.given}) {
         *v = in.get<std::uint64_t>();
     }
     return s;
 }
 
-// What this rank tells every other about its sources: rejection counts, box statistics,
-// notes, and per source its planned images per label and split and its cut into pieces
-// of at most `limit` bytes.
-ByteWriter report_sources(const RankScan& scan, const corpus::BoxStats& box_stats,
+// What this rank tells every other about its sources: rejection counts, box statistics
+// per box source, notes, and per source its planned images per label and split and its
+// cut into pieces of at most `limit` bytes.
+ByteWriter report_sources(const RankScan& scan, const std::vector<corpus::BoxStats>& box_stats,
                           const Inputs& inputs, std::uint64_t limit, std::uint64_t seed) {
     ByteWriter report;
     std::map<Reason, std::uint64_t> reasons;
@@ -161,7 +180,7 @@ ByteWriter report_sources(const RankScan& scan, const corpus::BoxStats& box_stat
         report.put(static_cast<std::uint8_t>(reason));
         report.put<std::uint64_t>(count);
     }
-    put_box_stats(report, box_stats);
+    for (const auto& stats : box_stats) put_box_stats(report, stats);
     report.put<std::uint64_t>(scan.notes.size());
     for (const auto& note : scan.notes) report.put_string(note);
     report.put<std::uint64_t>(scan.sources.size());
@@ -202,20 +221,25 @@ plan::Plan plan_of_selection(const Inputs& inputs, const plan::ClassSelection& s
     plan.label_scheme = options.label_scheme;
     plan.wordnet_origin = inputs.hierarchy.origin();
     plan.val_rule = describe_val_rule(options);
+    plan.box_origin = options.box_origin;
+    for (const auto& source : all_box_sources(inputs, options))
+        plan.box_sources.push_back(
+            {metadata_name(source.option, source.path), source.val_only, {}});
     plan.ranks = ranks;
     plan.dropped_classes = selection.dropped;
-    std::vector<std::string> class_wnids;
-    for (const auto& [wnid, label] : selection.classes) {
+    if (inputs.devkit) plan.devkit = inputs.devkit->describe();
+    for (std::size_t label = 0; label < selection.table.size(); ++label) {
+        const std::string& wnid = selection.table[label];
         const auto& synset = inputs.hierarchy.synset(wnid);
         plan::ClassEntry entry{
-            label, wnid, synset.words, synset.gloss, 0, inputs.hierarchy.ancestors(wnid), {}};
+            static_cast<std::int32_t>(label), wnid, synset.words, synset.gloss, 0,
+            inputs.hierarchy.ancestors(wnid), {}};
         if (inputs.devkit && inputs.devkit->id_by_wnid.count(wnid) != 0) {
             entry.ilsvrc2012_id = inputs.devkit->id_by_wnid.at(wnid);
         }
-        class_wnids.push_back(wnid);
         plan.classes.push_back(std::move(entry));
     }
-    plan.hierarchy = inputs.hierarchy.sub_dag(class_wnids);
+    plan.hierarchy = inputs.hierarchy.sub_dag(selection.table);
     for (const auto& source : inputs.sources) plan.sources.push_back({source, 0, 0});
     for (const auto& rejection : inputs.discovery_rejected)
         ++plan.rejected_counts[rejection.reason];
@@ -237,7 +261,11 @@ void add_report(plan::Plan& plan, ByteReader& in) {
         const auto reason = static_cast<Reason>(in.get<std::uint8_t>());
         plan.rejected_counts[reason] += in.get<std::uint64_t>();
     }
-    plan.boxes += get_box_stats(in);
+    for (auto& source : plan.box_sources) {
+        const corpus::BoxStats stats = get_box_stats(in);
+        source.stats += stats;
+        plan.boxes += stats;
+    }
     for (auto notes = in.get<std::uint64_t>(); notes > 0; --notes)
         plan.notes.push_back(in.get_string());
     for (auto sources = in.get<std::uint64_t>(); sources > 0; --sources) {
@@ -277,7 +305,7 @@ void partition(plan::Plan& plan) {
 
 // Cuts this rank's sources into pieces and tells every rank what they hold; every rank
 // then assembles the same plan (all but the input fingerprint) and partitions it.
-plan::Plan assemble_plan(const RankScan& scan, const corpus::BoxStats& box_stats,
+plan::Plan assemble_plan(const RankScan& scan, const std::vector<corpus::BoxStats>& box_stats,
                          const Inputs& inputs, const plan::ClassSelection& selection,
                          const corpus::CorpusOptions& options, const mpi::Comm& comm) {
     std::array<std::uint64_t, 2> split_bytes{};
@@ -298,6 +326,10 @@ plan::Plan assemble_plan(const RankScan& scan, const corpus::BoxStats& box_stats
             ByteReader in(bytes);
             add_report(plan, in);
         }
+        // Val labels that are not a LOC csv (a devkit ground truth, wnid lines) hold no box.
+        std::erase_if(plan.box_sources, [](const plan::BoxSourceSummary& source) {
+            return source.val_only && source.stats.files == 0;
+        });
         partition(plan);
         plan.bytes = {total_split_bytes[0], total_split_bytes[1]};
         return plan;
@@ -461,7 +493,7 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
     const Inputs inputs = discover_inputs(options, comm);
     RankScan scan = scan_own_sources(inputs, options, comm);
     const plan::ClassSelection selection = agree_on_classes(scan, inputs, options, comm);
-    const corpus::BoxStats box_stats = select_images(scan, inputs, selection, options, comm);
+    const auto box_stats = select_images(scan, inputs, selection, options, comm);
     PlanResult result;
     result.plan = assemble_plan(scan, box_stats, inputs, selection, options, comm);
     result.share =

@@ -170,15 +170,24 @@ class CorpusWriter {
     std::uint64_t bytes_ = 0;
 };
 
-VocAnnotation annotation_for(const ClassPlan& class_plan, const TrainFile& file) {
+// An image's annotation as ImageNet's XMLs have it, each of its photo's boxes labelled
+// with the image's class (a copy of another class's photo takes its own folder's class).
+VocAnnotation clean_annotation(std::string folder, const std::string& wnid, const std::string& name,
+                               const PhotoSpec& photo) {
     VocAnnotation annotation;
-    annotation.folder = class_plan.synset.wnid;
-    annotation.filename = file_stem(file.name);
-    annotation.size = file.photo.size;
-    for (const VocBox& box : file.photo.boxes) {
-        annotation.objects.push_back({std::string(class_plan.synset.wnid), double(box.xmin),
-                                      double(box.ymin), double(box.xmax), double(box.ymax)});
+    annotation.folder = std::move(folder);
+    annotation.filename = file_stem(name);
+    annotation.size = photo.size;
+    for (const VocBox& box : photo.boxes) {
+        annotation.objects.push_back(
+            {wnid, double(box.xmin), double(box.ymin), double(box.xmax), double(box.ymax)});
     }
+    return annotation;
+}
+
+VocAnnotation annotation_for(const ClassPlan& class_plan, const TrainFile& file) {
+    const std::string wnid(class_plan.synset.wnid);
+    VocAnnotation annotation = clean_annotation(wnid, wnid, file.name, file.photo);
     VocObject& first = annotation.objects.front();
     switch (file.noise) {
         case AnnotationNoise::none:
@@ -223,6 +232,7 @@ void shuffle_rows(std::vector<LocRow>& rows, std::uint64_t seed) {
 std::string synth_json(const SynthOptions& options, const CorpusPlan& plan) {
     nlohmann::ordered_json json;
     json["generator"] = "synshard synth";
+    json["layout"] = to_string(options.layout);
     json["seed"] = options.seed;
     json["num_classes"] = options.num_classes;
     json["per_class"] = options.per_class;
@@ -242,36 +252,39 @@ std::string synth_json(const SynthOptions& options, const CorpusPlan& plan) {
     return json.dump(2) + "\n";
 }
 
-std::string quirks_json(const CorpusPlan& plan) {
+std::string quirks_json(const CorpusPlan& plan, const LayoutFolders& folders) {
     nlohmann::ordered_json json = nlohmann::ordered_json::object();
     for (const auto& quirk : plan.quirks) {
-        auto& entry = json[quirk.path];
+        auto& entry = json[layout_path(folders, quirk.path)];
         entry["quirk"] = quirk.quirk;
         entry["expected_reason"] =
             quirk.expected_reason ? std::string(to_string(*quirk.expected_reason)) : "none";
-        if (!quirk.same_as.empty()) entry["same_as"] = quirk.same_as;
+        if (!quirk.same_as.empty()) entry["same_as"] = layout_path(folders, quirk.same_as);
     }
     return json.dump(2) + "\n";
 }
 
-void write_train(const ClassPlan& class_plan, FileMaker& maker, CorpusWriter& writer,
-                 std::vector<LocRow>& train_rows, SynthSummary& summary) {
+void write_train(const ClassPlan& class_plan, const LayoutFolders& folders, FileMaker& maker,
+                 CorpusWriter& writer, std::vector<LocRow>& train_rows, SynthSummary& summary) {
     const std::string wnid(class_plan.synset.wnid);
-    fs::create_directories(writer.root() / "train" / wnid);
-    TarWriter tar(writer.root() / "train_tars" / (wnid + ".tar"));
+    fs::create_directories(writer.root() / folders.train / wnid);
+    const fs::path tar_path = writer.root() / folders.train_tars / (wnid + ".tar");
+    std::optional<TarWriter> tar;
+    if (!folders.train_tars.empty()) tar.emplace(tar_path);
     for (const TrainFile& file : class_plan.files) {
         const Bytes bytes = maker.train_file(file);
-        writer.write(train_path(class_plan, file), bytes);
-        tar.add(file.name, bytes);
+        writer.write(layout_path(folders, train_path(class_plan, file)), bytes);
+        if (tar) tar->add(file.name, bytes);
         if (file.kind != FileKind::ds_store) ++summary.train_images;
         if (!file.annotated) continue;
-        fs::create_directories(writer.root() / "Annotation" / wnid);
-        writer.write("Annotation/" + wnid + "/" + file_stem(file.name) + ".xml",
+        fs::create_directories(writer.root() / folders.train_boxes / wnid);
+        writer.write(folders.train_boxes + "/" + wnid + "/" + file_stem(file.name) + ".xml",
                      voc_annotation_xml(annotation_for(class_plan, file), file.xml_style));
         train_rows.push_back({file_stem(file.name), wnid, file.photo.boxes});
     }
-    tar.close();
-    writer.count(fs::file_size(writer.root() / "train_tars" / (wnid + ".tar")));
+    if (!tar) return;
+    tar->close();
+    writer.count(fs::file_size(tar_path));
 }
 
 void sync_filesystem_of(const fs::path& directory) {
@@ -279,11 +292,11 @@ void sync_filesystem_of(const fs::path& directory) {
     if (::syncfs(fd.get()) != 0) throw_system_error("syncing " + directory.string(), errno);
 }
 
-// What synth writes at the top of a corpus; the four folders are wholly its own.
+// What synth writes at the top of a corpus, in any layout; the folders are wholly its own.
 constexpr std::array<const char*, 5> kTopFiles{"synth.json", "quirks.json",
                                                "LOC_train_solution.csv", "LOC_val_solution.csv",
                                                "LOC_synset_mapping.txt"};
-constexpr std::array<const char*, 4> kFolders{"train", "train_tars", "val", "Annotation"};
+constexpr std::array<const char*, 5> kFolders{"train", "train_tars", "val", "Annotation", "ILSVRC"};
 
 // The first entry of a synth corpus that synth did not write (a user's file, or a
 // conversion's output put beside the corpus), if any.
@@ -341,8 +354,10 @@ SynthSummary generate_corpus(const SynthOptions& options) {
     CorpusWriter writer(staging);
     // The marker first, so that a crash leaves a staging directory the next run may remove.
     writer.write(kMarkerFile, synth_json(options, plan));
-    for (const char* directory : {"train", "train_tars", "val", "Annotation"}) {
-        fs::create_directories(staging / directory);
+    const LayoutFolders folders = layout_folders(options.layout);
+    for (const std::string& folder :
+         {folders.train, folders.val, folders.train_boxes, folders.val_boxes, folders.train_tars}) {
+        if (!folder.empty()) fs::create_directories(staging / folder);
     }
 
     SynthSummary summary;
@@ -350,11 +365,17 @@ SynthSummary generate_corpus(const SynthOptions& options) {
     FileMaker maker(options);
     std::vector<LocRow> train_rows;
     for (const auto& class_plan : plan.classes) {
-        write_train(class_plan, maker, writer, train_rows, summary);
+        write_train(class_plan, folders, maker, writer, train_rows, summary);
     }
     std::vector<LocRow> val_rows;
     for (const auto& image : plan.val) {
-        writer.write("val/" + image.name, maker.val_image(image));
+        writer.write(layout_path(folders, "val/" + image.name), maker.val_image(image));
+        if (!folders.val_boxes.empty()) {
+            writer.write(
+                folders.val_boxes + "/" + file_stem(image.name) + ".xml",
+                voc_annotation_xml(clean_annotation("val", image.wnid, image.name, image.photo),
+                                   XmlStyle::pretty));
+        }
         val_rows.push_back({file_stem(image.name), image.wnid, image.photo.boxes});
         ++summary.val_images;
     }
@@ -363,7 +384,7 @@ SynthSummary generate_corpus(const SynthOptions& options) {
     writer.write("LOC_train_solution.csv", loc_solution_csv(train_rows));
     writer.write("LOC_val_solution.csv", loc_solution_csv(val_rows));
     writer.write("LOC_synset_mapping.txt", synset_mapping_text(plan.classes));
-    if (options.quirks) writer.write("quirks.json", quirks_json(plan));
+    if (options.quirks) writer.write("quirks.json", quirks_json(plan, folders));
 
     sync_filesystem_of(staging);
     remove_own_directory(output);

@@ -3,16 +3,24 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 #include <pugixml.hpp>
 #include <sstream>
+#include <utility>
 
 #include "synshard/util/error.hpp"
 
 namespace synshard::synth {
 namespace {
+
+constexpr std::array<std::pair<Layout, std::string_view>, 2> kLayoutNames{{
+    {Layout::ilsvrc, "ilsvrc"},
+    {Layout::kaggle, "kaggle"},
+}};
 
 std::string coordinate_text(double value) {
     if (value == std::floor(value)) return std::to_string(static_cast<long long>(value));
@@ -26,6 +34,40 @@ void add_text(pugi::xml_node parent, const char* name, const std::string& text) 
 }
 
 }  // namespace
+
+std::string_view to_string(Layout layout) {
+    return kLayoutNames[static_cast<std::size_t>(layout)].second;
+}
+
+Layout parse_layout(std::string_view name) {
+    std::string names;
+    for (const auto& [layout, layout_name] : kLayoutNames) {
+        if (layout_name == name) return layout;
+        names += (names.empty() ? "" : ", ") + std::string(layout_name);
+    }
+    throw UsageError("--layout must be one of " + names + ", not '" + std::string(name) + "'");
+}
+
+LayoutFolders layout_folders(Layout layout) {
+    switch (layout) {
+        case Layout::ilsvrc:
+            return {"train", "val", "Annotation", "", "train_tars"};
+        case Layout::kaggle:
+            return {"ILSVRC/Data/CLS-LOC/train", "ILSVRC/Data/CLS-LOC/val",
+                    "ILSVRC/Annotations/CLS-LOC/train", "ILSVRC/Annotations/CLS-LOC/val", ""};
+    }
+    throw Error("unknown layout");
+}
+
+std::string layout_path(const LayoutFolders& folders, std::string_view plan_path) {
+    const auto slash = std::min(plan_path.find('/'), plan_path.size());
+    const std::string_view top = plan_path.substr(0, slash);
+    const std::string rest(plan_path.substr(slash));
+    if (top == "train") return folders.train + rest;
+    if (top == "val") return folders.val + rest;
+    if (top == "Annotation") return folders.train_boxes + rest;
+    return std::string(plan_path);
+}
 
 std::string voc_annotation_xml(const VocAnnotation& annotation, XmlStyle style) {
     pugi::xml_document document;

@@ -130,8 +130,7 @@ void draw_clutter(Rng& rng, cv::Mat& image) {
 // The class's object: an ellipse filling the box, in the class's colours with stripes at
 // the class's angle, so that boxes frame something a model could learn.
 void draw_object(Rng& rng, cv::Mat& image, const VocBox& box, std::uint64_t class_key) {
-    const cv::Rect area(box.xmin - 1, box.ymin - 1, box.xmax - box.xmin + 1,
-                        box.ymax - box.ymin + 1);
+    const cv::Rect area(box.xmin, box.ymin, box.xmax - box.xmin + 1, box.ymax - box.ymin + 1);
     cv::Mat region = image(area);
     Rng looks(class_key);
     const double hue = looks.unit();

@@ -59,8 +59,8 @@ std::vector<VocBox> draw_boxes(Rng& rng, ImageSize size) {
         const int box_width = draw_side(rng, size.width);
         const int box_height = draw_side(rng, size.height);
         VocBox box;
-        box.xmin = static_cast<int>(rng.between(1, size.width - box_width + 1));
-        box.ymin = static_cast<int>(rng.between(1, size.height - box_height + 1));
+        box.xmin = static_cast<int>(rng.between(0, size.width - box_width));
+        box.ymin = static_cast<int>(rng.between(0, size.height - box_height));
         box.xmax = box.xmin + box_width - 1;
         box.ymax = box.ymin + box_height - 1;
         boxes.push_back(box);

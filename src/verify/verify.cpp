@@ -270,8 +270,8 @@ void check_shard(const std::filesystem::path& output, const ShardTask& task,
     try {
         const reader::ShardReader shard(path);
         const reader::ShardAttributes& attributes = shard.attributes();
-        if (attributes.format_version != h5::kFormatVersion) {
-            problems.add(mismatch(h5::attribute::kFormatVersion, h5::kFormatVersion,
+        if (attributes.format_version != reference.format_version) {
+            problems.add(mismatch(h5::attribute::kFormatVersion, reference.format_version,
                                   attributes.format_version));
         }
         if (attributes.split != task.split)
@@ -403,6 +403,13 @@ std::optional<std::filesystem::path> foreign_path(const std::filesystem::path& o
 void check_manifest(const std::filesystem::path& output, const manifest::Manifest& manifest,
                     const std::optional<std::filesystem::path>& foreign, Report& report) {
     ProblemList problems(manifest::kManifestFileName, report);
+    if (!h5::is_readable_format_version(manifest.format_version)) {
+        std::string readable;
+        for (const auto version : h5::kReadableFormatVersions)
+            readable += (readable.empty() ? "" : ", ") + std::to_string(version);
+        problems.add("format_version " + std::to_string(manifest.format_version) +
+                     " is not one this synshard reads (" + readable + ")");
+    }
     for (std::size_t c = 0; c < manifest.classes.size(); ++c) {
         if (manifest.classes[c].label != static_cast<std::int32_t>(c)) {
             problems.add("classes[" + std::to_string(c) + "] has label " +
@@ -593,6 +600,10 @@ void check_index(const std::filesystem::path& output, const reader::IndexReader&
         report.problems.push_back({manifest::kManifestFileName,
                                    "records no index.h5 size and sha256 (written by an older "
                                    "synshard): index.h5 cannot be checked whole"});
+    }
+    if (index.format_version() != manifest.format_version) {
+        problems.add(mismatch(std::string("@") + h5::attribute::kFormatVersion,
+                              manifest.format_version, index.format_version()));
     }
     if (index.label_scheme() != manifest.label_scheme) {
         problems.add(std::string("@") + h5::attribute::kLabelScheme + " is " +
@@ -834,6 +845,7 @@ Report verify(const VerifyOptions& options, const mpi::Comm& comm) {
 
         Reference reference;
         reference.label_scheme = manifest.label_scheme;
+        reference.format_version = manifest.format_version;
         if (view.readable) {
             reference.classes = view.classes;
             reference.full_table = true;

@@ -10,6 +10,7 @@
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"
+#include "synshard/util/text_lines.hpp"
 
 namespace synshard::wordnet {
 namespace {
@@ -20,54 +21,18 @@ std::uint32_t wnid_number(std::string_view wnid) {
     return number;
 }
 
-std::string_view trim(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) return {};
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return text.substr(first, last - first + 1);
-}
-
-template <class Visit>
-void for_each_line(std::string_view text, Visit&& visit) {
-    std::size_t position = 0;
-    std::size_t number = 0;
-    while (position < text.size()) {
-        const std::size_t end = std::min(text.find('\n', position), text.size());
-        visit(text.substr(position, end - position), ++number);
-        position = end + 1;
-    }
-}
-
-std::string load_text(const std::filesystem::path& path, std::vector<Hierarchy::File>& files) {
-    const auto bytes = read_file(path);
+std::vector<std::uint8_t> load_bytes(const std::filesystem::path& path,
+                                     std::vector<Hierarchy::File>& files) {
+    auto bytes = read_file(path);
     files.push_back({path, content_digest(bytes)});
-    return std::string(bytes.begin(), bytes.end());
+    return bytes;
 }
-
-// The space-separated fields of a line, one at a time, without allocating: data.noun has
-// ~82,000 records and every rank of a conversion reads them all.
-class Fields {
-  public:
-    explicit Fields(std::string_view text) : text_(text) {}
-    // The next field, or an empty view at the end.
-    std::string_view next() {
-        while (position_ < text_.size() && text_[position_] == ' ') ++position_;
-        const std::size_t end = std::min(text_.find(' ', position_), text_.size());
-        const auto field = text_.substr(position_, end - position_);
-        position_ = end;
-        return field;
-    }
-
-  private:
-    std::string_view text_;
-    std::size_t position_ = 0;
-};
 
 // One data.noun record: "offset lex ss_type w_cnt(hex) word lex_id ... p_cnt ptr... | gloss".
 Synset parse_data_noun_line(std::string_view line, const std::filesystem::path& path,
                             std::size_t line_number) {
     const auto bar = line.find(" | ");
-    Fields fields(line.substr(0, bar));
+    TextFields fields(line.substr(0, bar));
     const auto malformed = [&] {
         return Error(path.string() + ":" + std::to_string(line_number) +
                      ": malformed data.noun record");
@@ -113,36 +78,37 @@ Synset parse_data_noun_line(std::string_view line, const std::filesystem::path& 
             parent.append(target);
         }
     }
-    if (bar != std::string_view::npos) synset.gloss = std::string(trim(line.substr(bar + 3)));
+    if (bar != std::string_view::npos) synset.gloss = trim_blanks(line.substr(bar + 3));
     return synset;
 }
 
 std::vector<Synset> read_data_noun(const std::filesystem::path& path,
                                    std::vector<Hierarchy::File>& files) {
-    const std::string text = load_text(path, files);
+    const auto bytes = load_bytes(path, files);
     std::vector<Synset> synsets;
     synsets.reserve(90000);
-    for_each_line(text, [&](std::string_view line, std::size_t number) {
-        if (line.empty() || line[0] == ' ') return;  // the licence header
-        synsets.push_back(parse_data_noun_line(line, path, number));
-    });
+    TextLines lines(as_text(bytes));
+    while (const auto line = lines.next()) {
+        if (line->text.empty() || line->text[0] == ' ') continue;  // the licence header
+        synsets.push_back(parse_data_noun_line(line->text, path, line->number));
+    }
     return synsets;
 }
 
 // words.txt / gloss.txt: "wnid<TAB>text".
 void read_tab_file(const std::filesystem::path& path, std::vector<Hierarchy::File>& files,
                    const std::function<void(std::string_view, std::string_view)>& take) {
-    const std::string text = load_text(path, files);
-    for_each_line(text, [&](std::string_view line, std::size_t number) {
-        line = trim(line);
-        if (line.empty()) return;
-        const auto tab = line.find('\t');
-        if (tab == std::string_view::npos || !is_wnid(line.substr(0, tab))) {
-            throw Error(path.string() + ":" + std::to_string(number) +
+    const auto bytes = load_bytes(path, files);
+    TextRows rows(as_text(bytes));
+    while (const auto row = rows.next()) {
+        TextFields fields(row->text);
+        const auto wnid = fields.next();
+        if (!is_wnid(wnid) || fields.at_end()) {
+            throw Error(path.string() + ":" + std::to_string(row->number) +
                         ": expected 'wnid<TAB>text'");
         }
-        take(line.substr(0, tab), trim(line.substr(tab + 1)));
-    });
+        take(wnid, fields.rest());
+    }
 }
 
 std::vector<Synset> read_imagenet_files(const std::filesystem::path& folder,
@@ -166,18 +132,19 @@ std::vector<Synset> read_imagenet_files(const std::filesystem::path& folder,
             [&](std::string_view wnid, std::string_view gloss) { entry(wnid).gloss = gloss; });
     }
     const auto is_a = folder / "wordnet.is_a.txt";
-    const std::string text = load_text(is_a, files);
-    for_each_line(text, [&](std::string_view line, std::size_t number) {
-        Fields fields(trim(line));
+    const auto bytes = load_bytes(is_a, files);
+    TextRows rows(as_text(bytes));
+    while (const auto row = rows.next()) {
+        TextFields fields(row->text);
         const auto parent = fields.next();
         const auto child = fields.next();
-        if (parent.empty()) return;
-        if (!is_wnid(parent) || !is_wnid(child) || !fields.next().empty()) {
-            throw Error(is_a.string() + ":" + std::to_string(number) + ": expected 'parent child'");
+        if (!is_wnid(parent) || !is_wnid(child) || !fields.at_end()) {
+            throw Error(is_a.string() + ":" + std::to_string(row->number) +
+                        ": expected 'parent child'");
         }
         entry(parent);
         entry(child).parents.emplace_back(parent);
-    });
+    }
     return synsets;
 }
 

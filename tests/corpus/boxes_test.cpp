@@ -10,22 +10,45 @@ namespace {
 
 using testing::voc_xml;
 
-TEST(Boxes, VocBoxBecomesContinuousCoordinates) {
+TEST(Boxes, APixelIndexBoxBecomesContinuousCoordinates) {
     BoxStats stats;
-    EXPECT_EQ(voc_box(111, 108, 441, 193, 500, 375, stats), (image::Box{110, 107, 441, 193}));
-    EXPECT_EQ(stats.boxes, 1u);
+    EXPECT_EQ(continuous_box(111, 108, 441, 193, 500, 375, BoxOrigin::zero, stats),
+              (image::Box{111, 108, 442, 194}));
+    EXPECT_EQ(continuous_box(111, 108, 441, 193, 500, 375, BoxOrigin::one, stats),
+              (image::Box{110, 107, 441, 193}));
+    EXPECT_EQ(stats.boxes, 2u);
     EXPECT_EQ(stats.fixed, 0u);
 }
 
 TEST(Boxes, ClampsOutsideBoxesAndDropsEmptyOrInvertedOnes) {
     BoxStats stats;
-    EXPECT_EQ(voc_box(-5, 0, 600, 400, 500, 375, stats), (image::Box{0, 0, 500, 375}));
+    const auto box = [&](double xmin, double ymin, double xmax, double ymax, int width,
+                         int height) {
+        return continuous_box(xmin, ymin, xmax, ymax, width, height, BoxOrigin::zero, stats);
+    };
+    EXPECT_EQ(box(-5, 0, 600, 400, 500, 375), (image::Box{0, 0, 500, 375}));
     EXPECT_EQ(stats.fixed, 1u);
-    EXPECT_FALSE(voc_box(300, 10, 200, 50, 500, 375, stats));  // inverted
-    EXPECT_FALSE(voc_box(10, 10, 9, 50, 500, 375, stats));     // empty (xmin-1 == xmax)
-    EXPECT_FALSE(voc_box(600, 10, 700, 50, 500, 375, stats));  // entirely outside
+    EXPECT_EQ(box(0, 0, 499, 374, 500, 375), (image::Box{0, 0, 500, 375}));  // the last pixel
+    EXPECT_EQ(stats.fixed, 1u);
+    EXPECT_FALSE(box(300, 10, 200, 50, 500, 375));  // inverted
+    EXPECT_FALSE(box(10, 10, 8.5, 50, 500, 375));   // empty (xmax + 1 < xmin)
+    EXPECT_FALSE(box(600, 10, 700, 50, 500, 375));  // entirely outside
     EXPECT_EQ(stats.dropped, 3u);
-    EXPECT_EQ(voc_box(10.5, 20.25, 30.75, 40, 0, 0, stats), (image::Box{9.5f, 19.25f, 30.75f, 40}));
+    EXPECT_EQ(box(10.5, 20.25, 30.75, 40, 0, 0), (image::Box{10.5f, 20.25f, 31.75f, 41}));
+}
+
+// ImageNet numbers pixels from 0 and includes the maxima: ILSVRC2012_val_00000020's box
+// (0 1 483 374) in its 484x375 image covers every column, from row 1 to the last.
+TEST(Boxes, ImageNetBoxesAreZeroBasedWithInclusiveMaxima) {
+    BoxStats stats;
+    const auto parsed = parse_voc_xml(
+        voc_xml("ILSVRC2012_val_00000020", 484, 375, {{"n01440764", "0", "1", "483", "374"}}),
+        "ILSVRC2012_val_00000020", stats);
+    ASSERT_TRUE(parsed);
+    ASSERT_EQ(parsed->size(), 1u);
+    EXPECT_EQ((*parsed)[0].box, (image::Box{0, 1, 484, 375}));
+    EXPECT_EQ(stats.boxes, 1u);
+    EXPECT_EQ(stats.fixed, 0u);  // inside: nothing was clamped
 }
 
 TEST(Boxes, PrettyAndOneLineXmlGiveTheSameBoxes) {
@@ -40,7 +63,7 @@ TEST(Boxes, PrettyAndOneLineXmlGiveTheSameBoxes) {
     ASSERT_TRUE(pretty && line);
     EXPECT_EQ(*pretty, *line);
     ASSERT_EQ(pretty->size(), 2u);
-    EXPECT_EQ((*pretty)[1].box, (image::Box{0.5f, 1, 500, 50}));
+    EXPECT_EQ((*pretty)[1].box, (image::Box{1.5f, 2, 500, 51}));
     EXPECT_EQ(pretty_stats, line_stats);
     EXPECT_EQ(pretty_stats.fixed, 1u);
     EXPECT_EQ(pretty_stats.placeholders, 0u);
@@ -84,30 +107,64 @@ TEST(Boxes, LoadsFoldersTarsAndCsvByPrefix) {
         "ImageId,PredictionString\n"
         "n01440764_1,n01440764 5 5 10 10 \n"  // also in the folder: the folder wins
         "n01440764_9,n01440764 1 2 3 4 n01440764 5 6 7 8\n"
-        "n01440764_10,n01440764 1 2 3\n"
         "ILSVRC2012_val_00000002,n01443537 1 1 5 5\n");
 
-    BoxStats stats;
-    BoxLoader loader({annotations, dir / "boxtars", dir / "LOC_train_solution.csv"},
-                     {"n01440764", "n01484850", "val"}, stats);
-    EXPECT_EQ(stats.files, 4u);  // the CSV rows under those prefixes, read at once
-    BoxMap boxes;
+    BoxLoader loader({{"--boxes", annotations},
+                      {"--boxes", dir / "boxtars"},
+                      {"--boxes", dir / "LOC_train_solution.csv"}},
+                     {"n01440764", "n01484850", "val"}, BoxOrigin::zero);
+    const auto& stats = loader.stats();
+    EXPECT_EQ(stats[2].files, 3u);  // the CSV rows under those prefixes, read at once
+    EXPECT_EQ(stats[0].files, 0u);
+    ImageBoxMap boxes;
     for (const char* prefix : {"n01440764", "n01484850", "val"}) boxes.merge(loader.take(prefix));
-    EXPECT_EQ(stats.files, 8u);  // and the XML files, read as their prefix is taken
-    EXPECT_EQ(boxes.at("n01440764/n01440764_1").size(), 1u);
-    EXPECT_EQ(boxes.at("n01440764/n01440764_1")[0].box, (image::Box{0, 0, 20, 20}));
+    // and the XML files, read as their prefix is taken
+    EXPECT_EQ(stats[0].files + stats[1].files, 4u);
+    EXPECT_EQ(boxes.at("n01440764/n01440764_1"), (ImageBoxes{0, {{{1, 1, 21, 21}, "n01440764"}}}));
     EXPECT_EQ(boxes.count("n01443537/n01443537_1"), 0u);  // not asked for
-    EXPECT_EQ(boxes.at("n01484850/n01484850_3")[0].box, (image::Box{0, 0, 50, 20}));
-    EXPECT_EQ(boxes.at("val/ILSVRC2012_val_00000001")[0].name, "n01440764");
-    EXPECT_EQ(boxes.at("val/ILSVRC2012_val_00000002")[0].box, (image::Box{0, 0, 5, 5}));
-    EXPECT_EQ(boxes.at("n01440764/n01440764_9").size(), 2u);
-    EXPECT_EQ(stats.unparseable, 2u);  // the broken XML and the 4-number row
+    EXPECT_EQ(boxes.at("n01484850/n01484850_3"), (ImageBoxes{1, {{{1, 1, 50, 21}, "n01484850"}}}));
+    EXPECT_EQ(stats[1].fixed, 1u);
+    EXPECT_EQ(boxes.at("val/ILSVRC2012_val_00000001").boxes[0].name, "n01440764");
+    EXPECT_EQ(boxes.at("val/ILSVRC2012_val_00000002"),
+              (ImageBoxes{2, {{{1, 1, 6, 6}, "n01443537"}}}));
+    EXPECT_EQ(boxes.at("n01440764/n01440764_9").boxes.size(), 2u);
+    EXPECT_EQ(stats[0].unparseable, 1u);  // the broken XML
     // A prefix's CSV rows are handed over once; its folders are read again.
     const auto again = loader.take("n01440764");
     EXPECT_EQ(again.count("n01440764/n01440764_1"), 1u);
     EXPECT_EQ(again.count("n01440764/n01440764_9"), 0u);
     EXPECT_EQ(box_key("n01440764/n01440764_1.JPEG"), "n01440764/n01440764_1");
     EXPECT_EQ(box_key("val/ILSVRC2012_val_00000001.JPEG"), "val/ILSVRC2012_val_00000001");
+}
+
+// The LOC csv that labels val gives the val boxes after every --boxes source, and only
+// theirs; a file named twice is one source.
+TEST(Boxes, ValLabelsComeLastGiveOnlyValBoxesAndAFileNamedTwiceIsOneSource) {
+    testing::TempDir dir;
+    testing::write_bytes(dir / "LOC_val_solution.csv",
+                         "ImageId,PredictionString\n"
+                         "ILSVRC2012_val_00000001,n01440764 0 0 9 9 \n"
+                         "ILSVRC2012_val_00000002,n01440764 0 0 4 4 \n"
+                         "n01440764_1,n01440764 0 0 4 4 \n");
+    testing::write_bytes(
+        dir / "Annotation" / "ILSVRC2012_val_00000001.xml",
+        voc_xml("ILSVRC2012_val_00000001", 50, 40, {{"n01440764", "1", "1", "2", "2"}}));
+    const auto sources = box_sources({dir / "Annotation", dir / "Annotation/../Annotation"},
+                                     dir / "LOC_val_solution.csv");
+    ASSERT_EQ(sources,
+              (std::vector<BoxSource>{{"--boxes", dir / "Annotation", false},
+                                      {"--val-labels", dir / "LOC_val_solution.csv", true}}));
+    EXPECT_EQ(box_sources({dir / "LOC_val_solution.csv"}, dir / "." / "LOC_val_solution.csv"),
+              (std::vector<BoxSource>{{"--boxes", dir / "LOC_val_solution.csv", false}}));
+
+    BoxLoader loader(sources, {"n01440764", "val"}, BoxOrigin::zero);
+    EXPECT_TRUE(loader.take("n01440764").empty());  // a train row of the val labels
+    const auto val = loader.take("val");
+    EXPECT_EQ(val.at("val/ILSVRC2012_val_00000001"),
+              (ImageBoxes{0, {{{1, 1, 3, 3}, "n01440764"}}}));
+    EXPECT_EQ(val.at("val/ILSVRC2012_val_00000002"),
+              (ImageBoxes{1, {{{0, 0, 5, 5}, "n01440764"}}}));
+    EXPECT_EQ(loader.stats()[1].files, 2u);
 }
 
 }  // namespace

@@ -154,17 +154,19 @@ inline std::string voc_xml(const std::string& filename, int width, int height,
 }
 
 // A devkit meta.mat with a `synsets` struct array (ILSVRC2012_ID, WNID, words, gloss),
-// written with matio's write API.
+// written with matio's write API. The later CLS-LOC devkits' meta_clsloc.mat names its
+// id field after its year (id_field "ILSVRC2014_ID").
 struct MetaEntry {
     int id;
     std::string wnid;
     std::string words;
 };
-inline void write_meta_mat(const fs::path& path, const std::vector<MetaEntry>& entries) {
+inline void write_meta_mat(const fs::path& path, const std::vector<MetaEntry>& entries,
+                           const std::string& id_field = "ILSVRC2012_ID") {
     fs::create_directories(path.parent_path());
     mat_t* mat = Mat_CreateVer(path.c_str(), nullptr, MAT_FT_MAT5);
     if (mat == nullptr) throw std::runtime_error("cannot create " + path.string());
-    const char* fields[] = {"ILSVRC2012_ID", "WNID", "words", "gloss"};
+    const char* fields[] = {id_field.c_str(), "WNID", "words", "gloss"};
     size_t dims[2] = {entries.size(), 1};
     matvar_t* synsets = Mat_VarCreateStruct("synsets", 2, dims, fields, 4);
     const auto text = [](const std::string& value) {
@@ -176,7 +178,7 @@ inline void write_meta_mat(const fs::path& path, const std::vector<MetaEntry>& e
         double id = entries[i].id;
         size_t one[2] = {1, 1};
         Mat_VarSetStructFieldByName(
-            synsets, "ILSVRC2012_ID", i,
+            synsets, id_field.c_str(), i,
             Mat_VarCreate(nullptr, MAT_C_DOUBLE, MAT_T_DOUBLE, 2, one, &id, 0));
         Mat_VarSetStructFieldByName(synsets, "WNID", i, text(entries[i].wnid));
         Mat_VarSetStructFieldByName(synsets, "words", i, text(entries[i].words));
@@ -185,6 +187,47 @@ inline void write_meta_mat(const fs::path& path, const std::vector<MetaEntry>& e
     Mat_VarWrite(mat, synsets, MAT_COMPRESSION_NONE);
     Mat_VarFree(synsets);
     Mat_Close(mat);
+}
+
+// The same entries as the CLS-LOC devkits' map_clsloc.txt: "nXXXXXXXX ID name" lines
+// (the name with underscores for spaces), the classes only.
+inline void write_map_clsloc(const fs::path& path, const std::vector<MetaEntry>& entries) {
+    std::string text;
+    for (const auto& entry : entries) {
+        if (entry.id > 1000) continue;
+        std::string name = entry.words.substr(0, entry.words.find(','));
+        std::replace(name.begin(), name.end(), ' ', '_');
+        text += entry.wnid + " " + std::to_string(entry.id) + " " + name + "\n";
+    }
+    write_bytes(path, text);
+}
+
+// A devkit as large as ILSVRC-2012's class table: IDs 1..1000 for the classes, with
+// tench (n01440764) at 449 and sea snake (n01751748) at 490 as in the real meta.mat and
+// other WordNet noun synsets (the first of data.noun) elsewhere, in an order that is not
+// the wnids'; then, as in the real file, inner nodes of the hierarchy with IDs above 1000.
+inline std::vector<MetaEntry> ilsvrc_devkit_entries() {
+    std::ifstream data_noun(fs::path(wordnet::kDefaultWordnetDir) / "data.noun");
+    std::vector<std::string> others;
+    for (std::string line; others.size() < 998 && std::getline(data_noun, line);) {
+        if (line.empty() || line[0] == ' ') continue;  // the licence above the synsets
+        const std::string wnid = std::string("n").append(line, 0, 8);
+        if (wnid != "n01440764" && wnid != "n01751748" && wnid != wordnet::kRootWnid &&
+            wnid != "n00002684")
+            others.push_back(wnid);
+    }
+    if (others.size() != 998) throw std::runtime_error("data.noun holds too few synsets");
+    std::reverse(others.begin(), others.end());
+    std::vector<MetaEntry> entries;
+    for (int id = 1; id <= 1000; ++id) {
+        const std::string wnid = id == 449   ? std::string("n01440764")
+                                 : id == 490 ? std::string("n01751748")
+                                             : others[entries.size() - (id > 449) - (id > 490)];
+        entries.push_back({id, wnid, default_wordnet().synset(wnid).words});
+    }
+    entries.push_back({1001, std::string(wordnet::kRootWnid), "entity"});
+    entries.push_back({1002, "n00002684", "object, physical object"});
+    return entries;
 }
 
 // A small corpus in both layouts: `root/dirs/<wnid>/<file>` and `root/tars/<wnid>.tar`,

@@ -16,6 +16,7 @@ Manifest full_manifest() {
     manifest.input_fingerprint = std::string(64, 'a');
     manifest.seed = 18446744073709551615ULL;  // the full uint64 range survives JSON
     manifest.label_scheme = "alphabetical";
+    manifest.box_origin = 0;
     manifest.splits["train"] =
         SplitEntry{3,
                    {{"train/train-00000-of-00002.h5", 2, 1000, std::string(64, '1')},
@@ -46,9 +47,10 @@ TEST(Manifest, RoundTripThroughFile) {
     EXPECT_EQ(text.back(), '\n');
     // The documented key order, pretty-printed.
     const std::vector<std::string> keys = {
-        "format_version", "tool_version", "environment", "options", "input_fingerprint", "seed",
-        "hash",           "label_scheme", "splits",      "index",   "classes",           "scanned",
-        "rejected",       "duplicates",   "leaks",       "stats",   "timings",           "digests"};
+        "format_version", "tool_version", "environment",  "options",    "input_fingerprint",
+        "seed",           "hash",         "label_scheme", "box_origin", "splits",
+        "index",          "classes",      "scanned",      "rejected",   "duplicates",
+        "leaks",          "stats",        "timings",      "digests"};
     std::size_t previous = 0;
     for (const std::string& key : keys) {
         const std::size_t at = text.find("\n  \"" + key + "\":");
@@ -63,7 +65,7 @@ TEST(Manifest, RoundTripThroughFile) {
 
 TEST(Manifest, MakeManifestRecordsThisBuild) {
     const Manifest manifest = make_manifest();
-    EXPECT_EQ(manifest.format_version, 2);
+    EXPECT_EQ(manifest.format_version, 3);
     EXPECT_FALSE(manifest.tool_version.empty());
     EXPECT_EQ(manifest.hash, kKeyedHashName);
     bool has_hdf5 = false;

@@ -175,8 +175,8 @@ TEST_F(ConvertSynth, ShardsAreBalancedByConstruction) {
     }
 }
 
-// Boxes follow the resize: a VOC box (1-based, inclusive) scaled by the stored/source
-// size ratio, in continuous pixel coordinates.
+// Boxes follow the resize: an ImageNet box (0-based pixel indices, maxima included) scaled
+// by the stored/source size ratio, in continuous pixel coordinates.
 TEST_F(ConvertSynth, BoxesLandOnTheScaledSourcePixels) {
     if (!comm_->is_root()) return;
     std::ifstream quirks_file(corpus() / "quirks.json");
@@ -205,13 +205,13 @@ TEST_F(ConvertSynth, BoxesLandOnTheScaledSourcePixels) {
             for (const auto& object : objects) {
                 const auto box = object.child("bndbox");
                 const auto& stored = sample.boxes[i++];
-                EXPECT_NEAR(stored.xmin, (box.child("xmin").text().as_double() - 1) * sx, 0.01)
+                EXPECT_NEAR(stored.xmin, box.child("xmin").text().as_double() * sx, 0.01)
                     << sample.key;
-                EXPECT_NEAR(stored.ymin, (box.child("ymin").text().as_double() - 1) * sy, 0.01)
+                EXPECT_NEAR(stored.ymin, box.child("ymin").text().as_double() * sy, 0.01)
                     << sample.key;
-                EXPECT_NEAR(stored.xmax, box.child("xmax").text().as_double() * sx, 0.01)
+                EXPECT_NEAR(stored.xmax, (box.child("xmax").text().as_double() + 1) * sx, 0.01)
                     << sample.key;
-                EXPECT_NEAR(stored.ymax, box.child("ymax").text().as_double() * sy, 0.01)
+                EXPECT_NEAR(stored.ymax, (box.child("ymax").text().as_double() + 1) * sy, 0.01)
                     << sample.key;
                 ++checked;
             }

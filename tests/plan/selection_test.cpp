@@ -99,11 +99,15 @@ TEST(Selection, FileSchemeFollowsTheListAndIlsvrcUsesDevkitIds) {
     EXPECT_EQ(by_file.classes,
               (std::vector<std::pair<std::string, std::int32_t>>{{"n03", 0}, {"n01", 1}}));
     EXPECT_EQ(by_file.dropped, (std::vector<DroppedClass>{{"n09", 0}}));
-    const std::map<std::string, int> ids{{"n01", 7}, {"n03", 2}};
-    const auto by_id = select_classes(counts, list, 1, LabelScheme::ilsvrc2012_id, &ids);
+    // The devkit's classes by ID - 1: n03 has ID 2, n01 ID 7.
+    const std::vector<std::string> devkit{"n11", "n03", "n13", "n14", "n15", "n16", "n01"};
+    const auto by_id = select_classes(counts, list, 1, LabelScheme::ilsvrc2012_id, &devkit);
     EXPECT_EQ(by_id.classes,
               (std::vector<std::pair<std::string, std::int32_t>>{{"n03", 1}, {"n01", 6}}));
-    EXPECT_THROW(select_classes(counts, std::nullopt, 1, LabelScheme::ilsvrc2012_id, &ids),
+    // The table is the devkit's, rows without images included; labels index it.
+    EXPECT_EQ(by_id.table, devkit);
+    EXPECT_EQ(by_file.table, (std::vector<std::string>{"n03", "n01"}));
+    EXPECT_THROW(select_classes(counts, std::nullopt, 1, LabelScheme::ilsvrc2012_id, &devkit),
                  UsageError);
 }
 

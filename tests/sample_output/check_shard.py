@@ -56,7 +56,8 @@ def check_shard(path, manifest_entry, raw):
     with h5py.File(path, "r") as shard:
         n = int(shard.attrs["num_samples"])
         check(n == manifest_entry["num_samples"], f"{path}: num_samples differs")
-        check(int(shard.attrs["format_version"]) == 2, "format_version")
+        # 2 and 3 share the shards' layout (docs/FORMAT.md, "Versions").
+        check(int(shard.attrs["format_version"]) in (2, 3), "format_version")
         check(text(shard.attrs["split"]) in ("train", "val"), "split attribute")
         check(0 <= shard.attrs["shard_index"] < shard.attrs["shard_count"], "shard_index")
         encoding = text(shard.attrs["encoding"])

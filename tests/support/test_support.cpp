@@ -6,6 +6,8 @@
 #include <stdexcept>
 
 #include "synshard/bench/child.hpp"
+#include "synshard/util/fs.hpp"
+#include "synshard/util/hash.hpp"
 
 namespace synshard::testing {
 namespace {
@@ -64,6 +66,16 @@ ProcessResult run_shell(const std::string& command) {
 std::filesystem::path test_data_dir() {
     if (const char* dir = std::getenv("SYNSHARD_TEST_DATA")) return dir;
     return std::filesystem::path(SYNSHARD_SOURCE_DIR) / "tests" / "data";
+}
+
+std::map<std::string, std::string> file_digests(const std::filesystem::path& root) {
+    std::map<std::string, std::string> result;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+        if (!entry.is_regular_file()) continue;
+        result[std::filesystem::relative(entry.path(), root).generic_string()] =
+            to_hex(sha256(read_file(entry.path())));
+    }
+    return result;
 }
 
 }  // namespace synshard::testing

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ ProcessResult run_synshard_mpi(int ranks, const std::vector<std::string>& args);
 
 // Runs a command line through /bin/sh and returns its exit code and output.
 ProcessResult run_shell(const std::string& command);
+
+// relative path -> sha256 hex, for every regular file under root.
+std::map<std::string, std::string> file_digests(const std::filesystem::path& root);
 
 // Where test inputs checked into the repository live (tests/data).
 std::filesystem::path test_data_dir();

@@ -86,7 +86,7 @@ TEST(Survey, EveryScannedInputIsPlannedOrRejectedWithItsReason) {
     EXPECT_EQ(tench.label, 0);
     EXPECT_EQ(tench.hash, keyed_hash(0, tench.key));
     ASSERT_EQ(tench.boxes.size(), 2u);
-    EXPECT_EQ(tench.boxes[0].box, (image::Box{0, 4, 100, 50}));  // clamped to <size>
+    EXPECT_EQ(tench.boxes[0].box, (image::Box{0, 5, 100, 51}));  // clamped to <size>
     EXPECT_EQ(tench.boxes[1].wnid, "n01440764");  // a class name, resolved by the folder
     EXPECT_EQ(tench.boxes[1].label, 0);
     const Item& goldfish_val = items.at("val/ILSVRC2012_val_00000002.JPEG");

@@ -102,12 +102,12 @@ TEST(SynthPlan, SizesAreImageNetLikeAndBoxesLieInside) {
             ++total;
             ASSERT_FALSE(file.photo.boxes.empty());
             for (const VocBox& box : file.photo.boxes) {
-                EXPECT_GE(box.xmin, 1);
-                EXPECT_GE(box.ymin, 1);
+                EXPECT_GE(box.xmin, 0);
+                EXPECT_GE(box.ymin, 0);
                 EXPECT_LE(box.xmin, box.xmax);
                 EXPECT_LE(box.ymin, box.ymax);
-                EXPECT_LE(box.xmax, size.width);
-                EXPECT_LE(box.ymax, size.height);
+                EXPECT_LT(box.xmax, size.width);
+                EXPECT_LT(box.ymax, size.height);
             }
         }
     }

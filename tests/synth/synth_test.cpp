@@ -40,17 +40,6 @@ SynthOptions quirky_options(const fs::path& output, std::uint64_t seed = 7) {
     return options;
 }
 
-// relative path -> sha256 hex, for every regular file under root.
-std::map<std::string, std::string> digests(const fs::path& root) {
-    std::map<std::string, std::string> result;
-    for (const auto& entry : fs::recursive_directory_iterator(root)) {
-        if (!entry.is_regular_file()) continue;
-        result[fs::relative(entry.path(), root).generic_string()] =
-            to_hex(sha256(read_file(entry.path())));
-    }
-    return result;
-}
-
 std::string read_text(const fs::path& path) {
     const Bytes bytes = read_file(path);
     return {bytes.begin(), bytes.end()};
@@ -156,11 +145,11 @@ TEST(SynthDeterminism, SameSeedGivesByteIdenticalTreesAndAnotherSeedDoesNot) {
     generate_corpus(quirky_options(dir / "a"));
     generate_corpus(quirky_options(dir / "b"));
     generate_corpus(quirky_options(dir / "c", 8));
-    const auto a = digests(dir / "a");
-    const auto b = digests(dir / "b");
+    const auto a = testing::file_digests(dir / "a");
+    const auto b = testing::file_digests(dir / "b");
     EXPECT_GT(a.size(), 60U);
     EXPECT_EQ(a, b);
-    const auto c = digests(dir / "c");
+    const auto c = testing::file_digests(dir / "c");
     ASSERT_TRUE(c.count("val/ILSVRC2012_val_00000003.JPEG"));
     EXPECT_NE(a.at("val/ILSVRC2012_val_00000003.JPEG"), c.at("val/ILSVRC2012_val_00000003.JPEG"));
     EXPECT_NE(a.at("LOC_val_solution.csv"), c.at("LOC_val_solution.csv"));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
+#include "synshard/h5/index_writer.hpp"
 #include "synshard/manifest/manifest.hpp"
 
 namespace synshard::testing {
@@ -255,6 +256,68 @@ TEST_F(VerifyClaims, ExpectManifestComparesEveryShardWithTheReference) {
         {path + ": sha256 " + manifest_["splits"]["val"]["shards"][0]["sha256"].get<std::string>() +
          ", the reference " + file.string() + " has " + std::string(64, 'f')},
         {"--expect-manifest", file.string()});
+}
+
+// Sets an HDF5 output file's @format_version, as another synshard would have written it.
+void set_format_version(const fs::path& file, std::int64_t version) {
+    const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const hid_t attribute = H5Aopen(f, h5::attribute::kFormatVersion, H5P_DEFAULT);
+    ASSERT_GE(attribute, 0);
+    ASSERT_GE(H5Awrite(attribute, H5T_NATIVE_INT64, &version), 0);
+    H5Aclose(attribute);
+    ASSERT_GE(H5Fclose(f), 0);
+}
+
+// Records a rewritten file's size and sha256 where `entry` (a shard or "index") lists it.
+void record_file(Json& entry, const fs::path& file) {
+    entry["bytes"] = fs::file_size(file);
+    entry["sha256"] = to_hex(h5::sha256_of_file(file));
+}
+
+// Sets @format_version in the shards (all, or the first train shard) and index.h5, and
+// records them in manifest_ with every section digest, as that writer would have.
+void set_output_version(Json& manifest, const fs::path& out, std::int64_t version,
+                        bool first_shard_only = false) {
+    for (auto& [split, entry] : manifest["splits"].items()) {
+        for (auto& shard : entry["shards"]) {
+            if (first_shard_only && &shard != &manifest["splits"]["train"]["shards"][0]) continue;
+            set_format_version(out / shard["path"].get<std::string>(), version);
+            record_file(shard, out / shard["path"].get<std::string>());
+        }
+    }
+    if (!first_shard_only) {
+        set_format_version(out / h5::kIndexFileName, version);
+        record_file(manifest["index"], out / h5::kIndexFileName);
+        manifest["format_version"] = version;
+    }
+    for (auto& [key, value] : manifest.items()) {
+        if (key != manifest::kDigestsKey)
+            manifest[manifest::kDigestsKey][key] = manifest::section_digest(value);
+    }
+}
+
+// Version 2 (before issue 17: VOC-rule boxes, no box_origin) is still read and verified.
+TEST_F(VerifyClaims, AVersionTwoOutputPasses) {
+    manifest_.erase("box_origin");
+    manifest_[manifest::kDigestsKey].erase("box_origin");
+    set_output_version(manifest_, out(), 2);
+    write_manifest();
+    const ProcessResult result = verify({"--full"});
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
+TEST_F(VerifyClaims, AShardOfAnotherFormatVersionThanTheManifestIsNamed) {
+    set_output_version(manifest_, out(), 2, true);
+    write_manifest();
+    expect_problems({manifest_["splits"]["train"]["shards"][0]["path"].get<std::string>() +
+                     ": format_version is 2, expected 3"});
+}
+
+TEST_F(VerifyClaims, AFormatVersionThisSynshardDoesNotKnowIsNamed) {
+    set_output_version(manifest_, out(), 4);
+    write_manifest();
+    expect_problems({"manifest.json: format_version 4 is not one this synshard reads (2, 3)"});
 }
 
 TEST_F(VerifyClaims, AnUnreadableManifestIsAProblemNotACrash) {

@@ -6,6 +6,7 @@
 
 #include "corpus/corpus_fixture.hpp"
 #include "support/test_support.hpp"
+#include "support/text_variants.hpp"
 #include "synshard/util/error.hpp"
 
 namespace synshard::wordnet {
@@ -106,6 +107,59 @@ TEST(Hierarchy, ImageNetFilesGiveTheSameStructure) {
               (std::vector<std::string>{"n00001930", "n00002137"}));
 }
 
+// Everything a hierarchy holds, as comparable text.
+std::string structure_of(const Hierarchy& hierarchy, const std::vector<std::string>& wnids) {
+    std::string text = std::to_string(hierarchy.size()) + " synsets\n";
+    for (const auto& wnid : wnids) {
+        const auto& synset = hierarchy.synset(wnid);
+        text += wnid + "|" + synset.words + "|" + synset.gloss + "|";
+        for (const auto& parent : synset.parents) text += parent + " ";
+        text += "|";
+        for (const auto& child : synset.children) text += child + " ";
+        text += "\n";
+    }
+    return text;
+}
+
+TEST(Hierarchy, EveryAcceptedFormOfImageNetFilesGivesTheCleanHierarchy) {
+    struct File {
+        std::string name;
+        std::string clean;
+        std::string spread;
+        std::string header;
+    };
+    const std::vector<File> files{
+        {"words.txt",
+         "n00001740\tentity\nn00001930\tphysical entity\nn00002137\tabstraction, abstract "
+         "entity\n",
+         "n00001740  entity\nn00001930\t\tphysical entity\nn00002137 \t abstraction, abstract "
+         "entity\n",
+         "wnid\twords"},
+        {"gloss.txt", "n00001740\tthat which is perceived\nn00002137\ta general concept\n",
+         "n00001740   that which is perceived\nn00002137\t \ta general concept\n", "wnid\tgloss"},
+        {"wordnet.is_a.txt", "n00001740 n00001930\nn00001740 n00002137\n",
+         "n00001740\tn00001930\nn00001740  \t n00002137\n", "parent child"},
+    };
+    const std::vector<std::string> wnids{"n00001740", "n00001930", "n00002137"};
+    testing::TempDir dir;
+    for (const auto& file : files) testing::write_bytes(dir / "clean" / file.name, file.clean);
+    const std::string clean = structure_of(Hierarchy::load(dir / "clean"), wnids);
+    for (const auto& file : files) {
+        for (const auto& variant : testing::text_variants(file.clean, file.spread, file.header)) {
+            SCOPED_TRACE(file.name + " as " + variant.name);
+            const auto folder = dir / "variant";
+            for (const auto& other : files)
+                testing::write_bytes(folder / other.name,
+                                     &other == &file ? variant.text : other.clean);
+            try {
+                EXPECT_EQ(structure_of(Hierarchy::load(folder), wnids), clean);
+            } catch (const Error& error) {
+                ADD_FAILURE() << error.what();
+            }
+        }
+    }
+}
+
 TEST(Hierarchy, MalformedSourcesAreErrorsNamingTheFile) {
     testing::TempDir dir;
     EXPECT_THROW(Hierarchy::load(dir.path()), Error);  // nothing there
@@ -116,6 +170,14 @@ TEST(Hierarchy, MalformedSourcesAreErrorsNamingTheFile) {
         FAIL();
     } catch (const Error& error) {
         EXPECT_NE(std::string(error.what()).find("wordnet.is_a.txt:1"), std::string::npos)
+            << error.what();
+    }
+    testing::write_bytes(dir / "wordnet.is_a.txt", "n00001740 n00001930\nn00001740,,n00002137\n");
+    try {
+        Hierarchy::load(dir.path());
+        FAIL();
+    } catch (const Error& error) {
+        EXPECT_NE(std::string(error.what()).find("wordnet.is_a.txt:2"), std::string::npos)
             << error.what();
     }
     testing::write_bytes(dir / "bad" / "data.noun", "00001740 03 n zz entity\n");

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "synshard/corpus/boxes.hpp"
 #include "synshard/corpus/listing.hpp"
 
 namespace synshard::corpus {
@@ -18,7 +19,7 @@ namespace po = boost::program_options;
 enum class LabelScheme {
     sorted,         // alphabetical wnid over the selected classes, 0..C-1 (torchvision/TFDS)
     file,           // the order of the --classes file, 0..C-1 over the classes that remain
-    ilsvrc2012_id,  // the devkit's ILSVRC2012_ID - 1 (needs --devkit)
+    ilsvrc2012_id,  // the devkit's ILSVRC2012_ID - 1 over its whole table (needs --devkit)
 };
 std::string_view to_string(LabelScheme scheme);
 
@@ -28,6 +29,7 @@ struct CorpusOptions {
     std::optional<std::filesystem::path> val_input;   // --val-input
     std::optional<std::filesystem::path> val_labels;  // --val-labels
     std::vector<std::filesystem::path> boxes;         // --boxes (repeatable)
+    BoxOrigin box_origin = BoxOrigin::zero;           // --box-origin
     std::optional<std::filesystem::path> classes;     // --classes
     std::optional<std::filesystem::path> wordnet;     // --wordnet (default /usr/share/wordnet)
     std::optional<std::filesystem::path> devkit;      // --devkit

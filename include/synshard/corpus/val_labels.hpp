@@ -12,20 +12,25 @@
 
 namespace synshard::corpus {
 
-// Labels of the official val images, read from one of three formats, detected by content:
+// Labels of the official val images, read from one of three formats, detected by the
+// first row, each in any of the forms TextRows (util/text_lines.hpp) takes as the clean file:
 // - `LOC_val_solution.csv` (header `ImageId,PredictionString`; an image's label is the
 //   first wnid of its row), matched by image stem;
 // - the devkit's `ILSVRC2012_validation_ground_truth.txt` (one ILSVRC2012_ID a line,
 //   resolved through meta.mat: a devkit is required);
-// - one wnid a line.
-// Line i (1-based) of a line format labels the image whose stem ends in the number i
-// (`ILSVRC2012_val_00000001` is image 1).
+// - one wnid a line (anything after the wnid ignored).
+// Row i (1-based, below any header) of a line format labels the image whose stem ends in
+// the number i (`ILSVRC2012_val_00000001` is image 1).
 class ValLabels {
   public:
     enum class Format { loc_csv, devkit_ids, wnid_lines };
 
-    // Throws UsageError if the file is unreadable or of no known format, or if it needs a
-    // devkit and none was given. Lines that cannot be read are kept as problems.
+    // Throws UsageError if the file is unreadable, holds no label or is of no known
+    // format, if it needs a devkit and none was given, and, naming the file and line, for
+    // a row that cannot be parsed: a LOC row parse_loc_csv_row (corpus/boxes.hpp) refuses
+    // or whose first box names no wnid, a line that is no number (no wnid), a blank line
+    // between labels of a line format. An ILSVRC2012_ID meta.mat does not know is kept as
+    // that image's problem.
     static ValLabels read(const std::filesystem::path& file, const Devkit* devkit);
 
     Format format() const { return format_; }
@@ -33,8 +38,8 @@ class ValLabels {
     const std::string& content() const { return content_; }
 
     // What labels the image with this file stem: a wnid (possibly not a known class),
-    // or, when there is a label that cannot be resolved (an ID missing from meta.mat, a
-    // malformed line), an empty wnid and a problem text; nullopt when nothing labels it.
+    // or, when its label cannot be resolved (an ID missing from meta.mat), an empty wnid
+    // and a problem text naming the file and line; nullopt when nothing labels it.
     struct Label {
         std::string wnid;
         std::string problem;
@@ -42,12 +47,14 @@ class ValLabels {
     std::optional<Label> find(std::string_view stem) const;
 
     // The labels that no image among `stems` uses ("label for a missing image"), named
-    // by stem (CSV) or by line number ("line 7"); sorted.
+    // by stem (CSV) or by the file's line number ("line 7"); sorted.
     std::vector<std::string> labels_without_image(const std::vector<std::string>& stems) const;
 
   private:
     Format format_ = Format::wnid_lines;
     std::string content_;
+    // The file's line of the first label (image 1 of a line format).
+    std::size_t first_line_ = 1;
     std::map<std::string, Label, std::less<>> by_stem_;
     std::map<std::uint64_t, Label> by_number_;
 };

@@ -3,6 +3,7 @@
 // Names and records shared by the shard files, index.h5 and manifest.json
 // (docs/FORMAT.md describes the layout they produce).
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -16,7 +17,12 @@
 namespace synshard::h5 {
 
 // Written as `format_version` into every shard, index.h5 and manifest.json.
-inline constexpr std::int64_t kFormatVersion = 2;
+inline constexpr std::int64_t kFormatVersion = 3;
+// The versions the readers and verify accept (docs/FORMAT.md, "Versions"): 2 differs from
+// 3 in its box convention (VOC's 1-based rule on ImageNet's 0-based files) and in the
+// manifest's sections, not in the layout of the shards and index.h5.
+inline constexpr std::array<std::int64_t, 2> kReadableFormatVersions{2, 3};
+bool is_readable_format_version(std::int64_t version);
 
 // The `encoding` of outputs that store decoded pixels (`images`, N x H x W x 3) instead
 // of encoded bytes (`image_bytes` + `image_offsets`).

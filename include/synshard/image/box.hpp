@@ -4,8 +4,9 @@ namespace synshard::image {
 
 // A bounding box in continuous pixel coordinates on [0, width] x [0, height] of the
 // image it belongs to: (xmin, ymin) is the top-left corner of the first covered pixel,
-// (xmax, ymax) the bottom-right corner of the last. A PASCAL-VOC box (1-based,
-// inclusive) xmin ymin xmax ymax becomes xmin-1, ymin-1, xmax, ymax.
+// (xmax, ymax) the bottom-right corner of the last. An ImageNet box (0-based pixel
+// indices, maxima included) xmin ymin xmax ymax becomes xmin, ymin, xmax+1, ymax+1
+// (corpus::continuous_box).
 struct Box {
     float xmin = 0;
     float ymin = 0;

@@ -50,7 +50,9 @@ struct SourceHeader {
     bool cmyk = false;           // a CMYK or YCCK JPEG
     bool inverted_cmyk = false;  // ... with an Adobe marker: stored values are 255 - ink
     // A YCbCr JPEG's chroma subsampling: chroma planes hold one sample per
-    // chroma_step.width x chroma_step.height luma samples. {0, 0} for anything else.
+    // chroma_step.width x chroma_step.height luma samples. {0, 0} for anything else,
+    // including the legal subsamplings TurboJPEG has no name for (4:1:0, Cb sampled unlike
+    // Cr, ...): its plane calls refuse those, while decode() takes them like any JPEG.
     Size chroma_step = {};
 };
 

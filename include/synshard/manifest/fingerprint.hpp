@@ -52,7 +52,8 @@ std::vector<GroupDigest> decode_digests(std::span<const std::uint8_t> bytes);
 // same size is seen. Its inputs, each a name and a digest (hex), in this order:
 //   ("--fingerprint", "stat" or "content"): how closely images are checked;
 //   the metadata inputs the survey read, by name: "<option> <canonical path>" (the
-//     WordNet files, --classes, --devkit's meta.mat, --val-labels, a --boxes CSV) or
+//     WordNet files, --classes, the --devkit's class file (meta.mat, meta_clsloc.mat or
+//     map_clsloc.txt, also read from a devkit archive), --val-labels, a --boxes CSV) or
 //     "--boxes <canonical folder> for <prefix>" (the box files read for one class, or
 //     for "val"), each with the XXH3-128 of the bytes read (util/hash.hpp content_digest);
 //   the sources (corpus::Source::name), each with the SHA-256 of its images' key, size,

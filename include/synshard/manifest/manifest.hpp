@@ -83,6 +83,8 @@ struct Manifest {
     std::uint64_t seed = 0;
     std::string hash;  // the name of the keyed hash
     std::string label_scheme;
+    // The first pixel's index in the box files read (--box-origin); absent before format 3.
+    std::optional<std::int64_t> box_origin;
     std::map<std::string, SplitEntry> splits;  // "train", "val"
     // index.h5's size and sha256; absent in manifests written before they were recorded.
     std::optional<FileEntry> index;

@@ -36,6 +36,13 @@ struct SourceSummary {
     std::uint64_t bytes = 0;
 };
 
+// A source of boxes (corpus::box_sources) and what its annotations gave.
+struct BoxSourceSummary {
+    std::string name;       // "<option> <canonical path>"
+    bool val_only = false;  // the --val-labels LOC csv
+    corpus::BoxStats stats;
+};
+
 // A unit of work: a contiguous range of one source's planned items, in key order.
 struct Piece {
     std::uint32_t source = 0;  // index into Plan::sources
@@ -56,6 +63,8 @@ struct Plan {
     std::string wordnet_origin;
     // "official" (--val-input), "none", "per-class K" or "fraction F".
     std::string val_rule;
+    // With --devkit, where its IDs come from (corpus::Devkit::describe); else empty.
+    std::string devkit;
     std::vector<ClassEntry> classes;  // increasing label
     std::vector<DroppedClass> dropped_classes;
     // The selected classes, their ancestors and the edges between them.
@@ -65,7 +74,10 @@ struct Plan {
     // Every scanned input is planned or rejected: scanned = planned + rejected.
     std::uint64_t scanned = 0;
     std::map<Reason, std::uint64_t> rejected_counts;
-    corpus::BoxStats boxes;
+    corpus::BoxOrigin box_origin = corpus::BoxOrigin::zero;
+    corpus::BoxStats boxes;  // over every box source
+    // In the order they win an image; the --val-labels file only when it held boxes.
+    std::vector<BoxSourceSummary> box_sources;
     // Things the user should know that are not one input's fault ("label for a missing
     // image"), sorted.
     std::vector<std::string> notes;
@@ -78,6 +90,11 @@ struct Plan {
     std::vector<std::size_t> pieces_of(int rank) const;
     std::uint64_t rejected_total() const;
 };
+
+// One line per --boxes source that gave no box to any planned image: "--boxes PATH gave
+// no box to any image of the corpus (B box(es) read from F annotation(s), for other
+// images or images an earlier source annotates)".
+std::vector<std::string> box_source_warnings(const Plan& plan);
 
 // The plan as JSON: everything, with the per-rank partition in its own "partition"
 // section so that plans made at different rank counts compare equal without it.

@@ -18,10 +18,14 @@ struct DroppedClass {
     friend bool operator==(const DroppedClass&, const DroppedClass&) = default;
 };
 
-// The classes that stay and their labels.
+// The classes that stay, their labels, and the class table the labels index.
 struct ClassSelection {
     // (wnid, label), in increasing label order.
     std::vector<std::pair<std::string, std::int32_t>> classes;
+    // The class table, wnids by label: the classes that stay, or with ilsvrc2012-id the
+    // devkit's whole table, rows without images included (a model with 1000 outputs
+    // expects them all, and the labels, ID - 1, index it).
+    std::vector<std::string> table;
     // Candidates with fewer than --min-per-class train images, sorted by wnid.
     std::vector<DroppedClass> dropped;
 
@@ -32,13 +36,13 @@ struct ClassSelection {
 
 // Pure. Candidates are the class list's wnids (in file order) when given, else every wnid
 // of train_counts; those with fewer than min_per_class train images are dropped (a listed
-// class with no images counts 0). Labels follow the scheme (see corpus::LabelScheme);
-// ilsvrc2012-id needs ids for every selected class, else UsageError naming the first
-// class without one.
+// class with no images counts 0). Labels follow the scheme (see corpus::LabelScheme):
+// ilsvrc2012-id labels a class by its row in devkit_classes (corpus::Devkit::classes),
+// which must hold every selected class, else UsageError naming the first it lacks.
 ClassSelection select_classes(const std::map<std::string, std::uint64_t>& train_counts,
                               const std::optional<std::vector<std::string>>& class_list,
                               std::uint64_t min_per_class, corpus::LabelScheme scheme,
-                              const std::map<std::string, int>* ilsvrc2012_ids);
+                              const std::vector<std::string>* devkit_classes);
 
 // Pure. Throws Error("no classes selected: ...") unless a selected class has a train image,
 // with the counts that led there: the classes found in `input` (and how many of its folders

@@ -33,6 +33,7 @@ class IndexReader {
     IndexReader(IndexReader&&) noexcept;
     IndexReader& operator=(IndexReader&&) noexcept;
 
+    std::int64_t format_version() const;
     std::string encoding() const;
     std::string label_scheme() const;
     // The split names in the file, in bytewise order.

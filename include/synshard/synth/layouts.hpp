@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "synshard/synth/plan.hpp"
@@ -11,6 +12,29 @@
 struct archive;  // libarchive
 
 namespace synshard::synth {
+
+// "ilsvrc", "kaggle"
+std::string_view to_string(Layout layout);
+// The layout of that name; throws UsageError naming every layout otherwise.
+Layout parse_layout(std::string_view name);
+
+// The folders of a layout, relative to the corpus root and '/'-separated. The top files
+// (the LOC_* files, synth.json, quirks.json) are at the root in every layout.
+struct LayoutFolders {
+    std::string train;        // <wnid>/<wnid>_<n>.JPEG
+    std::string val;          // ILSVRC2012_val_<8 digits>.JPEG, flat
+    std::string train_boxes;  // <wnid>/<wnid>_<n>.xml
+    std::string val_boxes;    // ILSVRC2012_val_<8 digits>.xml; empty: the layout has none
+    std::string train_tars;   // <wnid>.tar; empty: the layout has none
+};
+// ilsvrc: train, val, Annotation, (none), train_tars. kaggle: ILSVRC/Data/CLS-LOC/train,
+// ILSVRC/Data/CLS-LOC/val, ILSVRC/Annotations/CLS-LOC/train, ILSVRC/Annotations/CLS-LOC/val,
+// (none).
+LayoutFolders layout_folders(Layout layout);
+
+// Where a path in the plan's terms ("train/...", "val/..." or "Annotation/...", as the
+// ilsvrc layout has them) lies in the layout; other paths are returned as they are.
+std::string layout_path(const LayoutFolders& folders, std::string_view plan_path);
 
 // One <object> of a PASCAL-VOC annotation. Coordinates are written as integers when
 // they are whole and with one decimal otherwise (the float noise of real files).

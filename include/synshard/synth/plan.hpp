@@ -19,6 +19,13 @@ struct ImageSize {
     friend bool operator==(const ImageSize&, const ImageSize&) = default;
 };
 
+// Where a corpus's files go (--layout). The files and their bytes are the same in every
+// layout; layouts.hpp says where each one goes.
+enum class Layout : std::uint8_t {
+    ilsvrc,  // the official tars extracted, with the per-synset tars beside them
+    kaggle,  // Kaggle's copy: ILSVRC/Data/CLS-LOC/..., ILSVRC/Annotations/CLS-LOC/...
+};
+
 // What `synshard synth` is asked to write.
 struct SynthOptions {
     std::filesystem::path output;
@@ -33,6 +40,7 @@ struct SynthOptions {
     // Forces every regular image to this size (tiny corpora for scale benchmarks).
     std::optional<ImageSize> image_size;
     bool quirks = false;
+    Layout layout = Layout::ilsvrc;
 };
 
 // The most train (and val) images a class may ask for.
@@ -45,7 +53,8 @@ void validate_options(const SynthOptions& options);
 // 1..20000 or more than 12 Mpixels.
 ImageSize parse_image_size(std::string_view text);
 
-// A PASCAL-VOC box: 1-based, inclusive pixel coordinates.
+// A box as ImageNet's XML and LOC csv files give it: 0-based pixel indices, maxima
+// included (not PASCAL VOC's 1-based ones).
 struct VocBox {
     int xmin = 0;
     int ymin = 0;
@@ -115,7 +124,9 @@ struct ValImage {
 
 // One entry of quirks.json: a file that is a known trap, and what a converter should do.
 struct QuirkRecord {
-    std::string path;   // relative to the output directory, '/'-separated
+    // Relative to the output directory, '/'-separated, in the ilsvrc layout (layout_path
+    // gives its place in another).
+    std::string path;
     std::string quirk;  // "grayscale", "cmyk", ...
     // The reason a converter should reject it with; nullopt: it must be converted.
     std::optional<Reason> expected_reason;
@@ -134,7 +145,7 @@ struct CorpusPlan {
 // num_classes entries of embedded_synsets(), whatever the seed. Expects valid options.
 CorpusPlan plan_corpus(const SynthOptions& options);
 
-// "train/<wnid>/<name>"
+// "train/<wnid>/<name>" (in the ilsvrc layout)
 std::string train_path(const ClassPlan& plan, const TrainFile& file);
 
 // "n01440764_1042.JPEG" -> "n01440764_1042"; names without a dot are returned whole.

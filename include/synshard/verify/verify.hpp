@@ -63,8 +63,9 @@ struct Reference {
     // are known (index.h5 unreadable: the manifest's classes), and only they are compared.
     h5::ClassTable classes;
     bool full_table = false;
-    std::string encoding;      // index.h5's @encoding; empty when unknown
-    std::string label_scheme;  // the manifest's
+    std::string encoding;                              // index.h5's @encoding; empty when unknown
+    std::string label_scheme;                          // the manifest's
+    std::int64_t format_version = h5::kFormatVersion;  // the manifest's
     // The manifest's --resize and --no-upscale, when it records --resize: every stored
     // size is then the layout's output for its source size, and the layout's content
     // (padding excluded) is what the stats count; else the whole stored image is.

@@ -55,8 +55,9 @@ struct SubDag {
 class Hierarchy {
   public:
     // Loads from a folder holding WordNet's data.noun, or ImageNet's words.txt (+ gloss.txt,
-    // optional) + wordnet.is_a.txt, or from a data.noun file itself. Throws Error naming
-    // the path if no source is found or a file is malformed.
+    // optional) + wordnet.is_a.txt (in any of the forms TextRows, util/text_lines.hpp,
+    // takes as the clean files), or from a data.noun file itself. Throws Error naming the
+    // path if no source is found, and the file and line where a file is malformed.
     static Hierarchy load(const std::filesystem::path& source);
     // load(kDefaultWordnetDir).
     static Hierarchy load_default();

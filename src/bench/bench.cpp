@@ -171,15 +171,23 @@ std::vector<fs::path> corpus_images(const fs::path& corpus) {
     return paths;
 }
 
-void measure_comparison(const BenchOptions& options, BenchReport& report) {
+// The converter runs and the loops on an ImageNet-like corpus of about `images`.
+struct Comparison {
     CorpusSummary corpus;
-    corpus.path = options.work_dir / "corpus";
+    Measurements measurements;
+    bool identical_shards = true;
+};
+
+Comparison measure_comparison(const BenchOptions& options, std::uint64_t images) {
+    Comparison comparison;
+    CorpusSummary& corpus = comparison.corpus;
+    corpus.path = options.work_dir / ("corpus-" + std::to_string(images));
     CorpusRequest request{
-        corpus.path, options.classes, options.images, options.large_fraction, options.seed, ""};
+        corpus.path, options.classes, images, options.large_fraction, options.seed, ""};
     corpus.synth_seconds = ensure_corpus(request);
     corpus.reused = corpus.synth_seconds == 0;
 
-    Measurements& measurements = report.measurements;
+    Measurements& measurements = comparison.measurements;
     std::optional<manifest::Manifest> first;
     for (const int ranks : options.ranks) {
         auto result = run_convert(options, corpus.path, true, ranks, std::to_string(ranks));
@@ -197,8 +205,8 @@ void measure_comparison(const BenchOptions& options, BenchReport& report) {
             }
         }
         if (first) {
-            report.identical_shards =
-                report.identical_shards && manifest::compare_shards(*first, manifest).empty();
+            comparison.identical_shards =
+                comparison.identical_shards && manifest::compare_shards(*first, manifest).empty();
         } else {
             first = manifest;
         }
@@ -246,7 +254,7 @@ void measure_comparison(const BenchOptions& options, BenchReport& report) {
             ++measurements.naive.images;
     }
     measurements.naive.seconds = seconds_since(start);
-    report.corpus = corpus;
+    return comparison;
 }
 
 // At most tiny_classes, and no fewer than ~200 images a class (small --scale runs).
@@ -330,6 +338,62 @@ Json scale_json(const ScaleRun& run) {
             {"manifest_bytes", run.manifest_bytes}};
 }
 
+std::string format_corpus(const CorpusSummary& corpus, const Measurements& measurements) {
+    std::ostringstream text;
+    text << "corpus: " << corpus.files << " images, mean "
+         << format_bytes(static_cast<double>(corpus.bytes) /
+                         static_cast<double>(std::max<std::uint64_t>(corpus.files, 1)))
+         << ", largest " << static_cast<double>(corpus.max_pixels) / 1e6 << " Mpixel, "
+         << corpus.large_images << " over 1 Mpixel (" << corpus.path.string()
+         << (corpus.reused ? ", reused)" : ", generated)") << "\n";
+    for (const auto& run : measurements.runs) {
+        const double rate = static_cast<double>(run.images) / run.wall_seconds;
+        char line[160];
+        std::snprintf(
+            line, sizeof line, "converter@%d: %llu images in %.2f s wall (mpirun), %.1f images/s\n",
+            run.ranks, static_cast<unsigned long long>(run.images), run.wall_seconds, rate);
+        text << line;
+    }
+    return text.str();
+}
+
+Json measurements_json(const CorpusSummary& corpus, const Measurements& measurements) {
+    Json json = Json::object();
+    json["corpus"] = {
+        {"path", corpus.path.string()},
+        {"reused", corpus.reused},
+        {"synth_seconds", corpus.synth_seconds},
+        {"images", corpus.files},
+        {"bytes", corpus.bytes},
+        {"mean_file_bytes", static_cast<double>(corpus.bytes) / static_cast<double>(corpus.files)},
+        {"max_pixels", corpus.max_pixels},
+        {"images_over_1_mpixel", corpus.large_images}};
+    Json runs = Json::array();
+    for (const auto& run : measurements.runs) {
+        runs.push_back({{"ranks", run.ranks},
+                        {"wall_seconds", run.wall_seconds},
+                        {"images", run.images},
+                        {"peak_rss_bytes", run.peak_rss_bytes},
+                        {"rank_seconds", run.rank_seconds},
+                        {"phase_seconds", run.phase_seconds},
+                        {"phase_shares", phase_shares(run)},
+                        {"decode_seconds", run.decode_seconds},
+                        {"source_pixels", run.source_pixels},
+                        {"output_bytes", run.output_bytes},
+                        {"payload_bytes", run.payload_bytes}});
+    }
+    json["runs"] = runs;
+    const auto loop = [](const LoopRun& run) {
+        return Json{{"images", run.images},
+                    {"seconds", run.seconds},
+                    {"decode_seconds", run.decode_seconds},
+                    {"source_pixels", run.source_pixels}};
+    };
+    json["floor"] = loop(measurements.floor);
+    json["naive"] = loop(measurements.naive);
+    return json;
+}
+
 }  // namespace
 
 void validate(const BenchOptions& options) {
@@ -338,8 +402,15 @@ void validate(const BenchOptions& options) {
     for (const int ranks : options.ranks) {
         if (ranks < 1) throw UsageError("--ranks: rank counts must be at least 1");
     }
-    if (options.images != 0 && options.images < 2 * static_cast<std::uint64_t>(options.classes))
+    const auto two_per_class = 2 * static_cast<std::uint64_t>(options.classes);
+    if (options.images != 0 && options.images < two_per_class)
         throw UsageError("--images must be 0 (no comparison) or at least two per class");
+    if (options.images != 0 && options.slope_images != 0) {
+        if (options.slope_images < two_per_class)
+            throw UsageError("--images: the smaller corpus needs at least two images per class");
+        if (options.slope_images >= options.images)
+            throw UsageError("--images: name the smaller corpus first, e.g. 1000,3000");
+    }
     for (const auto images : options.scale) {
         if (images < kMinScaleImages || images > kMaxScaleImages) {
             throw UsageError("--scale: " + std::to_string(images) + " is not in " +
@@ -356,8 +427,21 @@ BenchReport run_bench(const BenchOptions& options, const Targets& targets) {
     BenchReport report;
     fs::create_directories(options.work_dir);
     if (options.images != 0) {
-        measure_comparison(options, report);
+        if (options.slope_images != 0) {
+            auto small = measure_comparison(options, options.slope_images);
+            report.slope_corpus = small.corpus;
+            report.slope_measurements = std::move(small.measurements);
+            report.identical_shards = small.identical_shards;
+        }
+        auto large = measure_comparison(options, options.images);
+        report.corpus = large.corpus;
+        report.measurements = std::move(large.measurements);
+        report.identical_shards = report.identical_shards && large.identical_shards;
         report.figures = compare(report.measurements, targets);
+        if (report.slope_corpus) {
+            report.slope_figures =
+                slope_figures(report.slope_measurements, report.measurements, targets);
+        }
     }
     if (!options.scale.empty()) {
         measure_scale(options, report);
@@ -369,27 +453,20 @@ BenchReport run_bench(const BenchOptions& options, const Targets& targets) {
 std::string format_report(const BenchReport& report) {
     std::ostringstream text;
     if (report.corpus) {
-        const auto& corpus = *report.corpus;
-        text << "corpus: " << corpus.files << " images, mean "
-             << format_bytes(static_cast<double>(corpus.bytes) /
-                             static_cast<double>(std::max<std::uint64_t>(corpus.files, 1)))
-             << ", largest " << static_cast<double>(corpus.max_pixels) / 1e6 << " Mpixel, "
-             << corpus.large_images << " over 1 Mpixel (" << corpus.path.string()
-             << (corpus.reused ? ", reused)" : ", generated)") << "\n";
-        for (const auto& run : report.measurements.runs) {
-            const double rate = static_cast<double>(run.images) / run.wall_seconds;
-            char line[160];
-            std::snprintf(line, sizeof line,
-                          "converter@%d: %llu images in %.2f s wall (mpirun), %.1f images/s\n",
-                          run.ranks, static_cast<unsigned long long>(run.images), run.wall_seconds,
-                          rate);
-            text << line;
-        }
+        if (report.slope_corpus)
+            text << format_corpus(*report.slope_corpus, report.slope_measurements);
+        text << format_corpus(*report.corpus, report.measurements);
         text << "shards identical across rank counts: " << (report.identical_shards ? "yes" : "NO")
              << "\n\n";
         text << format_table(report.figures) << "\n";
         text << "time share per phase (summed over ranks' seconds) and per image:\n"
              << format_phase_table(report.measurements.runs);
+        if (report.slope_corpus) {
+            text << "\nslopes between " << report.slope_corpus->files << " and "
+                 << report.corpus->files << " images (the difference of the times over the "
+                 << "difference of the images: start-up cancels out):\n"
+                 << format_table(report.slope_figures);
+        }
     }
     if (!report.scale.empty()) {
         if (report.corpus) text << "\n";
@@ -404,41 +481,13 @@ std::string format_report(const BenchReport& report) {
 Json to_json(const BenchReport& report) {
     Json json = Json::object();
     if (report.corpus) {
-        const auto& corpus = *report.corpus;
-        json["corpus"] = {{"path", corpus.path.string()},
-                          {"reused", corpus.reused},
-                          {"synth_seconds", corpus.synth_seconds},
-                          {"images", corpus.files},
-                          {"bytes", corpus.bytes},
-                          {"mean_file_bytes",
-                           static_cast<double>(corpus.bytes) / static_cast<double>(corpus.files)},
-                          {"max_pixels", corpus.max_pixels},
-                          {"images_over_1_mpixel", corpus.large_images}};
-        Json runs = Json::array();
-        for (const auto& run : report.measurements.runs) {
-            runs.push_back({{"ranks", run.ranks},
-                            {"wall_seconds", run.wall_seconds},
-                            {"images", run.images},
-                            {"peak_rss_bytes", run.peak_rss_bytes},
-                            {"rank_seconds", run.rank_seconds},
-                            {"phase_seconds", run.phase_seconds},
-                            {"phase_shares", phase_shares(run)},
-                            {"decode_seconds", run.decode_seconds},
-                            {"source_pixels", run.source_pixels},
-                            {"output_bytes", run.output_bytes},
-                            {"payload_bytes", run.payload_bytes}});
-        }
-        json["runs"] = runs;
-        const auto loop = [](const LoopRun& run) {
-            return Json{{"images", run.images},
-                        {"seconds", run.seconds},
-                        {"decode_seconds", run.decode_seconds},
-                        {"source_pixels", run.source_pixels}};
-        };
-        json["floor"] = loop(report.measurements.floor);
-        json["naive"] = loop(report.measurements.naive);
+        json = measurements_json(*report.corpus, report.measurements);
         json["identical_shards"] = report.identical_shards;
         json["figures"] = to_json(report.figures);
+        if (report.slope_corpus) {
+            json["slope"] = measurements_json(*report.slope_corpus, report.slope_measurements);
+            json["slope"]["figures"] = to_json(report.slope_figures);
+        }
     }
     if (!report.scale.empty()) {
         Json runs = Json::array();

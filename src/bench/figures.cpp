@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
@@ -59,6 +60,23 @@ double rate(std::uint64_t images, double seconds) {
 
 double mpixels_per_second(std::uint64_t pixels, double seconds) {
     return seconds > 0 ? static_cast<double>(pixels) / seconds / 1e6 : 0.0;
+}
+
+double ratio(double dividend, double divisor) {
+    return divisor > 0 ? dividend / divisor : 0.0;
+}
+
+// ms per image between two runs of one path; 0 when the larger run has no more images.
+double slope_ms(std::uint64_t small_images, double small_seconds, std::uint64_t large_images,
+                double large_seconds) {
+    if (large_images <= small_images) return 0.0;
+    return (large_seconds - small_seconds) * 1e3 / static_cast<double>(large_images - small_images);
+}
+
+std::uint64_t largest_rank_rss(const ConverterRun& run) {
+    return run.peak_rss_bytes.empty()
+               ? 0
+               : *std::max_element(run.peak_rss_bytes.begin(), run.peak_rss_bytes.end());
 }
 
 }  // namespace
@@ -130,11 +148,8 @@ std::vector<Figure> compare(const Measurements& measurements, const Targets& tar
                                        total_rate / (run.ranks * single_rate), "x", targets.scaling,
                                        2));
         }
-        const auto peak = run.peak_rss_bytes.empty() ? std::uint64_t{0}
-                                                     : *std::max_element(run.peak_rss_bytes.begin(),
-                                                                         run.peak_rss_bytes.end());
         figures.push_back(at_most(key + "_peak_rss", at_ranks + " peak RSS of a rank",
-                                  static_cast<double>(peak) / kMiB, "MiB",
+                                  static_cast<double>(largest_rank_rss(run)) / kMiB, "MiB",
                                   static_cast<double>(targets.peak_rss_bytes) / kMiB, 0));
         const double overhead =
             run.payload_bytes == 0
@@ -151,6 +166,60 @@ std::vector<Figure> compare(const Measurements& measurements, const Targets& tar
         "floor_decode_mpixels", "floor decode",
         mpixels_per_second(measurements.floor.source_pixels, measurements.floor.decode_seconds),
         "Mpixel/s"));
+    return figures;
+}
+
+std::vector<Figure> slope_figures(const Measurements& small, const Measurements& large,
+                                  const Targets& targets) {
+    const auto loop_slope = [](const LoopRun& small_loop, const LoopRun& large_loop) {
+        return slope_ms(small_loop.images, small_loop.seconds, large_loop.images,
+                        large_loop.seconds);
+    };
+    const double floor = loop_slope(small.floor, large.floor);
+    const double naive = loop_slope(small.naive, large.naive);
+    std::vector<Figure> figures{
+        plain("slope_floor", "floor slope", floor, "ms/image"),
+        plain("slope_naive", "naive slope", naive, "ms/image"),
+        at_least("slope_floor_vs_naive", "floor / naive by slope (per core)", ratio(naive, floor),
+                 "x", targets.slope_naive_ratio, 2)};
+    const auto small_run_at = [&](int ranks) {
+        return std::find_if(small.runs.begin(), small.runs.end(),
+                            [&](const ConverterRun& run) { return run.ranks == ranks; });
+    };
+    const auto run_slope = [](const ConverterRun& small_run, const ConverterRun& large_run) {
+        return slope_ms(small_run.images, small_run.wall_seconds, large_run.images,
+                        large_run.wall_seconds);
+    };
+    std::optional<double> single;
+    for (const auto& large_run : large.runs) {
+        const auto small_run = small_run_at(large_run.ranks);
+        if (large_run.ranks == 1 && small_run != small.runs.end())
+            single = run_slope(*small_run, large_run);
+    }
+    for (const auto& large_run : large.runs) {
+        const auto small_run = small_run_at(large_run.ranks);
+        if (small_run == small.runs.end()) continue;
+        const std::string at_ranks = "converter@" + std::to_string(large_run.ranks);
+        const std::string key = "slope_converter_" + std::to_string(large_run.ranks);
+        const double slope = run_slope(*small_run, large_run);
+        figures.push_back(plain(key, at_ranks + " slope (wall)", slope, "ms/image"));
+        if (large_run.ranks == 1) {
+            figures.push_back(at_most("slope_overhead", "overhead: converter@1 - floor slope",
+                                      slope - floor, "ms/image", targets.slope_overhead_ms, 2));
+            figures.push_back(at_least(key + "_vs_floor", "floor / converter@1 by slope",
+                                       ratio(floor, slope), "x", targets.slope_floor_ratio, 2));
+        } else if (single) {
+            figures.push_back(
+                at_least("slope_scaling_1_to_" + std::to_string(large_run.ranks),
+                         "scaling 1->" + std::to_string(large_run.ranks) + " ranks by slope",
+                         ratio(*single, large_run.ranks * slope), "x", targets.scaling, 2));
+        }
+        const auto peak = std::max(largest_rank_rss(*small_run), largest_rank_rss(large_run));
+        figures.push_back(at_most(key + "_peak_rss",
+                                  at_ranks + " peak RSS of a rank (both corpora)",
+                                  static_cast<double>(peak) / kMiB, "MiB",
+                                  static_cast<double>(targets.peak_rss_bytes) / kMiB, 0));
+    }
     return figures;
 }
 

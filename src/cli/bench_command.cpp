@@ -35,7 +35,25 @@ std::vector<Number> parse_list(const std::string& option, std::string_view text)
 bench::BenchOptions read_options(const po::variables_map& values) {
     bench::BenchOptions options;
     options.work_dir = values["work-dir"].as<std::string>();
-    options.images = values["images"].as<std::uint64_t>();
+    // One size: the comparison alone; two: a smaller corpus too, for the slopes.
+    const std::string text = values["images"].as<std::string>();
+    const std::string range = "0.." + std::to_string(synth::kMaxPerClass);
+    std::vector<std::uint64_t> sizes;
+    try {
+        sizes = parse_list<std::uint64_t>("images", text);
+    } catch (const UsageError&) {
+        throw UsageError("--images: '" + text + "' is not one or two sizes in " + range +
+                         " (e.g. 1000,3000)");
+    }
+    if (sizes.empty() || sizes.size() > 2)
+        throw UsageError("--images: name one corpus size or two (e.g. 1000,3000)");
+    for (const auto images : sizes) {
+        if (images > static_cast<std::uint64_t>(synth::kMaxPerClass)) {
+            throw UsageError("--images: " + std::to_string(images) + " is not in " + range);
+        }
+    }
+    options.images = sizes.back();
+    options.slope_images = sizes.size() == 2 ? sizes.front() : 0;
     options.classes = values["classes"].as<int>();
     options.ranks = parse_list<int>("ranks", values["ranks"].as<std::string>());
     options.large_fraction = values["large-fraction"].as<double>();
@@ -61,11 +79,11 @@ Command bench_command() {
                  "corpora (kept and reused when the parameters match), outputs, stats")  //
                 // At most synth's per-class cap, so that even one class can hold them.
                 ("images",
-                 bounded_value<std::uint64_t>(0, synth::kMaxPerClass)
-                     ->default_value(3000)
-                     ->value_name("N"),
+                 po::value<std::string>()->default_value("1000,3000")->value_name("[N1,]N2"),
                  "ImageNet-like images (about 500x375, ~110 KB, a tail of large ones) for the "
-                 "comparison; 0 skips it (0..1000000)")  //
+                 "comparison; with two sizes, the comparison runs on both corpora (same "
+                 "parameters) and the slopes between them (ms per image, start-up cancelled) are "
+                 "reported too; 0 skips it (0..1000000 each)")  //
                 ("classes",
                  bounded_value<int>(1, static_cast<int>(synth::embedded_synsets().size()))
                      ->default_value(20)

@@ -234,7 +234,6 @@ bool Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
             local.entry = spool.append(record);
             outcome.images.push_back({spool_file, item.key, local, record.pixel_sums});
         }
-        spool.sync();
     }
     write_outcome(done_path, outcome);
 

@@ -69,10 +69,6 @@ Spool::Spool(std::filesystem::path path, Mode mode)
     if (mode == Mode::read) size_ = file_size_of(fd_.get(), path_);
 }
 
-void Spool::sync() {
-    if (::fsync(fd_.get()) != 0) throw_system_error("fsync " + path_.string(), errno);
-}
-
 SpoolEntry Spool::append(const ImageRecord& record) {
     auto& buffer = scratch_.buffer();
     buffer.clear();

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,8 +13,20 @@
 namespace synshard::corpus {
 namespace {
 
+constexpr std::uint64_t kTarBlockBytes = 512;
+
 std::string over_cap(std::uint64_t size, std::uint64_t cap) {
     return std::to_string(size) + " bytes, over --max-member-bytes " + std::to_string(cap);
+}
+
+// Opened as read_file_item opens it, so that a FIFO never blocks here either; whatever
+// fails is left for the read to report.
+void advise_file(const std::string& path, std::uint64_t max_item_bytes) {
+    const UniqueFd file(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    struct stat status {};
+    if (file.get() < 0 || ::fstat(file.get(), &status) != 0 || !S_ISREG(status.st_mode)) return;
+    if (static_cast<std::uint64_t>(status.st_size) > max_item_bytes) return;
+    ::posix_fadvise(file.get(), 0, 0, POSIX_FADV_WILLNEED);
 }
 
 }  // namespace
@@ -22,7 +35,12 @@ PieceReader::PieceReader(std::span<const Item> items, std::uint64_t max_item_byt
     : items_(items), max_item_bytes_(max_item_bytes) {
     tar_ = !items_.empty() && !items_.front().member.empty();
     if (!tar_) return;
-    for (const auto& item : items_) pending_.emplace(item.member, &item);
+    std::uint64_t piece_bytes = 0;
+    for (const auto& item : items_) {
+        pending_.emplace(item.member, &item);
+        piece_bytes += item.size + kTarBlockBytes;
+    }
+    read_ahead_bytes_ = kReadAheadItems * (piece_bytes / items_.size());
 }
 
 PieceReader::~PieceReader() = default;
@@ -30,7 +48,24 @@ PieceReader::~PieceReader() = default;
 std::optional<ReadItem> PieceReader::next() {
     if (tar_) return next_from_tar();
     if (next_index_ >= items_.size()) return std::nullopt;
+    read_ahead_files();
     return read_file_item(items_[next_index_++]);
+}
+
+void PieceReader::read_ahead_files() {
+    const std::size_t end = std::min(items_.size(), next_index_ + 1 + kReadAheadItems);
+    for (advised_items_ = std::max(advised_items_, next_index_ + 1); advised_items_ < end;
+         ++advised_items_)
+        advise_file(items_[advised_items_].path, max_item_bytes_);
+}
+
+void PieceReader::read_ahead_tar() {
+    const std::uint64_t start = std::max(advised_bytes_, member_end_);
+    const std::uint64_t end = member_end_ + read_ahead_bytes_;
+    if (tar_hints_.get() < 0 || start >= end) return;
+    ::posix_fadvise(tar_hints_.get(), static_cast<off_t>(start), static_cast<off_t>(end - start),
+                    POSIX_FADV_WILLNEED);
+    advised_bytes_ = end;
 }
 
 ReadItem PieceReader::read_file_item(const Item& item) const {
@@ -68,22 +103,30 @@ ReadItem PieceReader::read_file_item(const Item& item) const {
 }
 
 std::optional<ReadItem> PieceReader::next_from_tar() {
-    while (!archive_done_) {
+    // Once every item was returned the rest of the archive holds nothing for this piece.
+    while (!archive_done_ && !pending_.empty()) {
         try {
-            if (!archive_) archive_ = std::make_unique<ArchiveReader>(items_.front().path);
+            if (!archive_) {
+                archive_ = std::make_unique<ArchiveReader>(items_.front().path);
+                tar_hints_ = UniqueFd(
+                    ::open(items_.front().path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+            }
             const auto header = archive_->next();
             if (!header) {
                 archive_done_ = true;
                 archive_failure_ = "member no longer in the archive";
                 break;
             }
+            const auto declared =
+                static_cast<std::uint64_t>(std::max<std::int64_t>(header->declared_size, 0));
+            member_end_ +=
+                kTarBlockBytes + (declared + kTarBlockBytes - 1) / kTarBlockBytes * kTarBlockBytes;
             const auto found = pending_.find(header->path);
             if (found == pending_.end()) continue;  // not in this piece, or a repeated name
             const Item& item = *found->second;
             pending_.erase(found);
+            if (!pending_.empty()) read_ahead_tar();
             ReadItem result{&item, {}, std::nullopt};
-            const auto declared =
-                static_cast<std::uint64_t>(std::max<std::int64_t>(header->declared_size, 0));
             if (header->type != MemberHeader::Type::regular) {
                 result.rejection =
                     Rejection{item.key, Reason::not_a_file, "no longer a regular member"};

@@ -11,15 +11,15 @@ namespace {
 using testing::run_synshard;
 using testing::run_synshard_mpi;
 
-// One small run of everything: the comparison at 1 and 2 ranks and two scale corpora.
-// Checks that every figure is there and that the measurements agree with each other;
-// never how fast anything was.
+// One small run of everything: the comparison at 1 and 2 ranks on two corpus sizes (for
+// the slopes) and two scale corpora. Checks that every figure is there and that the
+// measurements agree with each other; never how fast anything was.
 TEST(BenchCommand, WritesEveryFigureConsistently) {
     testing::TempDir dir;
     const auto json_path = dir / "bench.json";
-    const auto result =
-        run_synshard({"bench", "--work-dir", (dir / "work").string(), "--images", "60", "--classes",
-                      "4", "--ranks", "1,2", "--scale", "100,200", "--json", json_path.string()});
+    const auto result = run_synshard({"bench", "--work-dir", (dir / "work").string(), "--images",
+                                      "30,60", "--classes", "4", "--ranks", "1,2", "--scale",
+                                      "100,200", "--json", json_path.string()});
     ASSERT_EQ(result.exit_code, 0) << result.output;
     EXPECT_NE(result.output.find("converter@2 / floor"), std::string::npos) << result.output;
     const auto bytes = read_file(json_path);
@@ -79,6 +79,32 @@ TEST(BenchCommand, WritesEveryFigureConsistently) {
     EXPECT_NEAR(figures.at("converter_1_vs_floor").at("value").get<double>(),
                 figures.at("converter_1_per_core").at("value").get<double>() / floor_rate, 1e-9);
 
+    // The slopes: the same paths on a smaller corpus of the same parameters.
+    const auto& slope = json.at("slope");
+    const std::uint64_t small_images = slope.at("corpus").at("images");
+    EXPECT_GT(small_images, 0u);
+    EXPECT_LT(small_images, images);
+    EXPECT_EQ(slope.at("floor").at("images"), small_images);
+    EXPECT_EQ(slope.at("naive").at("images"), small_images);
+    ASSERT_EQ(slope.at("runs").size(), 2u);
+    for (const auto& run : slope.at("runs")) EXPECT_EQ(run.at("images"), small_images);
+    const auto& slopes = slope.at("figures");
+    for (const char* key :
+         {"slope_floor", "slope_naive", "slope_floor_vs_naive", "slope_converter_1",
+          "slope_overhead", "slope_converter_1_vs_floor", "slope_converter_1_peak_rss",
+          "slope_converter_2", "slope_scaling_1_to_2", "slope_converter_2_peak_rss"}) {
+        EXPECT_TRUE(slopes.contains(key)) << key;
+    }
+    // Slopes are differences: on corpora this small, noise may make them any sign, but
+    // they are what the two runs' times say.
+    const double floor_slope = (json.at("floor").at("seconds").get<double>() -
+                                slope.at("floor").at("seconds").get<double>()) *
+                               1e3 / static_cast<double>(images - small_images);
+    EXPECT_NEAR(slopes.at("slope_floor").at("value").get<double>(), floor_slope, 1e-9);
+    EXPECT_NEAR(slopes.at("slope_overhead").at("value").get<double>(),
+                slopes.at("slope_converter_1").at("value").get<double>() - floor_slope, 1e-9);
+    EXPECT_NE(result.output.find("overhead"), std::string::npos) << result.output;
+
     const auto& scale = json.at("scale");
     ASSERT_EQ(scale.at("runs").size(), 2u);
     // Synth gives each class 0.5x..1.5x of its mean: about the images asked for.
@@ -125,7 +151,9 @@ TEST(BenchCommand, BadValuesAndMpirunAreUsageErrors) {
                                                  {"--classes", "0"},
                                                  {"--images", "0"},
                                                  {"--scale", "10"},
-                                                 {"--images", "3", "--classes", "2"}}) {
+                                                 {"--images", "3", "--classes", "2"},
+                                                 {"--images", "60,30", "--classes", "4"},
+                                                 {"--images", "30,60,90"}}) {
         std::vector<std::string> command{"bench", "--work-dir", work};
         command.insert(command.end(), args.begin(), args.end());
         const auto result = run_synshard(command);

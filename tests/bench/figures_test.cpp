@@ -151,6 +151,55 @@ TEST(BenchFigures, RatiosEfficiencyOverheadAndVerdicts) {
     EXPECT_NE(table.find("MISS"), std::string::npos) << table;
 }
 
+// Two corpora of 1,000 and 3,000 images: each path's time is a start-up plus a cost per
+// image, which the slope recovers whatever the start-up.
+Measurements slope_corpus(std::uint64_t images) {
+    const double n = static_cast<double>(images);
+    Measurements measurements;
+    measurements.runs = {run_at(1, 0.9 + n * 1.1e-3, 150u << 20),
+                         run_at(2, 1.2 + n * 0.6e-3, 170u << 20)};
+    for (auto& run : measurements.runs) run.images = images;
+    measurements.floor = {images, 0.05 + n * 1.0e-3, 0, 0};
+    measurements.naive = {images, n * 1.8e-3, 0, 0};
+    return measurements;
+}
+
+TEST(BenchFigures, SlopesCancelTheStartUp) {
+    Measurements small = slope_corpus(1000);
+    const Measurements large = slope_corpus(3000);
+    // A rank's peak on either corpus counts.
+    small.runs[1].peak_rss_bytes[0] = 300u << 20;
+    const auto figures = slope_figures(small, large, Targets{});
+
+    expect_figure(figures, "slope_floor", 1.0, Verdict::none);
+    expect_figure(figures, "slope_naive", 1.8, Verdict::none);
+    expect_figure(figures, "slope_converter_1", 1.1, Verdict::none);
+    expect_figure(figures, "slope_converter_2", 0.6, Verdict::none);
+    expect_figure(figures, "slope_overhead", 0.1, Verdict::pass);  // 1.1 - 1.0 <= 0.15
+    EXPECT_EQ(find(figures, "slope_overhead").target, "<= 0.15");
+    expect_figure(figures, "slope_converter_1_vs_floor", 1.0 / 1.1, Verdict::pass);
+    expect_figure(figures, "slope_floor_vs_naive", 1.8, Verdict::miss);  // < 2.0
+    expect_figure(figures, "slope_scaling_1_to_2", 1.1 / (2 * 0.6), Verdict::pass);
+    expect_figure(figures, "slope_converter_1_peak_rss", 150.0, Verdict::pass);
+    expect_figure(figures, "slope_converter_2_peak_rss", 300.0, Verdict::miss);
+    EXPECT_THROW(find(figures, "slope_scaling_1_to_1"), std::runtime_error);
+
+    // The wall rate of one corpus alone carries the start-up: 3,000 images in 4.2 s is
+    // 1.4 ms per image, not 1.1.
+    EXPECT_NEAR(1e3 / find(compare(large, Targets{}), "converter_1_per_core").value, 1.4, 1e-9);
+}
+
+TEST(BenchFigures, NoSlopeForARunOnlyOneCorpusHas) {
+    Measurements small = slope_corpus(1000);
+    small.runs.pop_back();
+    const auto figures = slope_figures(small, slope_corpus(3000), Targets{});
+    EXPECT_NO_THROW(find(figures, "slope_overhead"));
+    for (const auto& figure : figures) {
+        EXPECT_EQ(figure.key.find("converter_2"), std::string::npos) << figure.key;
+        EXPECT_EQ(figure.key.find("scaling"), std::string::npos) << figure.key;
+    }
+}
+
 TEST(BenchFigures, NoScalingWithoutASingleRankRun) {
     Measurements measurements;
     measurements.runs = {run_at(2, 5.0, 1), run_at(4, 3.0, 1)};

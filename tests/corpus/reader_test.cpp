@@ -101,6 +101,102 @@ TEST(PieceReader, FileThatChangedSincePlanningIsAValueNotAHang) {
     EXPECT_EQ(read.at("n01440764/d.JPEG").rejection->reason, Reason::not_a_file);
 }
 
+std::vector<ReadItem> read_in_order(std::span<const Item> items, std::uint64_t cap) {
+    std::vector<ReadItem> out;
+    PieceReader reader(items, cap);
+    while (auto next = reader.next()) out.push_back(std::move(*next));
+    return out;
+}
+
+std::size_t open_descriptors() {
+    const std::filesystem::directory_iterator fds("/proc/self/fd");
+    return static_cast<std::size_t>(std::distance(fds, std::filesystem::directory_iterator()));
+}
+
+std::string bytes_of(const ReadItem& read) {
+    return {read.bytes.begin(), read.bytes.end()};
+}
+
+// The read-ahead asks for files before they are read: a file that vanished, turned into
+// a FIFO or a folder, or grew over the cap inside the window is still judged when it is
+// read, every item comes once in key order, and no descriptor outlives a call.
+TEST(PieceReader, PieceLongerThanTheReadAheadWindowGivesEveryItemInOrder) {
+    TempDir dir;
+    const std::size_t count = 2 * PieceReader::kReadAheadItems + 5;
+    const auto folder = dir / "t" / "n01440764";
+    const auto name_of = [](std::size_t i) { return "i" + std::to_string(100 + i) + ".JPEG"; };
+    for (std::size_t i = 0; i < count; ++i)
+        testing::write_bytes(folder / name_of(i), testing::image_bytes(name_of(i), 100 + i));
+    const auto source = discover_train(dir / "t", testing::default_wordnet()).sources.at(0);
+    const auto items = items_of(source, list_source(source, 1 << 20));
+    ASSERT_EQ(items.size(), count);
+    std::filesystem::remove(folder / name_of(2));
+    std::filesystem::remove(folder / name_of(4));
+    testing::make_fifo(folder / name_of(4));
+    std::filesystem::remove(folder / name_of(5));
+    std::filesystem::create_directory(folder / name_of(5));
+    testing::write_bytes(folder / name_of(7), std::string(1000, 'x'));
+    std::filesystem::remove(folder / name_of(count - 1));
+
+    const std::size_t before = open_descriptors();
+    std::vector<ReadItem> read;
+    {
+        PieceReader reader(items, 500);
+        while (auto next = reader.next()) {
+            EXPECT_EQ(open_descriptors(), before) << next->item->key;
+            read.push_back(std::move(*next));
+        }
+    }
+    ASSERT_EQ(read.size(), count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::string key = "n01440764/" + name_of(i);
+        ASSERT_EQ(read[i].item->key, key);
+        if (i == 2 || i == 4 || i == 5 || i == 7 || i == count - 1) {
+            ASSERT_TRUE(read[i].rejection) << key;
+            EXPECT_TRUE(read[i].bytes.empty()) << key;
+            continue;
+        }
+        EXPECT_FALSE(read[i].rejection) << key;
+        EXPECT_EQ(bytes_of(read[i]), testing::image_bytes(name_of(i), 100 + i)) << key;
+    }
+    EXPECT_EQ(read[2].rejection->reason, Reason::unreadable);
+    EXPECT_EQ(read[4].rejection->reason, Reason::not_a_file);
+    EXPECT_EQ(read[5].rejection->reason, Reason::not_a_file);
+    EXPECT_EQ(read[7].rejection->reason, Reason::too_large);
+    EXPECT_EQ(read[count - 1].rejection->reason, Reason::unreadable);
+}
+
+// A piece in the middle of a tar longer than the read-ahead reach: exactly its members, in
+// archive order, with their bytes, whatever lies before and after it.
+TEST(PieceReader, PieceInsideALongTarGivesExactlyItsMembersInArchiveOrder) {
+    TempDir dir;
+    const std::size_t count = 3 * PieceReader::kReadAheadItems;
+    std::vector<testing::TarMember> members;
+    // Archive order is not key order: the names count down.
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::string name = "m" + std::to_string(900 - i) + ".JPEG";
+        members.emplace_back(name, testing::image_bytes(name, 700 + 13 * i));
+    }
+    const auto tar = dir / "train" / "n01440764.tar";
+    testing::write_tar(tar, members);
+    const auto source = discover_train(dir / "train", testing::default_wordnet()).sources.at(0);
+    const auto items = items_of(source, list_source(source, 1 << 20));
+    ASSERT_EQ(items.size(), count);
+    const std::size_t first = 3;
+    const std::size_t length = PieceReader::kReadAheadItems + 4;
+    const auto piece = std::span(items).subspan(first, length);
+    const auto read = read_in_order(piece, 1 << 20);
+    ASSERT_EQ(read.size(), length);
+    // Key order runs against archive order, so the piece comes back reversed.
+    for (std::size_t i = 0; i < length; ++i) {
+        const Item& item = piece[length - 1 - i];
+        ASSERT_EQ(read[i].item, &item);
+        EXPECT_FALSE(read[i].rejection) << item.key;
+        const std::string name = item.member;
+        EXPECT_EQ(bytes_of(read[i]), testing::image_bytes(name, item.size)) << item.key;
+    }
+}
+
 TEST(PieceReader, TarMemberOverTheCapIsNotRead) {
     TempDir dir;
     testing::write_tar(dir / "train" / "n01440764.tar",

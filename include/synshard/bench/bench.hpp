@@ -21,6 +21,9 @@ struct BenchOptions {
     std::filesystem::path program;   // the synshard executable mpirun starts
     // The comparison on an ImageNet-like corpus (0 images: skip it).
     std::uint64_t images = 3000;  // requested; synth's classes vary 0.5x..1.5x around it
+    // The same comparison on a smaller corpus of the same parameters, for the slopes
+    // (0: no slopes).
+    std::uint64_t slope_images = 1000;
     int classes = 20;
     std::vector<int> ranks{1, 2};
     double large_fraction = 0.05;  // share of large images (long side 800..2000)
@@ -32,7 +35,8 @@ struct BenchOptions {
 };
 
 // Throws UsageError naming the option: no ranks, a rank count under 1, fewer images than
-// two per class, a scale corpus outside kMinScaleImages..kMaxScaleImages. The ranges of
+// two per class in either comparison corpus, a slope corpus not smaller than the
+// comparison's, a scale corpus outside kMinScaleImages..kMaxScaleImages. The ranges of
 // the numeric options are checked as they are parsed.
 void validate(const BenchOptions& options);
 
@@ -51,7 +55,11 @@ struct BenchReport {
     std::optional<CorpusSummary> corpus;
     Measurements measurements;
     std::vector<Figure> figures;
-    // Every shard's sha256 is the same in every run's manifest.
+    // The same paths on the smaller corpus, and the slopes between the two.
+    std::optional<CorpusSummary> slope_corpus;
+    Measurements slope_measurements;
+    std::vector<Figure> slope_figures;
+    // Every shard's sha256 is the same in every run's manifest of a corpus.
     bool identical_shards = true;
     std::vector<ScaleRun> scale;
     // A corpus of a few images per class: what plan and convert cost whatever the size.

@@ -60,6 +60,11 @@ struct Targets {
     std::uint64_t peak_rss_bytes = std::uint64_t{256} << 20;  // per rank, at most
     double output_overhead = 0.01;                            // output / payload - 1, at most
     double scale_flatness = 0.2;                              // |large / small - 1|, at most
+    // Of the slopes (issue 18): ms per image the converter@1 adds to the floor, at most;
+    // floor / converter@1 and naive / floor (rates per core), at least.
+    double slope_overhead_ms = 0.15;
+    double slope_floor_ratio = 0.9;
+    double slope_naive_ratio = 2.0;
 };
 
 enum class Verdict { none, pass, miss };
@@ -80,6 +85,18 @@ struct Figure {
 // RSS of its largest rank, output overhead and decode Mpixel/s; the loops' decode
 // Mpixel/s. Expects positive seconds and images.
 std::vector<Figure> compare(const Measurements& measurements, const Targets& targets);
+
+// The slope method: each path's cost per image as the difference of its times on two
+// corpora of the same parameters over the difference of their images, so that whatever a
+// run costs regardless of its size (mpirun, MPI and process start-up, the WordNet load)
+// cancels out. Figures, in ms per image (wall, for converter@P): the floor's and the naive
+// path's slopes and floor / naive (rates); per converter run the small corpus ran at the
+// same rank count, its slope, its rank's peak RSS on either corpus, and at 1 rank the
+// overhead (its slope less the floor's) and floor / converter@1, at P > 1 the scaling
+// slope@1 / (P x slope@P) when there is a 1-rank run. A ratio whose divisor is not
+// positive is 0.
+std::vector<Figure> slope_figures(const Measurements& small, const Measurements& large,
+                                  const Targets& targets);
 
 // share of each of kPhases in a run's summed rank seconds (0..1).
 std::map<std::string, double> phase_shares(const ConverterRun& run);

@@ -41,7 +41,10 @@ struct SpoolEntry {
 // the number of images it processed. Records are read back by entry with pread, and
 // every read checks the record's checksum: scratch outlives the run that wrote it (a
 // resume reads it days later, maybe on another node), and a flipped or missing byte
-// there must never reach a shard.
+// there must never reach a shard. A spool is never fsynced: it is scratch, and a crash
+// that leaves it torn (records lost, or read back as zeros) is caught by those checksums
+// on reuse, which then processes its piece again; only what the spool's piece is judged
+// by (its outcome list, the folder's header) is made durable.
 class Spool {
   public:
     enum class Mode { create, read };
@@ -52,8 +55,6 @@ class Spool {
     Spool& operator=(const Spool&) = delete;
 
     SpoolEntry append(const ImageRecord& record);
-    // Makes every appended record durable (before the piece is declared complete).
-    void sync();
     // The record's serialized bytes (as they travel between ranks, without the
     // checksum), appended to `writer` as ByteWriter::put_bytes would (length first), read
     // straight into its buffer. Throws as read() does.

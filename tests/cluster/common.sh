@@ -97,6 +97,42 @@ has_command() {
 # deliberate traps).
 conversion_succeeded() { [[ "$1" == 0 || "$1" == 3 ]]; }
 
+# Writes RUN/stand-in, a converter for the job script whose first run (RESTART_VARIABLE
+# unset or 0) is a rank that USR1 kills, as one still loading its shared libraries has no
+# handler yet (a `sleep` that marks RUN/started.RANK); later runs are the real converter.
+write_unhandled_usr1_stand_in() {
+  local run=$1 restart_variable=$2
+  cat >"$run/stand-in" <<STAND_IN
+#!/usr/bin/env bash
+if [[ "\${$restart_variable:-0}" == 0 ]]; then
+  touch "$run/started.\$OMPI_COMM_WORLD_RANK"
+  exec sleep 300
+fi
+exec "$synshard" "\$@"
+STAND_IN
+  chmod +x "$run/stand-in"
+}
+
+# Whether both ranks of the stand-in's first run have started (in RUN).
+ranks_started() { [[ -e "$1/started.0" && -e "$1/started.1" ]]; }
+
+# Whether a conversion with its scratch in SCRATCH has spooled an image, so that a stop
+# interrupts real work rather than the start-up.
+spool_written() { compgen -G "$1/synshard-*/*/*.spool" >/dev/null; }
+
+# Waits up to 120 s until the command CONDITION... holds, failing with WHAT as soon as
+# the command ALIVE says the job has ended: a job that ended first tested nothing.
+wait_until() {
+  local what=$1 alive=$2
+  shift 2
+  local deadline=$((SECONDS + 120))
+  until "$@"; do
+    "$alive" || fail "the job ended before $what: nothing was tested"
+    ((SECONDS < deadline)) || fail "$what did not happen within 120 s"
+    sleep 0.05
+  done
+}
+
 # --- Slurm ----------------------------------------------------------------------------
 
 # Starts a one-node Slurm with its state in a fresh temporary directory (stopped and
@@ -190,6 +226,42 @@ check_job_succeeded() {
   say "job $job: ExitCode=$exit_code, state $(job_field "$job" JobState)"
 }
 
+# Submits jobs/sample.ini through cluster/slurm/convert.sbatch on two ranks from RUN (the
+# working directory) with CONVERTER as the converter; sets job and job_log.
+submit_sample_job() {
+  local run=$1 converter=$2
+  job_log=$run/job.log
+  mkdir -p "$run/tmp"
+  job=$(SYNSHARD=$converter TMPDIR=$run/tmp sbatch --parsable -N 1 -n 2 --output="$job_log" \
+    "$source_dir/cluster/slurm/convert.sbatch" --config "$source_dir/jobs/sample.ini" --quiet)
+  say "submitted job $job"
+}
+
+slurm_job_alive() {
+  local state
+  state=$(job_field "$job" JobState)
+  [[ "$state" == PENDING || "$state" == RUNNING ]]
+}
+
+# Sends the batch shell of the job Slurm's warning signal (`scancel --signal=USR1
+# --batch`, what --signal=B:USR1@120 sends before the time limit), then fails unless the
+# script's trap forwarded it, the first run's conversion exited with FIRST_EXIT, the job
+# requeued itself once and the requeued run completed.
+check_usr1_requeues_once() {
+  local first_exit=$1 state
+  scancel --signal=USR1 --batch "$job"
+  say "sent USR1 to the batch shell of job $job"
+  state=$(wait_for_requeued_job_end "$job" 300)
+  say "job $job ended: $state, $(job_field "$job" Restarts) restart(s)"
+  grep -q 'USR1: asking the conversion to stop resumably' "$job_log" ||
+    fail "the batch script's trap did not run"
+  grep -q "synshard convert exited with code $first_exit\$" "$job_log" ||
+    fail "the first run did not end with exit code $first_exit (see the job log)"
+  grep -q "requeueing job $job (restart 1)" "$job_log" || fail "the job did not requeue itself"
+  (($(job_field "$job" Restarts) == 1)) || fail "Slurm counts $(job_field "$job" Restarts) restarts, expected 1"
+  check_job_succeeded "$job"
+}
+
 # --- PBS (no server here) ---------------------------------------------------------------
 
 # Makes RUN (the working directory from now on) a place to run cluster/pbs/convert.pbs as
@@ -221,4 +293,36 @@ pbs_job() {
     SYNSHARD_CONFIG="$source_dir/jobs/sample.ini" SYNSHARD_ARGS=--quiet
     SYNSHARD_PBS_SCRIPT="$source_dir/cluster/pbs/convert.pbs" SYNSHARD_RESUBMITS="$2"
     bash "$source_dir/cluster/pbs/convert.pbs")
+}
+
+pbs_job_alive() { kill -0 "$job" 2>/dev/null; }
+
+# Runs the first job (123.fake-server) with CONVERTER in the background, sends it USR1 once
+# CONDITION... holds (see wait_until), and fails unless the script stopped with exit code
+# 4 after the conversion exited with FIRST_EXIT and submitted its follow-up job.
+check_pbs_usr1_stops() {
+  local converter=$1 first_exit=$2 status=0
+  shift 2
+  pbs_job 123.fake-server 0 "$converter"
+  # env execs bash: $! is the job script itself, as PBS's session leader would be.
+  "${pbs_env[@]}" >>job.log 2>&1 &
+  job=$!
+  wait_until "$1" pbs_job_alive "${@:2}"
+  kill -USR1 "$job"
+  wait "$job" || status=$?
+  cat job.log
+  grep -q "synshard convert exited with code $first_exit\$" job.log ||
+    fail "the conversion did not end with exit code $first_exit"
+  ((status == 4)) || fail "the stopped job exited with $status, expected 4"
+  grep -q 'submitted follow-up job 124.fake-server (resubmit 1)' job.log || fail "no follow-up job"
+  say "stopped with exit code 4 and submitted its follow-up"
+}
+
+# Runs the follow-up job (124.fake-server) with CONVERTER to its end and checks its output.
+check_pbs_follow_up_completes() {
+  local status=0
+  pbs_job 124.fake-server 1 "$1"
+  "${pbs_env[@]}" >>job.log 2>&1 || status=$?
+  conversion_succeeded "$status" || { cat job.log; fail "the follow-up job exited with $status"; }
+  check_output "$run/sample/out"
 }

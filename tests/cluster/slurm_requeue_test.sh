@@ -12,35 +12,8 @@ start_local_slurm
 run=$work/slurm_requeue
 sample_run_dir "$run"
 cd "$run"
-job_log=$run/job.log
-mkdir -p "$run/tmp"
-job=$(SYNSHARD=$synshard TMPDIR=$run/tmp sbatch --parsable -N 1 -n 2 --output="$job_log" \
-  "$source_dir/cluster/slurm/convert.sbatch" --config "$source_dir/jobs/sample.ini" --quiet)
-say "submitted job $job"
-
-# Signal only once images are being processed (a spool file exists), so the stop
-# interrupts real work rather than the start-up.
-scratch=$run/tmp/synshard-$job
-deadline=$((SECONDS + 120))
-until compgen -G "$scratch/synshard-*/*/*.spool" >/dev/null; do
-  state=$(job_field "$job" JobState)
-  [[ "$state" == PENDING || "$state" == RUNNING ]] ||
-    fail "job $job ended ($state) before it could be signalled: nothing was tested"
-  ((SECONDS < deadline)) || fail "job $job wrote no spool within 120 s"
-  sleep 0.05
-done
-scancel --signal=USR1 --batch "$job"
-say "sent USR1 to the batch shell of job $job"
-
-state=$(wait_for_requeued_job_end "$job" 300)
-say "job $job ended: $state, $(job_field "$job" Restarts) restart(s)"
-
-grep -q 'USR1: asking the conversion to stop resumably' "$job_log" ||
-  fail "the batch script's trap did not run"
-grep -q 'synshard convert exited with code 4$' "$job_log" ||
-  fail "the first run did not stop resumably (no exit code 4 in the log): the signal came too late or was lost"
-grep -q "requeueing job $job (restart 1)" "$job_log" || fail "the job did not requeue itself"
+submit_sample_job "$run" "$synshard"
+wait_until "a spool was written" slurm_job_alive spool_written "$run/tmp/synshard-$job"
+check_usr1_requeues_once 4
 grep -q 'restart 1$' "$job_log" || fail "no second run (SLURM_RESTART_COUNT=1) in the log"
-(($(job_field "$job" Restarts) == 1)) || fail "Slurm counts $(job_field "$job" Restarts) restarts, expected 1"
-check_job_succeeded "$job"
 check_output "$run/sample/out"

@@ -130,7 +130,9 @@ void load_xml_tar(const fs::path& tar, const std::string& prefix, BoxMap& boxes,
     }
 }
 
-std::string csv_prefix(std::string_view image_id) {
+// The prefix of an image id or annotation stem: "nXXXXXXXX_..." belongs to that wnid,
+// anything else to "val".
+std::string prefix_of_image_id(std::string_view image_id) {
     if (image_id.size() > 10 && image_id[9] == '_' && wordnet::is_wnid(image_id.substr(0, 9))) {
         return std::string(image_id.substr(0, 9));
     }
@@ -148,7 +150,7 @@ std::string load_csv(const fs::path& file, const std::set<std::string>& prefixes
         // Every row is parsed, so that which prefixes a rank loads never decides whether
         // the file is accepted.
         const LocCsvRow parsed = parse_loc_csv_row(*row, name);
-        const std::string prefix = csv_prefix(parsed.image_id);
+        const std::string prefix = prefix_of_image_id(parsed.image_id);
         if (prefixes.count(prefix) == 0) continue;
         ++stats.files;
         auto& list = boxes_by_prefix[prefix][prefix + "/" + std::string(parsed.image_id)];
@@ -161,6 +163,59 @@ std::string load_csv(const fs::path& file, const std::set<std::string>& prefixes
         }
     }
     return content_digest(bytes);
+}
+
+bool is_box_archive(const fs::path& file) {
+    const std::string name = file.filename().string();
+    return name.ends_with(".tar") || name.ends_with(".tar.gz") || name.ends_with(".tgz");
+}
+
+// The prefix an archive member annotates: its folder's name when that is a wnid or "val"
+// (ILSVRC2012_bbox_train_v2's "nXXXXXXXX/<stem>.xml", bbox_val_v3's "val/<stem>.xml"),
+// else its stem's (a flat archive).
+std::string member_prefix(const std::string& member) {
+    const fs::path path(member);
+    const std::string folder = path.parent_path().filename().string();
+    if (folder == "val" || wordnet::is_wnid(folder)) return folder;
+    return prefix_of_image_id(stem_of(member));
+}
+
+// Streams a tar (gzipped or not) of XML annotations once, keeping the boxes of the asked
+// prefixes and, per prefix, the digest of what it read (FolderRead, member paths
+// relative to the archive). Members of other prefixes are skipped unread, so a rank holds
+// only its own classes' boxes. An archive that breaks off is an Error: boxes silently
+// missing from a download cut short would look like images without boxes.
+void load_xml_archive(const BoxSource& source, const std::set<std::string>& prefixes,
+                      std::unordered_map<std::string, BoxMap>& boxes_by_prefix,
+                      std::unordered_map<std::string, std::string>& digests, BoxOrigin origin,
+                      BoxStats& stats) {
+    constexpr std::int64_t kMaxXmlBytes = std::int64_t{16} * 1024 * 1024;
+    std::unordered_map<std::string, FolderRead> reads;
+    try {
+        ArchiveReader reader(source.path);
+        while (auto header = reader.next()) {
+            if (header->type != MemberHeader::Type::regular || !header->path.ends_with(".xml") ||
+                is_unsafe_member_path(header->path)) {
+                continue;
+            }
+            const std::string prefix = member_prefix(header->path);
+            if (prefixes.count(prefix) == 0) continue;
+            FolderRead& read = reads.try_emplace(prefix, source.path).first->second;
+            ++stats.files;
+            if (header->declared_size > kMaxXmlBytes) {
+                ++stats.unparseable;
+                read.add(source.path / header->path, "too-large");
+                continue;
+            }
+            const auto bytes = reader.read_data(header->declared_size);
+            read.add(source.path / header->path, content_digest(bytes));
+            add_document(boxes_by_prefix[prefix], prefix, stem_of(header->path), as_text(bytes),
+                         origin, stats);
+        }
+    } catch (const ArchiveError& error) {
+        throw Error(source.option + " " + source.path.string() + ": " + error.what());
+    }
+    for (auto& [prefix, read] : reads) digests.emplace(prefix, read.finish());
 }
 
 // Returns the digest of what it read (BoxLoader::Read).
@@ -303,13 +358,15 @@ BoxLoader::BoxLoader(std::vector<BoxSource> sources, const std::set<std::string>
     for (std::size_t i = 0; i < sources_.size(); ++i) {
         const BoxSource& source = sources_[i];
         std::error_code error;
-        if (fs::is_regular_file(source.path, error)) {
-            read_.push_back({i, "",
-                             load_csv(source.path, source.val_only ? val_prefix : prefixes,
-                                      csv_rows_[i], origin_, stats_[i])});
+        const std::set<std::string>& asked = source.val_only ? val_prefix : prefixes;
+        if (fs::is_regular_file(source.path, error) && is_box_archive(source.path)) {
+            load_xml_archive(source, asked, preloaded_[i], archive_reads_[i], origin_, stats_[i]);
+        } else if (fs::is_regular_file(source.path, error)) {
+            read_.push_back(
+                {i, "", load_csv(source.path, asked, preloaded_[i], origin_, stats_[i])});
         } else if (!fs::is_directory(source.path, error)) {
             throw Error(source.option + " " + source.path.string() +
-                        " is neither a CSV file nor a folder");
+                        " is neither a CSV file, a tar of XML files nor a folder");
         }
     }
 }
@@ -319,8 +376,15 @@ ImageBoxMap BoxLoader::take(const std::string& prefix) {
     for (std::size_t i = 0; i < sources_.size(); ++i) {
         if (sources_[i].val_only && prefix != "val") continue;
         BoxMap source_boxes;
-        if (const auto csv = csv_rows_.find(i); csv != csv_rows_.end()) {
-            if (auto rows = csv->second.extract(prefix)) source_boxes = std::move(rows.mapped());
+        if (const auto preloaded = preloaded_.find(i); preloaded != preloaded_.end()) {
+            if (auto rows = preloaded->second.extract(prefix)) {
+                source_boxes = std::move(rows.mapped());
+            }
+            if (const auto reads = archive_reads_.find(i); reads != archive_reads_.end()) {
+                if (auto digest = reads->second.extract(prefix)) {
+                    read_.push_back({i, prefix, std::move(digest.mapped())});
+                }
+            }
         } else {
             read_.push_back(
                 {i, prefix,

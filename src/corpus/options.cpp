@@ -64,7 +64,8 @@ void add_corpus_options(po::options_description& options) {
          "LOC_val_solution.csv, the devkit's ILSVRC2012_validation_ground_truth.txt, or one "
          "wnid a line (detected)")  //
         ("boxes", po::value<std::vector<std::string>>()->composing()->value_name("PATH"),
-         "boxes: an Annotation folder (nXXXXXXXX/*.xml), a folder of box tars, or a LOC csv "
+         "boxes: an Annotation folder (nXXXXXXXX/*.xml), a tar of XML files as downloaded "
+         "(ILSVRC2012_bbox_train_v2.tar.gz), a folder of box tars, or a LOC csv "
          "(repeatable; the first source to annotate an image wins, then --val-labels' LOC "
          "csv)")  //
         ("box-origin", bounded_value<std::uint32_t>(0, 1)->default_value(0)->value_name("N"),

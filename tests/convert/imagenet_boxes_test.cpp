@@ -150,6 +150,41 @@ TEST_F(ImageNetBoxes, OutputsAreFormatVersionThreeAndTheManifestSaysTheBoxOrigin
     EXPECT_EQ(verified.exit_code, 0) << verified.output;
 }
 
+// The official box downloads, given as they are (ILSVRC2012_bbox_train_v2.tar.gz,
+// ILSVRC2012_bbox_val_v3.tgz), store the same boxes as the same XML files extracted.
+TEST_F(ImageNetBoxes, TheOfficialBoxArchivesGiveTheBoxesOfTheirExtractedFiles) {
+    const fs::path annotation = dir_ / "Annotation";
+    const std::string train_xml =
+        voc_xml("n01440764_1", 64, 48, {{"n01440764", "3", "4", "40", "30"}});
+    const std::string val_xml =
+        voc_xml("ILSVRC2012_val_00000020", 484, 375, {{"n01440764", "5", "6", "100", "200"}});
+    write_bytes(annotation / "n01440764" / "n01440764_1.xml", train_xml);
+    write_bytes(annotation / "val" / "ILSVRC2012_val_00000020.xml", val_xml);
+    write_tar(dir_ / "ILSVRC2012_bbox_train_v2.tar.gz", {{"n01440764/n01440764_1.xml", train_xml}});
+    write_tar(dir_ / "ILSVRC2012_bbox_val_v3.tgz", {{"val/ILSVRC2012_val_00000020.xml", val_xml}});
+    const auto stored = [&](const std::vector<std::string>& boxes) {
+        fs::remove_all(out());
+        const auto result = convert(boxes);
+        EXPECT_EQ(result.exit_code, 0) << result.output;
+        std::vector<image::Box> all;
+        for (const auto& shard : {out() / "train" / "train-00000-of-00001.h5", val_shard()}) {
+            const reader::ShardReader reader(shard);
+            for (std::uint64_t row = 0; row < reader.num_samples(); ++row) {
+                const auto boxes_of_row = reader.read_metadata(row).boxes;
+                all.insert(all.end(), boxes_of_row.begin(), boxes_of_row.end());
+            }
+        }
+        return all;
+    };
+    // The val labels' own box (0 1 483 374) loses to the --boxes sources.
+    const auto from_folder = stored({"--boxes", annotation.string()});
+    ASSERT_EQ(from_folder.size(), 2u);
+    EXPECT_NE(from_folder[1], stored({})[0]);
+    EXPECT_EQ(stored({"--boxes", (dir_ / "ILSVRC2012_bbox_train_v2.tar.gz").string(), "--boxes",
+                      (dir_ / "ILSVRC2012_bbox_val_v3.tgz").string()}),
+              from_folder);
+}
+
 // The first --boxes source wins an image, then --val-labels; a file named twice is read
 // once; plan says how many boxes each source gave, and plan and convert warn of a --boxes
 // source that gave none, with its count.

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "corpus/corpus_fixture.hpp"
 #include "support/test_support.hpp"
+#include "synshard/util/error.hpp"
 
 namespace synshard::corpus {
 namespace {
@@ -135,6 +138,86 @@ TEST(Boxes, LoadsFoldersTarsAndCsvByPrefix) {
     EXPECT_EQ(again.count("n01440764/n01440764_9"), 0u);
     EXPECT_EQ(box_key("n01440764/n01440764_1.JPEG"), "n01440764/n01440764_1");
     EXPECT_EQ(box_key("val/ILSVRC2012_val_00000001.JPEG"), "val/ILSVRC2012_val_00000001");
+}
+
+// The official box downloads (ILSVRC2012_bbox_train_v2.tar.gz: "nXXXXXXXX/<stem>.xml";
+// ILSVRC2012_bbox_val_v3.tgz: "val/<stem>.xml") are read once, when the loader is made,
+// keeping only the asked prefixes' boxes; what a prefix read is recorded per prefix, so
+// that it does not depend on which other prefixes a rank asks for.
+TEST(Boxes, BoxArchivesAreStreamedOnceKeepingOnlyTheAskedPrefixes) {
+    testing::TempDir dir;
+    const auto train_xml = [](const std::string& stem, const std::string& xmax) {
+        return voc_xml(stem, 50, 40, {{stem.substr(0, 9), "1", "1", xmax, "20"}});
+    };
+    const auto write_train = [&](const std::string& changed_xmax) {
+        testing::write_tar(dir / "ILSVRC2012_bbox_train_v2.tar.gz",
+                           {{"n01440764/n01440764_1.xml", train_xml("n01440764_1", "20")},
+                            {"n01440764/n01440764_2.xml", "<annotation><broken"},
+                            {"n01443537/n01443537_1.xml", train_xml("n01443537_1", changed_xmax)},
+                            {"n01484850_3.xml", train_xml("n01484850_3", "9")},
+                            {"n01440764/notes.txt", "not an annotation"}});
+    };
+    write_train("20");
+    testing::write_tar(
+        dir / "ILSVRC2012_bbox_val_v3.tgz",
+        {{"val/ILSVRC2012_val_00000001.xml",
+          voc_xml("ILSVRC2012_val_00000001", 50, 40, {{"n01440764", "2", "2", "9", "9"}})}});
+    const std::vector<BoxSource> sources{{"--boxes", dir / "ILSVRC2012_bbox_train_v2.tar.gz"},
+                                         {"--boxes", dir / "ILSVRC2012_bbox_val_v3.tgz"}};
+    const std::set<std::string> asked{"n01440764", "n01484850", "val"};
+
+    BoxLoader loader(sources, asked, BoxOrigin::zero);
+    // Read at once: the asked prefixes' XML files (the broken one counted), nothing else.
+    EXPECT_EQ(loader.stats()[0].files, 3u);
+    EXPECT_EQ(loader.stats()[0].unparseable, 1u);
+    EXPECT_EQ(loader.stats()[1].files, 1u);
+    ImageBoxMap boxes;
+    for (const auto& prefix : asked) boxes.merge(loader.take(prefix));
+    EXPECT_EQ(boxes.at("n01440764/n01440764_1"), (ImageBoxes{0, {{{1, 1, 21, 21}, "n01440764"}}}));
+    EXPECT_EQ(boxes.at("n01484850/n01484850_3"), (ImageBoxes{0, {{{1, 1, 10, 21}, "n01484850"}}}));
+    EXPECT_EQ(boxes.at("val/ILSVRC2012_val_00000001"),
+              (ImageBoxes{1, {{{2, 2, 10, 10}, "n01440764"}}}));
+    EXPECT_EQ(boxes.size(), 3u);
+    EXPECT_TRUE(loader.take("n01443537").empty());  // not asked for: not kept
+
+    const auto digests = [&](const BoxLoader& of) {
+        std::map<std::pair<std::size_t, std::string>, std::string> by_prefix;
+        for (const auto& read : of.read()) by_prefix[{read.source, read.prefix}] = read.content;
+        return by_prefix;
+    };
+    const auto before = digests(loader);
+    ASSERT_EQ(before.size(), 3u);  // one record per asked prefix that a source annotates
+    // Another rank asking for fewer prefixes records the same for those it asks.
+    BoxLoader fewer(sources, {"n01440764"}, BoxOrigin::zero);
+    fewer.take("n01440764");
+    EXPECT_EQ(digests(fewer).at({0, "n01440764"}), before.at({0, "n01440764"}));
+    // An annotation of a prefix nobody asked for changing changes nothing asked for.
+    write_train("30");
+    BoxLoader rewritten(sources, asked, BoxOrigin::zero);
+    for (const auto& prefix : asked) rewritten.take(prefix);
+    EXPECT_EQ(digests(rewritten), before);
+}
+
+// A box archive that breaks off is an error naming it, not boxes silently missing.
+TEST(Boxes, ATruncatedBoxArchiveIsAnErrorNamingIt) {
+    testing::TempDir dir;
+    std::vector<testing::TarMember> members;
+    for (int i = 0; i < 50; ++i) {
+        const std::string stem = "n01440764_" + std::to_string(i);
+        members.push_back({"n01440764/" + stem + ".xml",
+                           voc_xml(stem, 50, 40, {{"n01440764", "1", "1", "20", "20"}}) +
+                               std::string(2000, ' ')});
+    }
+    const auto archive = dir / "ILSVRC2012_bbox_train_v2.tar";
+    testing::write_tar(archive, members);
+    std::filesystem::resize_file(archive, std::filesystem::file_size(archive) / 2);
+    try {
+        BoxLoader loader({{"--boxes", archive}}, {"n01440764"}, BoxOrigin::zero);
+        FAIL() << "a truncated box archive was accepted";
+    } catch (const Error& error) {
+        EXPECT_NE(std::string(error.what()).find("--boxes " + archive.string()), std::string::npos)
+            << error.what();
+    }
 }
 
 // The LOC csv that labels val gives the val boxes after every --boxes source, and only

@@ -64,6 +64,8 @@ inline void write_tar(const fs::path& path, const std::vector<TarMember>& member
     fs::create_directories(path.parent_path());
     archive* writer = archive_write_new();
     archive_write_set_format_pax_restricted(writer);
+    const std::string name = path.filename().string();
+    if (name.ends_with(".gz") || name.ends_with(".tgz")) archive_write_add_filter_gzip(writer);
     if (archive_write_open_filename(writer, path.c_str()) != ARCHIVE_OK) {
         throw std::runtime_error("cannot write " + path.string());
     }

@@ -123,6 +123,13 @@ using ImageBoxMap = std::unordered_map<std::string, ImageBoxes>;
 //   wnid, any other id to "val". Its rows come in no useful order, so it is read once,
 //   when the loader is made, for all the prefixes (a val_only source: for "val"); `take`
 //   hands a prefix's rows over;
+// - a tar of XML files, gzipped or not (`*.tar`, `*.tar.gz`, `*.tgz`: the official
+//   ILSVRC2012_bbox_train_v2.tar.gz with members "nXXXXXXXX/<stem>.xml" and
+//   ILSVRC2012_bbox_val_v3.tgz with "val/<stem>.xml"; a member outside such a folder
+//   belongs to its stem's prefix, as a CSV id does). Streamed once, when the loader is
+//   made, keeping only the asked prefixes' boxes (about 50 bytes per box and 130 per
+//   annotated image); `take` hands a prefix's boxes over. An archive that breaks off is
+//   an Error naming it;
 // - a folder: for a wnid, `DIR/<wnid>/*.xml` and `DIR/<wnid>.tar[.gz]` (members `*.xml`
 //   at any depth); for "val", `DIR/*.xml` and `DIR/val/*.xml`; read when `take` asks.
 // Coordinates are read with `origin` (continuous_box). When two sources annotate the same
@@ -132,10 +139,11 @@ using ImageBoxMap = std::unordered_map<std::string, ImageBoxes>;
 // fingerprint (read()).
 class BoxLoader {
   public:
-    // What was read of one source: a CSV file's bytes (prefix empty), or for a folder the
-    // files one `take` read, as a SHA-256 (hex) over the lines "<path relative to the
-    // folder>\t<content_digest of the XML, or 'unreadable'>\n" in reading order (a tar's
-    // members as "<tar>/<member>"; a tar that breaks adds "<tar>\tarchive-error").
+    // What was read of one source: a CSV file's bytes (prefix empty), or for a folder or
+    // an archive the files of one prefix, as a SHA-256 (hex) over the lines "<path
+    // relative to the folder or archive>\t<content_digest of the XML, or 'unreadable'>\n"
+    // in reading order (a tar's members as "<tar>/<member>"; a tar that breaks adds
+    // "<tar>\tarchive-error").
     struct Read {
         std::size_t source = 0;  // index into the sources given
         std::string prefix;
@@ -146,11 +154,12 @@ class BoxLoader {
               BoxOrigin origin);
 
     // The boxes under one of the prefixes, keyed by box_key. Call it once per prefix: the
-    // CSV rows it returns are no longer held, and a folder is read (and counted in the
-    // stats) anew on every call.
+    // CSV rows and archive boxes it returns are no longer held, and a folder is read (and counted
+    // in the stats) anew on every call.
     ImageBoxMap take(const std::string& prefix);
 
-    // Everything read so far: each CSV source once, then each folder source per `take`.
+    // Everything read so far: each CSV source once, then each folder or archive source per
+    // `take`.
     const std::vector<Read>& read() const { return read_; }
     // What each source's annotations gave so far, by index into the sources given.
     const std::vector<BoxStats>& stats() const { return stats_; }
@@ -160,8 +169,11 @@ class BoxLoader {
     BoxOrigin origin_;
     std::vector<BoxStats> stats_;
     std::vector<Read> read_;
-    // For each CSV source (by index in sources_): its rows' boxes by prefix.
-    std::unordered_map<std::size_t, std::unordered_map<std::string, BoxMap>> csv_rows_;
+    // For each CSV or archive source (by index in sources_): its boxes by prefix, read
+    // when the loader was made and handed over by `take`.
+    std::unordered_map<std::size_t, std::unordered_map<std::string, BoxMap>> preloaded_;
+    // For each archive source: what it read of each prefix (Read::content), by prefix.
+    std::unordered_map<std::size_t, std::unordered_map<std::string, std::string>> archive_reads_;
 };
 
 }  // namespace synshard::corpus

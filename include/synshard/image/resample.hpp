@@ -22,6 +22,15 @@ struct AxisMap {
 // One per thread: it keeps its weight tables and row buffer between calls.
 class Resampler {
   public:
+    // The instruction sets the passes can use; every level computes the same bytes.
+    enum class Simd { none, sse2, avx2 };
+    // The best level this CPU and build run (checked once).
+    static Simd best_simd();
+
+    Resampler();  // at best_simd()
+    // At `simd`, for the tests. Throws Error for a level above best_simd().
+    explicit Resampler(Simd simd);
+
     // Resamples `source` (CV_8UC1 or CV_8UC3) into `target`, which must already have
     // its size and the same type. Throws Error for other types.
     void resample(const cv::Mat& source, AxisMap x, AxisMap y, cv::Mat& target);
@@ -45,16 +54,16 @@ class Resampler {
     //   clamp((sum_k columns.weights[x][k] * v(columns.first[x] + k) + 2^19) >> 20, 0, 255)
     // with the shifts kWeightBits -+ kRowBits (per channel for interleaved images).
     static constexpr int kRowBits = 6;
-    // How many source samples an output sample reads at `scale`: every one the filter
-    // reaches, plus one (a window starting at any offset covers the support).
-    static int tap_count(double scale);
-    // tap_count rounded up to a multiple of 4, as the horizontal pass along a row reads.
-    static int row_tap_count(double scale);
-    // The table for `map`: at most `taps` taps (fewer only for a shorter source).
-    static void build_table(AxisMap map, int source_length, int target_length, int taps,
+    // The horizontal pass reads the columns' taps in whole groups of 4.
+    static constexpr int kColumnTapMultiple = 4;
+    // The table for `map`: as few taps as hold every output's nonzero weights, rounded up
+    // to a multiple of `tap_multiple` (fewer only for a shorter source). Each weight is
+    // the filter's over its whole support, rounded: the taps count never changes a sum.
+    static void build_table(AxisMap map, int source_length, int target_length, int tap_multiple,
                             Table& table);
 
   private:
+    Simd simd_;
     Table columns_;
     Table rows_;
     std::vector<const std::uint8_t*> rows_in_;  // the source rows one output row reads

@@ -75,9 +75,12 @@ Command synth_command() {
                  "quirks.json lists them")  //
                 ("layout", po::value<std::string>()->default_value("ilsvrc")->value_name("NAME"),
                  "ilsvrc (train/, train_tars/, val/, Annotation/: the official tars "
-                 "extracted) or kaggle (ILSVRC/Data/CLS-LOC/{train,val}/, "
-                 "ILSVRC/Annotations/CLS-LOC/{train,val}/: Kaggle's copy); the LOC_* files "
-                 "are at the top in both");
+                 "extracted), kaggle (ILSVRC/Data/CLS-LOC/{train,val}/, "
+                 "ILSVRC/Annotations/CLS-LOC/{train,val}/: Kaggle's copy) or archives (the "
+                 "official downloads: ILSVRC2012_img_train.tar, its gzipped twin "
+                 "ILSVRC2012_img_train.tar.gz, ILSVRC2012_img_val.tar, "
+                 "ILSVRC2012_bbox_train_v2.tar.gz, ILSVRC2012_bbox_val_v3.tgz, "
+                 "ILSVRC2012_devkit_t12.tar.gz); the LOC_* files are at the top in all");
         },
         [](const po::variables_map& values, const mpi::Comm& comm) {
             const synth::SynthOptions options = read_options(values);

@@ -4,16 +4,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
+#include <set>
+#include <sstream>
 
 #include "synshard/image/jpeg_encoder.hpp"
+#include "synshard/synth/devkit_writer.hpp"
 #include "synshard/synth/jpeg_quirks.hpp"
 #include "synshard/synth/layouts.hpp"
 #include "synshard/synth/photo.hpp"
@@ -28,14 +31,9 @@ namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
 constexpr const char* kMarkerFile = "synth.json";
-
-bool is_synth_corpus(const fs::path& directory) {
-    return fs::is_regular_file(directory / kMarkerFile);
-}
-
-bool is_empty_directory(const fs::path& directory) {
-    return fs::is_directory(directory) && fs::is_empty(directory);
-}
+// Every entry synth made in a corpus, itself included: one relative '/'-separated path a
+// line, folders ending in '/'. It is all that regenerating the corpus may remove.
+constexpr const char* kListFile = "synth-files.txt";
 
 // A web server's error page saved under an image name, as crawled corpora hold.
 constexpr std::string_view kNotAnImage =
@@ -134,16 +132,38 @@ class FileMaker {
     image::JpegEncoder encoder_;
 };
 
-// Writes plain files under the staging directory and keeps the totals. Durability comes
-// from one syncfs() before the directory is published, not from a sync per file.
+// Makes files and folders under the staging directory, naming each in the list before
+// making it, so that a crash leaves a list that covers what exists, and keeps the totals.
+// Durability comes from one syncfs() before the directory is published, not from a sync
+// per file.
 class CorpusWriter {
   public:
-    explicit CorpusWriter(fs::path root) : root_(std::move(root)) {}
+    explicit CorpusWriter(fs::path root)
+        : root_(std::move(root)), list_(root_ / kListFile, std::ios::binary | std::ios::trunc) {
+        list(kListFile);
+    }
 
     const fs::path& root() const { return root_; }
 
+    // Makes the folder and those of its parents that are missing.
+    void make_folders(const std::string& relative) {
+        std::string folder;
+        for (const fs::path& part : fs::path(relative)) {
+            folder += part.string() + "/";
+            if (fs::exists(fs::symlink_status(root_ / folder))) continue;
+            list(folder);
+            fs::create_directory(root_ / folder);
+        }
+    }
+
+    // Lists a file that another writer (a TarWriter) makes at relative; returns its path.
+    fs::path claim(const std::string& relative) {
+        list(relative);
+        return root_ / relative;
+    }
+
     void write(const std::string& relative, std::span<const std::uint8_t> bytes) {
-        const fs::path path = root_ / relative;
+        const fs::path path = claim(relative);
         std::ofstream stream(path, std::ios::binary | std::ios::trunc);
         stream.write(reinterpret_cast<const char*>(bytes.data()),
                      static_cast<std::streamsize>(bytes.size()));
@@ -161,11 +181,25 @@ class CorpusWriter {
         bytes_ += bytes;
     }
 
+    // Closes the list; the corpus is complete.
+    void finish() {
+        list_.close();
+        if (!list_) throw_system_error("writing " + (root_ / kListFile).string(), errno);
+        count(fs::file_size(root_ / kListFile));
+    }
+
     std::int64_t files() const { return files_; }
     std::uint64_t bytes() const { return bytes_; }
 
   private:
+    // Flushed at once: a process that dies next has listed the entry it was making.
+    void list(const std::string& relative) {
+        list_ << relative << '\n' << std::flush;
+        if (!list_) throw_system_error("writing " + (root_ / kListFile).string(), errno);
+    }
+
     fs::path root_;
+    std::ofstream list_;
     std::int64_t files_ = 0;
     std::uint64_t bytes_ = 0;
 };
@@ -264,27 +298,167 @@ std::string quirks_json(const CorpusPlan& plan, const LayoutFolders& folders) {
     return json.dump(2) + "\n";
 }
 
-void write_train(const ClassPlan& class_plan, const LayoutFolders& folders, FileMaker& maker,
-                 CorpusWriter& writer, std::vector<LocRow>& train_rows, SynthSummary& summary) {
+// Where a corpus's images and boxes go, class by class: files in folders, or the
+// official archives. The top files are the CorpusWriter's in every layout.
+class CorpusSink {
+  public:
+    virtual ~CorpusSink() = default;
+    virtual void begin_class(const std::string& wnid) = 0;
+    virtual void train_image(const std::string& wnid, const std::string& name,
+                             std::span<const std::uint8_t> bytes) = 0;
+    virtual void train_boxes(const std::string& wnid, const std::string& stem,
+                             const std::string& xml) = 0;
+    virtual void end_class(const std::string& wnid) = 0;
+    virtual void val_image(const std::string& name, std::span<const std::uint8_t> bytes) = 0;
+    virtual void val_boxes(const std::string& stem, const std::string& xml) = 0;
+    // Completes what is still open.
+    virtual void finish() = 0;
+};
+
+// The ilsvrc and kaggle layouts: a file per image and box XML, and a tar per class when
+// the layout has them.
+class FolderSink final : public CorpusSink {
+  public:
+    FolderSink(CorpusWriter& writer, LayoutFolders folders)
+        : writer_(writer), folders_(std::move(folders)) {
+        for (const std::string& folder : {folders_.train, folders_.val, folders_.train_boxes,
+                                          folders_.val_boxes, folders_.train_tars}) {
+            if (!folder.empty()) writer_.make_folders(folder);
+        }
+    }
+
+    void begin_class(const std::string& wnid) override {
+        writer_.make_folders(folders_.train + "/" + wnid);
+        if (folders_.train_tars.empty()) return;
+        tar_path_ = writer_.claim(folders_.train_tars + "/" + wnid + ".tar");
+        tar_.emplace(tar_path_);
+    }
+    void train_image(const std::string& wnid, const std::string& name,
+                     std::span<const std::uint8_t> bytes) override {
+        writer_.write(folders_.train + "/" + wnid + "/" + name, bytes);
+        if (tar_) tar_->add(name, bytes);
+    }
+    void train_boxes(const std::string& wnid, const std::string& stem,
+                     const std::string& xml) override {
+        writer_.make_folders(folders_.train_boxes + "/" + wnid);
+        writer_.write(folders_.train_boxes + "/" + wnid + "/" + stem + ".xml", xml);
+    }
+    void end_class(const std::string&) override {
+        if (!tar_) return;
+        tar_->close();
+        tar_.reset();
+        writer_.count(fs::file_size(tar_path_));
+    }
+    void val_image(const std::string& name, std::span<const std::uint8_t> bytes) override {
+        writer_.write(folders_.val + "/" + name, bytes);
+    }
+    void val_boxes(const std::string& stem, const std::string& xml) override {
+        if (!folders_.val_boxes.empty()) {
+            writer_.write(folders_.val_boxes + "/" + stem + ".xml", xml);
+        }
+    }
+    void finish() override {}
+
+  private:
+    CorpusWriter& writer_;
+    LayoutFolders folders_;
+    fs::path tar_path_;
+    std::optional<TarWriter> tar_;
+};
+
+// The archives layout: the official downloads (layouts.hpp names them). A class's tar is
+// built in memory (a class of ImageNet's is about 140 MB) and then added to the train
+// tar and to its gzipped twin.
+class ArchiveSink final : public CorpusSink {
+  public:
+    ArchiveSink(CorpusWriter& writer, const CorpusPlan& plan, std::uint64_t seed)
+        : writer_(writer),
+          plan_(plan),
+          seed_(seed),
+          train_(writer.claim(kTrainArchive)),
+          gzipped_train_(writer.claim(kGzippedTrainArchive), TarCompression::gzip),
+          val_(writer.claim(kValArchive)),
+          train_boxes_(writer.claim(kTrainBoxesArchive), TarCompression::gzip),
+          val_boxes_(writer.claim(kValBoxesArchive), TarCompression::gzip) {}
+
+    void begin_class(const std::string& wnid) override {
+        class_tar_bytes_.clear();
+        class_tar_.emplace(wnid + ".tar in " + kTrainArchive, class_tar_bytes_);
+    }
+    void train_image(const std::string&, const std::string& name,
+                     std::span<const std::uint8_t> bytes) override {
+        class_tar_->add(name, bytes);
+    }
+    void train_boxes(const std::string& wnid, const std::string& stem,
+                     const std::string& xml) override {
+        train_boxes_.add(wnid + "/" + stem + ".xml", as_bytes(xml));
+    }
+    void end_class(const std::string& wnid) override {
+        class_tar_->close();
+        class_tar_.reset();
+        train_.add(wnid + ".tar", class_tar_bytes_);
+        gzipped_train_.add(wnid + ".tar", class_tar_bytes_);
+    }
+    void val_image(const std::string& name, std::span<const std::uint8_t> bytes) override {
+        val_.add(name, bytes);
+    }
+    void val_boxes(const std::string& stem, const std::string& xml) override {
+        val_boxes_.add("val/" + stem + ".xml", as_bytes(xml));
+    }
+    void finish() override {
+        write_devkit();
+        const std::pair<TarWriter*, const char*> archives[] = {
+            {&train_, kTrainArchive},
+            {&gzipped_train_, kGzippedTrainArchive},
+            {&val_, kValArchive},
+            {&train_boxes_, kTrainBoxesArchive},
+            {&val_boxes_, kValBoxesArchive}};
+        for (const auto& [tar, name] : archives) {
+            tar->close();
+            writer_.count(fs::file_size(writer_.root() / name));
+        }
+    }
+
+  private:
+    static std::span<const std::uint8_t> as_bytes(const std::string& text) {
+        return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+    }
+
+    void write_devkit() {
+        const std::vector<int> ids = devkit_ids(plan_.classes, seed_);
+        TarWriter devkit(writer_.claim(kDevkitArchive), TarCompression::gzip);
+        devkit.add("ILSVRC2012_devkit_t12/data/meta.mat", devkit_meta_mat(plan_.classes, ids));
+        devkit.add("ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt",
+                   as_bytes(validation_ground_truth(plan_.classes, ids, plan_.val)));
+        devkit.close();
+        writer_.count(fs::file_size(writer_.root() / kDevkitArchive));
+    }
+
+    CorpusWriter& writer_;
+    const CorpusPlan& plan_;
+    std::uint64_t seed_;
+    TarWriter train_;
+    TarWriter gzipped_train_;
+    TarWriter val_;
+    TarWriter train_boxes_;
+    TarWriter val_boxes_;
+    Bytes class_tar_bytes_;
+    std::optional<TarWriter> class_tar_;
+};
+
+void write_train(const ClassPlan& class_plan, FileMaker& maker, CorpusSink& sink,
+                 std::vector<LocRow>& train_rows, SynthSummary& summary) {
     const std::string wnid(class_plan.synset.wnid);
-    fs::create_directories(writer.root() / folders.train / wnid);
-    const fs::path tar_path = writer.root() / folders.train_tars / (wnid + ".tar");
-    std::optional<TarWriter> tar;
-    if (!folders.train_tars.empty()) tar.emplace(tar_path);
+    sink.begin_class(wnid);
     for (const TrainFile& file : class_plan.files) {
-        const Bytes bytes = maker.train_file(file);
-        writer.write(layout_path(folders, train_path(class_plan, file)), bytes);
-        if (tar) tar->add(file.name, bytes);
+        sink.train_image(wnid, file.name, maker.train_file(file));
         if (file.kind != FileKind::ds_store) ++summary.train_images;
         if (!file.annotated) continue;
-        fs::create_directories(writer.root() / folders.train_boxes / wnid);
-        writer.write(folders.train_boxes + "/" + wnid + "/" + file_stem(file.name) + ".xml",
-                     voc_annotation_xml(annotation_for(class_plan, file), file.xml_style));
+        sink.train_boxes(wnid, file_stem(file.name),
+                         voc_annotation_xml(annotation_for(class_plan, file), file.xml_style));
         train_rows.push_back({file_stem(file.name), wnid, file.photo.boxes});
     }
-    if (!tar) return;
-    tar->close();
-    writer.count(fs::file_size(tar_path));
+    sink.end_class(wnid);
 }
 
 void sync_filesystem_of(const fs::path& directory) {
@@ -292,54 +466,67 @@ void sync_filesystem_of(const fs::path& directory) {
     if (::syncfs(fd.get()) != 0) throw_system_error("syncing " + directory.string(), errno);
 }
 
-// What synth writes at the top of a corpus, in any layout; the folders are wholly its own.
-constexpr std::array<const char*, 5> kTopFiles{"synth.json", "quirks.json",
-                                               "LOC_train_solution.csv", "LOC_val_solution.csv",
-                                               "LOC_synset_mapping.txt"};
-constexpr std::array<const char*, 5> kFolders{"train", "train_tars", "val", "Annotation", "ILSVRC"};
-
-// The first entry of a synth corpus that synth did not write (a user's file, or a
-// conversion's output put beside the corpus), if any.
-std::optional<fs::path> first_foreign_entry(const fs::path& directory) {
-    for (const auto& entry : fs::directory_iterator(directory)) {
-        const std::string name = entry.path().filename().string();
-        const auto is = [&](const auto& names) {
-            return std::find(names.begin(), names.end(), name) != names.end();
-        };
-        const auto type = entry.symlink_status().type();
-        if (!(is(kTopFiles) && type == fs::file_type::regular) &&
-            !(is(kFolders) && type == fs::file_type::directory)) {
-            return entry.path();
-        }
-    }
-    return std::nullopt;
+std::set<std::string> read_list(const fs::path& directory) {
+    const Bytes bytes = read_file(directory / kListFile);
+    std::set<std::string> listed;
+    std::istringstream lines(std::string(bytes.begin(), bytes.end()));
+    for (std::string line; std::getline(lines, line);) listed.insert(line);
+    return listed;
 }
 
-// Removes a directory only if it is empty or holds only what synth writes.
-void remove_own_directory(const fs::path& directory) {
-    if (!fs::exists(directory)) return;
-    check_output(directory);
-    for (const char* folder : kFolders) fs::remove_all(directory / folder);
-    for (const char* file : kTopFiles) fs::remove(directory / file);
+// What synth may remove of a directory it may replace: every entry in it, none of them
+// followed if a symbolic link, named as its list names them (children sort after their
+// folder: "a/" < "a/b"). Throws UsageError, beginning with `what`, unless the list names
+// each entry as what it is; an empty directory has nothing to remove.
+std::set<std::string> owned_entries(const fs::path& directory, const std::string& what) {
+    if (!fs::is_directory(directory)) throw UsageError(what + " exists and is not a directory");
+    if (fs::is_empty(directory)) return {};
+    if (!fs::is_regular_file(fs::symlink_status(directory / kListFile))) {
+        throw UsageError(what + " is not empty and has no " + kListFile +
+                         " naming what synth wrote in it (it is not a synth corpus, or an "
+                         "older synth wrote it); remove it yourself or choose another directory");
+    }
+    const std::set<std::string> listed = read_list(directory);
+    std::set<std::string> entries;
+    std::optional<std::string> first_foreign;
+    for (const auto& entry : fs::recursive_directory_iterator(directory)) {
+        const std::string relative = entry.path().lexically_relative(directory).generic_string();
+        const bool folder = entry.symlink_status().type() == fs::file_type::directory;
+        const std::string name = folder ? relative + "/" : relative;
+        if (listed.count(name) != 0) {
+            entries.insert(name);
+        } else if (!first_foreign || relative < *first_foreign) {
+            first_foreign = relative;
+        }
+    }
+    if (first_foreign) {
+        throw UsageError(what + " holds " + (directory / *first_foreign).string() +
+                         ", which synth did not write; move it out or choose another directory");
+    }
+    return entries;
+}
+
+// Removes a directory synth wrote, entry by entry, children before their folder and the
+// list last (a crash midway leaves a list that still covers what is left); never a
+// folder that is not empty by then.
+void remove_own_directory(const fs::path& directory, const std::string& what) {
+    if (!fs::exists(fs::symlink_status(directory))) return;
+    const std::set<std::string> entries = owned_entries(directory, what);
+    for (auto entry = entries.rbegin(); entry != entries.rend(); ++entry) {
+        if (*entry != kListFile) fs::remove(directory / *entry);
+    }
+    fs::remove(directory / kListFile);
     fs::remove(directory);
+}
+
+std::string output_what(const fs::path& output) {
+    return "--output " + output.string();
 }
 
 }  // namespace
 
 void check_output(const fs::path& output) {
-    if (!fs::exists(output)) return;
-    if (!fs::is_directory(output)) {
-        throw UsageError("--output " + output.string() + " exists and is not a directory");
-    }
-    if (!is_synth_corpus(output) && !is_empty_directory(output)) {
-        throw UsageError("--output " + output.string() +
-                         " is not empty and not a synth corpus (no " + kMarkerFile +
-                         "); remove it or choose another directory");
-    }
-    if (const auto foreign = first_foreign_entry(output)) {
-        throw UsageError("--output " + output.string() + " holds " + foreign->string() +
-                         ", which synth did not write; move it out or choose another directory");
-    }
+    if (fs::exists(output)) owned_entries(output, output_what(output));
 }
 
 SynthSummary generate_corpus(const SynthOptions& options) {
@@ -347,17 +534,18 @@ SynthSummary generate_corpus(const SynthOptions& options) {
     if (!output.has_filename()) output = output.parent_path();  // "corpus/" names "corpus"
     check_output(output);
     const fs::path staging = temporary_path_for(output);
-    remove_own_directory(staging);
+    remove_own_directory(staging, staging.string() + " (left by an interrupted synth)");
     const CorpusPlan plan = plan_corpus(options);
 
     fs::create_directories(staging);  // and output's parents, so the rename stays local
     CorpusWriter writer(staging);
-    // The marker first, so that a crash leaves a staging directory the next run may remove.
     writer.write(kMarkerFile, synth_json(options, plan));
     const LayoutFolders folders = layout_folders(options.layout);
-    for (const std::string& folder :
-         {folders.train, folders.val, folders.train_boxes, folders.val_boxes, folders.train_tars}) {
-        if (!folder.empty()) fs::create_directories(staging / folder);
+    std::unique_ptr<CorpusSink> sink;
+    if (options.layout == Layout::archives) {
+        sink = std::make_unique<ArchiveSink>(writer, plan, options.seed);
+    } else {
+        sink = std::make_unique<FolderSink>(writer, folders);
     }
 
     SynthSummary summary;
@@ -365,20 +553,19 @@ SynthSummary generate_corpus(const SynthOptions& options) {
     FileMaker maker(options);
     std::vector<LocRow> train_rows;
     for (const auto& class_plan : plan.classes) {
-        write_train(class_plan, folders, maker, writer, train_rows, summary);
+        write_train(class_plan, maker, *sink, train_rows, summary);
     }
     std::vector<LocRow> val_rows;
     for (const auto& image : plan.val) {
-        writer.write(layout_path(folders, "val/" + image.name), maker.val_image(image));
-        if (!folders.val_boxes.empty()) {
-            writer.write(
-                folders.val_boxes + "/" + file_stem(image.name) + ".xml",
-                voc_annotation_xml(clean_annotation("val", image.wnid, image.name, image.photo),
-                                   XmlStyle::pretty));
-        }
+        sink->val_image(image.name, maker.val_image(image));
+        sink->val_boxes(
+            file_stem(image.name),
+            voc_annotation_xml(clean_annotation("val", image.wnid, image.name, image.photo),
+                               XmlStyle::pretty));
         val_rows.push_back({file_stem(image.name), image.wnid, image.photo.boxes});
         ++summary.val_images;
     }
+    sink->finish();
     shuffle_rows(train_rows, options.seed);
     shuffle_rows(val_rows, options.seed);
     writer.write("LOC_train_solution.csv", loc_solution_csv(train_rows));
@@ -386,8 +573,9 @@ SynthSummary generate_corpus(const SynthOptions& options) {
     writer.write("LOC_synset_mapping.txt", synset_mapping_text(plan.classes));
     if (options.quirks) writer.write("quirks.json", quirks_json(plan, folders));
 
+    writer.finish();
     sync_filesystem_of(staging);
-    remove_own_directory(output);
+    remove_own_directory(output, output_what(output));
     fs::rename(staging, output);
     fsync_directory(output.parent_path());
     summary.files = writer.files();

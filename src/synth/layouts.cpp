@@ -17,9 +17,10 @@
 namespace synshard::synth {
 namespace {
 
-constexpr std::array<std::pair<Layout, std::string_view>, 2> kLayoutNames{{
+constexpr std::array<std::pair<Layout, std::string_view>, 3> kLayoutNames{{
     {Layout::ilsvrc, "ilsvrc"},
     {Layout::kaggle, "kaggle"},
+    {Layout::archives, "archives"},
 }};
 
 std::string coordinate_text(double value) {
@@ -31,6 +32,14 @@ std::string coordinate_text(double value) {
 
 void add_text(pugi::xml_node parent, const char* name, const std::string& text) {
     parent.append_child(name).text().set(text.c_str());
+}
+
+// libarchive's write callback for a tar in memory.
+la_ssize_t append_to(archive*, void* bytes, const void* data, size_t size) {
+    auto& out = *static_cast<std::vector<std::uint8_t>*>(bytes);
+    const auto* begin = static_cast<const std::uint8_t*>(data);
+    out.insert(out.end(), begin, begin + size);
+    return static_cast<la_ssize_t>(size);
 }
 
 }  // namespace
@@ -55,6 +64,13 @@ LayoutFolders layout_folders(Layout layout) {
         case Layout::kaggle:
             return {"ILSVRC/Data/CLS-LOC/train", "ILSVRC/Data/CLS-LOC/val",
                     "ILSVRC/Annotations/CLS-LOC/train", "ILSVRC/Annotations/CLS-LOC/val", ""};
+        case Layout::archives:
+            return {kTrainArchive,
+                    kValArchive,
+                    kTrainBoxesArchive,
+                    std::string(kValBoxesArchive) + "/val",
+                    "",
+                    true};
     }
     throw Error("unknown layout");
 }
@@ -62,7 +78,11 @@ LayoutFolders layout_folders(Layout layout) {
 std::string layout_path(const LayoutFolders& folders, std::string_view plan_path) {
     const auto slash = std::min(plan_path.find('/'), plan_path.size());
     const std::string_view top = plan_path.substr(0, slash);
-    const std::string rest(plan_path.substr(slash));
+    std::string rest(plan_path.substr(slash));
+    if (top == "train" && folders.classes_are_tars) {
+        const auto name = rest.find('/', 1);
+        if (name != std::string::npos) rest.insert(name, ".tar");
+    }
     if (top == "train") return folders.train + rest;
     if (top == "val") return folders.val + rest;
     if (top == "Annotation") return folders.train_boxes + rest;
@@ -125,17 +145,43 @@ std::string synset_mapping_text(std::span<const ClassPlan> classes) {
     return text;
 }
 
-TarWriter::TarWriter(const std::filesystem::path& path)
-    : path_(path), archive_(archive_write_new()) {
-    if (archive_ == nullptr) throw Error("libarchive: out of memory creating " + path.string());
+TarWriter::TarWriter(const std::filesystem::path& path, TarCompression compression)
+    : name_(path.string()), archive_(archive_write_new()) {
+    if (archive_ == nullptr) throw Error("libarchive: out of memory creating " + name_);
+    const auto add_filter = [&] {
+        if (compression == TarCompression::none) {
+            return archive_write_add_filter_none(archive_) == ARCHIVE_OK;
+        }
+        // The header's time would make every run's bytes differ.
+        return archive_write_add_filter_gzip(archive_) == ARCHIVE_OK &&
+               archive_write_set_filter_option(archive_, "gzip", "timestamp", nullptr) ==
+                   ARCHIVE_OK;
+    };
+    if (archive_write_set_format_pax_restricted(archive_) != ARCHIVE_OK || !add_filter() ||
+        archive_write_open_filename(archive_, path.c_str()) != ARCHIVE_OK) {
+        fail_to_open();
+    }
+}
+
+TarWriter::TarWriter(std::string name, std::vector<std::uint8_t>& bytes)
+    : name_(std::move(name)), archive_(archive_write_new()) {
+    if (archive_ == nullptr) throw Error("libarchive: out of memory creating " + name_);
+    // As archive_write_open_filename() does for a regular file: no padding to a whole
+    // 10240-byte block after the end-of-archive blocks.
     if (archive_write_set_format_pax_restricted(archive_) != ARCHIVE_OK ||
         archive_write_add_filter_none(archive_) != ARCHIVE_OK ||
-        archive_write_open_filename(archive_, path.c_str()) != ARCHIVE_OK) {
-        const std::string message =
-            archive_error_string(archive_) ? archive_error_string(archive_) : "unknown error";
-        archive_write_free(archive_);
-        throw Error("creating " + path.string() + ": " + message);
+        archive_write_set_bytes_in_last_block(archive_, 1) != ARCHIVE_OK ||
+        archive_write_open2(archive_, &bytes, nullptr, append_to, nullptr, nullptr) != ARCHIVE_OK) {
+        fail_to_open();
     }
+}
+
+void TarWriter::fail_to_open() {
+    const std::string message =
+        archive_error_string(archive_) ? archive_error_string(archive_) : "unknown error";
+    archive_write_free(archive_);
+    archive_ = nullptr;
+    throw Error("creating " + name_ + ": " + message);
 }
 
 TarWriter::~TarWriter() {
@@ -145,7 +191,7 @@ TarWriter::~TarWriter() {
 void TarWriter::add(const std::string& name, std::span<const std::uint8_t> bytes) {
     const std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(),
                                                                               &archive_entry_free);
-    if (!entry) throw Error("libarchive: out of memory writing " + path_.string());
+    if (!entry) throw Error("libarchive: out of memory writing " + name_);
     archive_entry_set_pathname(entry.get(), name.c_str());
     archive_entry_set_filetype(entry.get(), AE_IFREG);
     archive_entry_set_perm(entry.get(), 0644);
@@ -155,7 +201,7 @@ void TarWriter::add(const std::string& name, std::span<const std::uint8_t> bytes
     archive_entry_set_gid(entry.get(), 0);
     const auto fail = [&] {
         const char* message = archive_error_string(archive_);
-        return Error("writing " + name + " into " + path_.string() + ": " +
+        return Error("writing " + name + " into " + name_ + ": " +
                      (message != nullptr ? message : "unknown error"));
     };
     if (archive_write_header(archive_, entry.get()) != ARCHIVE_OK) throw fail();
@@ -174,7 +220,7 @@ void TarWriter::close() {
     }
     archive_write_free(archive_);
     archive_ = nullptr;
-    if (status != ARCHIVE_OK) throw Error("closing " + path_.string() + ": " + message);
+    if (status != ARCHIVE_OK) throw Error("closing " + name_ + ": " + message);
 }
 
 }  // namespace synshard::synth

@@ -22,8 +22,9 @@ struct ImageSize {
 // Where a corpus's files go (--layout). The files and their bytes are the same in every
 // layout; layouts.hpp says where each one goes.
 enum class Layout : std::uint8_t {
-    ilsvrc,  // the official tars extracted, with the per-synset tars beside them
-    kaggle,  // Kaggle's copy: ILSVRC/Data/CLS-LOC/..., ILSVRC/Annotations/CLS-LOC/...
+    ilsvrc,    // the official tars extracted, with the per-synset tars beside them
+    kaggle,    // Kaggle's copy: ILSVRC/Data/CLS-LOC/..., ILSVRC/Annotations/CLS-LOC/...
+    archives,  // the official downloads, not extracted: ILSVRC2012_img_train.tar, ...
 };
 
 // What `synshard synth` is asked to write.

@@ -102,15 +102,8 @@ void Spool::read_checked(const SpoolEntry& entry, std::vector<std::uint8_t>& buf
     const std::uint64_t length = entry.length + kChecksumBytes;
     buffer.resize(start + length);
     std::uint8_t* const destination = buffer.data() + start;
-    std::size_t done = 0;
-    while (done < length) {
-        const ssize_t got = ::pread(fd_.get(), destination + done, length - done,
-                                    static_cast<off_t>(entry.offset + done));
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) throw_system_error("reading spool " + path_.string(), errno);
-        if (got == 0) throw failure("ends past the end of the file (the spool is truncated)");
-        done += static_cast<std::size_t>(got);
-    }
+    if (read_at(fd_.get(), std::span(destination, length), entry.offset, path_) < length)
+        throw failure("ends past the end of the file (the spool is truncated)");
     std::uint64_t checksum = 0;
     std::memcpy(&checksum, destination + entry.length, kChecksumBytes);
     if (checksum != content_hash64(std::span(destination, entry.length)))

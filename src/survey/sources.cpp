@@ -137,8 +137,8 @@ std::string metadata_name(std::string_view option, const std::filesystem::path& 
 
 Inputs discover(const corpus::CorpusOptions& options) {
     Inputs inputs;
-    inputs.hierarchy = options.wordnet ? wordnet::Hierarchy::load(*options.wordnet)
-                                       : wordnet::Hierarchy::load_default();
+    inputs.hierarchy = wordnet::Hierarchy::open(
+        options.wordnet.value_or(std::filesystem::path(wordnet::kDefaultWordnetDir)));
     auto train = corpus::discover_train(options.input, inputs.hierarchy);
     inputs.sources = std::move(train.sources);
     inputs.discovery_rejected = std::move(train.rejected);

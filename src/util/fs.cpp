@@ -29,6 +29,26 @@ void write_all(int fd, const std::uint8_t* data, std::size_t size,
 
 }  // namespace
 
+ssize_t pread_full(int fd, std::span<std::uint8_t> buffer, std::uint64_t offset) noexcept {
+    std::size_t done = 0;
+    while (done < buffer.size()) {
+        const ssize_t got = ::pread(fd, buffer.data() + done, buffer.size() - done,
+                                    static_cast<off_t>(offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return -1;
+        if (got == 0) break;
+        done += static_cast<std::size_t>(got);
+    }
+    return static_cast<ssize_t>(done);
+}
+
+std::size_t read_at(int fd, std::span<std::uint8_t> buffer, std::uint64_t offset,
+                    const std::filesystem::path& path) {
+    const ssize_t got = pread_full(fd, buffer, offset);
+    if (got < 0) throw_system_error("reading " + path.string(), errno);
+    return static_cast<std::size_t>(got);
+}
+
 void UniqueFd::reset() noexcept {
     if (fd_ >= 0) ::close(std::exchange(fd_, -1));
 }

@@ -25,11 +25,37 @@ std::uint64_t content_hash64(std::span<const std::uint8_t> bytes) {
     return XXH3_64bits(bytes.data(), bytes.size());
 }
 
-std::string content_digest(std::span<const std::uint8_t> bytes) {
-    const XXH128_hash_t hash = XXH3_128bits(bytes.data(), bytes.size());
+namespace {
+
+std::string content_digest_text(XXH128_hash_t hash) {
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, hash);
     return to_hex(canonical.digest);
+}
+
+}  // namespace
+
+std::string content_digest(std::span<const std::uint8_t> bytes) {
+    return content_digest_text(XXH3_128bits(bytes.data(), bytes.size()));
+}
+
+struct ContentDigester::State {
+    XXH3_state_t xxh3;
+};
+
+ContentDigester::ContentDigester() : state_(std::make_unique<State>()) {
+    XXH3_INITSTATE(&state_->xxh3);
+    XXH3_128bits_reset(&state_->xxh3);
+}
+
+ContentDigester::~ContentDigester() = default;
+
+void ContentDigester::update(std::span<const std::uint8_t> bytes) {
+    XXH3_128bits_update(&state_->xxh3, bytes.data(), bytes.size());
+}
+
+std::string ContentDigester::digest() const {
+    return content_digest_text(XXH3_128bits_digest(&state_->xxh3));
 }
 
 struct Sha256::Context {

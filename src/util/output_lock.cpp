@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -78,20 +79,13 @@ struct LockFileStart {
 
 LockFileStart read_start(int fd) {
     LockFileStart start;
-    char buffer[512];
-    std::size_t filled = 0;
-    while (filled < sizeof buffer) {
-        const ssize_t got =
-            ::pread(fd, buffer + filled, sizeof buffer - filled, static_cast<off_t>(filled));
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-            start.errno_value = errno;
-            return start;
-        }
-        if (got == 0) break;
-        filled += static_cast<std::size_t>(got);
+    std::array<std::uint8_t, 512> buffer{};
+    const ssize_t filled = pread_full(fd, buffer, 0);
+    if (filled < 0) {
+        start.errno_value = errno;
+        return start;
     }
-    start.bytes.assign(buffer, filled);
+    start.bytes.assign(buffer.begin(), buffer.begin() + filled);
     return start;
 }
 

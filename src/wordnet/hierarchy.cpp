@@ -1,11 +1,17 @@
 #include "synshard/wordnet/hierarchy.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
-#include <deque>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <set>
-#include <sstream>
+#include <span>
 
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
@@ -28,15 +34,11 @@ std::vector<std::uint8_t> load_bytes(const std::filesystem::path& path,
     return bytes;
 }
 
-// One data.noun record: "offset lex ss_type w_cnt(hex) word lex_id ... p_cnt ptr... | gloss".
-Synset parse_data_noun_line(std::string_view line, const std::filesystem::path& path,
-                            std::size_t line_number) {
+// One data.noun record: "offset lex ss_type w_cnt(hex) word lex_id ... p_cnt ptr... | gloss";
+// nullopt if it is malformed.
+std::optional<Synset> parse_data_noun_record(std::string_view line) {
     const auto bar = line.find(" | ");
     TextFields fields(line.substr(0, bar));
-    const auto malformed = [&] {
-        return Error(path.string() + ":" + std::to_string(line_number) +
-                     ": malformed data.noun record");
-    };
     const auto offset = fields.next();
     fields.next();  // lexicographer file
     fields.next();  // synset type
@@ -46,7 +48,7 @@ Synset parse_data_noun_line(std::string_view line, const std::filesystem::path& 
         std::from_chars(word_count_field.data(), word_count_field.data() + word_count_field.size(),
                         word_count, 16)
                 .ec != std::errc{}) {
-        throw malformed();
+        return std::nullopt;
     }
     Synset synset;
     synset.wnid.reserve(offset.size() + 1);
@@ -54,7 +56,7 @@ Synset parse_data_noun_line(std::string_view line, const std::filesystem::path& 
     synset.wnid.append(offset);
     for (unsigned i = 0; i < word_count; ++i) {
         const auto word = fields.next();
-        if (word.empty() || fields.next().empty()) throw malformed();  // word, lex_id
+        if (word.empty() || fields.next().empty()) return std::nullopt;  // word, lex_id
         if (!synset.words.empty()) synset.words += ", ";
         const std::size_t start = synset.words.size();
         synset.words.append(word);
@@ -62,7 +64,7 @@ Synset parse_data_noun_line(std::string_view line, const std::filesystem::path& 
                      '_', ' ');
     }
     const auto pointer_count_field = fields.next();
-    if (pointer_count_field.empty()) throw malformed();
+    if (pointer_count_field.empty()) return std::nullopt;
     unsigned pointer_count = 0;
     std::from_chars(pointer_count_field.data(),
                     pointer_count_field.data() + pointer_count_field.size(), pointer_count);
@@ -70,7 +72,7 @@ Synset parse_data_noun_line(std::string_view line, const std::filesystem::path& 
         const auto symbol = fields.next();
         const auto target = fields.next();
         const auto part_of_speech = fields.next();
-        if (fields.next().empty()) throw malformed();  // source/target word numbers
+        if (fields.next().empty()) return std::nullopt;  // source/target word numbers
         if ((symbol == "@" || symbol == "@i") && part_of_speech == "n") {
             auto& parent = synset.parents.emplace_back();
             parent.reserve(target.size() + 1);
@@ -90,9 +92,27 @@ std::vector<Synset> read_data_noun(const std::filesystem::path& path,
     TextLines lines(as_text(bytes));
     while (const auto line = lines.next()) {
         if (line->text.empty() || line->text[0] == ' ') continue;  // the licence header
-        synsets.push_back(parse_data_noun_line(line->text, path, line->number));
+        auto synset = parse_data_noun_record(line->text);
+        if (!synset) {
+            throw Error(path.string() + ":" + std::to_string(line->number) +
+                        ": malformed data.noun record");
+        }
+        synsets.push_back(std::move(*synset));
     }
     return synsets;
+}
+
+// A data.noun the size of WordNet 3.0's (15 MB) is digested in blocks of this size.
+constexpr std::size_t kDigestBlock = std::size_t{1} << 20;
+// Most records are read in one block of this size (WordNet 3.0's average is 186 bytes, its
+// longest 12,972).
+constexpr std::size_t kRecordBlock = 1024;
+// A line longer than this is no record.
+constexpr std::size_t kMaxRecordBytes = std::size_t{1} << 20;
+
+std::string offset_text(std::uint32_t offset) {
+    std::string text = std::to_string(offset);
+    return std::string(text.size() < 8 ? 8 - text.size() : 0, '0') + text;
 }
 
 // words.txt / gloss.txt: "wnid<TAB>text".
@@ -165,6 +185,47 @@ std::uint32_t SubDag::index_of(std::string_view wnid) const {
     return static_cast<std::uint32_t>(found - nodes.begin());
 }
 
+// An open()ed data.noun.
+struct Hierarchy::Records {
+    std::filesystem::path path;
+    UniqueFd fd;
+    std::uint64_t size = 0;
+    // Held while a synset is looked up and, if new, read and added.
+    std::mutex mutex;
+
+    // The synset whose record starts at offset; nullopt if none starts there (past the end,
+    // inside another record, a record of another offset). Throws Error naming the file for
+    // one that starts there but does not parse.
+    std::optional<Synset> read(std::uint32_t offset) const {
+        std::string line;
+        std::size_t end = std::string::npos;
+        while (end == std::string::npos && offset + line.size() < size &&
+               line.size() <= kMaxRecordBytes) {
+            const std::size_t had = line.size();
+            line.resize(had + kRecordBlock);
+            const std::span<char> rest = std::span(line).subspan(had);
+            line.resize(had + read_at(fd.get(),
+                                      {reinterpret_cast<std::uint8_t*>(rest.data()), rest.size()},
+                                      offset + had, path));
+            if (line.size() == had) break;  // the file shrank
+            end = line.find('\n', had);
+        }
+        if (!line.starts_with(offset_text(offset) + " ")) return std::nullopt;
+        line.resize(std::min(end, line.size()));
+        auto synset = line.size() <= kMaxRecordBytes ? parse_data_noun_record(line) : std::nullopt;
+        if (!synset) {
+            throw Error(path.string() + ": malformed data.noun record at byte " +
+                        std::to_string(offset));
+        }
+        return synset;
+    }
+};
+
+Hierarchy::Hierarchy() = default;
+Hierarchy::~Hierarchy() = default;
+Hierarchy::Hierarchy(Hierarchy&&) noexcept = default;
+Hierarchy& Hierarchy::operator=(Hierarchy&&) noexcept = default;
+
 Hierarchy Hierarchy::load(const std::filesystem::path& source) {
     std::error_code error;
     std::vector<File> files;
@@ -190,99 +251,146 @@ Hierarchy Hierarchy::load_default() {
     return load(std::filesystem::path(kDefaultWordnetDir));
 }
 
-Hierarchy Hierarchy::from_synsets(std::vector<Synset> synsets, std::string origin) {
+Hierarchy Hierarchy::open(const std::filesystem::path& source) {
+    std::error_code error;
+    const std::filesystem::path path =
+        std::filesystem::is_regular_file(source, error) ? source : source / "data.noun";
+    if (!std::filesystem::is_regular_file(path, error)) return load(source);
+    auto records = std::make_unique<Records>();
+    records->path = path;
+    records->fd = open_checked(path, O_RDONLY);
+    struct stat info {};
+    if (::fstat(records->fd.get(), &info) != 0) throw_system_error("stat " + path.string(), errno);
+    records->size = static_cast<std::uint64_t>(info.st_size);
+    // A copy whose offsets are not its byte positions (line ends turned into CRLF, an
+    // edited file) is told by its root: it is read whole, as load() would.
+    if (!records->read(wnid_number(kRootWnid))) return load(source);
+    ContentDigester digester;
+    std::vector<std::uint8_t> block(kDigestBlock);
+    for (std::uint64_t at = 0;;) {
+        const std::size_t got = read_at(records->fd.get(), block, at, path);
+        digester.update(std::span(block).first(got));
+        at += got;
+        if (got < block.size()) break;
+    }
     Hierarchy hierarchy;
-    hierarchy.origin_ = std::move(origin);
-    hierarchy.synsets_ = std::move(synsets);
-    hierarchy.link();
+    hierarchy.origin_ = path.string();
+    hierarchy.files_.push_back({path, digester.digest()});
+    hierarchy.records_ = std::move(records);
     return hierarchy;
 }
 
-void Hierarchy::link() {
-    index_.reserve(synsets_.size());
-    for (std::size_t i = 0; i < synsets_.size(); ++i) {
-        if (!is_wnid(synsets_[i].wnid)) {
-            throw Error(origin_ + ": '" + synsets_[i].wnid + "' is not a synset id");
+Hierarchy Hierarchy::from_synsets(std::vector<Synset> synsets, std::string origin) {
+    Hierarchy hierarchy;
+    hierarchy.origin_ = std::move(origin);
+    hierarchy.link(std::move(synsets));
+    return hierarchy;
+}
+
+void Hierarchy::link(std::vector<Synset> synsets) {
+    synsets_.reserve(synsets.size());
+    for (const auto& synset : synsets) {
+        if (!is_wnid(synset.wnid)) {
+            throw Error(origin_ + ": '" + synset.wnid + "' is not a synset id");
         }
-        if (!index_.emplace(wnid_number(synsets_[i].wnid), i).second) {
-            throw Error(origin_ + ": synset " + synsets_[i].wnid + " appears twice");
+        if (!synsets_.try_emplace(wnid_number(synset.wnid)).second) {
+            throw Error(origin_ + ": synset " + synset.wnid + " appears twice");
         }
     }
-    for (auto& synset : synsets_) synset.children.clear();
-    for (const auto& synset : synsets_) {
+    // Children first, into the slots, so that the synsets are then moved in whole.
+    for (const auto& synset : synsets) {
         for (const auto& parent : synset.parents) {
-            const auto found = index_.find(wnid_number(parent));
-            if (found == index_.end()) {
+            const auto found = synsets_.find(wnid_number(parent));
+            if (found == synsets_.end()) {
                 throw Error(origin_ + ": " + synset.wnid + " names an unknown parent " + parent);
             }
-            synsets_[found->second].children.push_back(synset.wnid);
+            found->second.children.push_back(synset.wnid);
         }
     }
-    for (auto& synset : synsets_) {
+    for (auto& synset : synsets) {
+        Synset& slot = synsets_.at(wnid_number(synset.wnid));
+        synset.children = std::move(slot.children);
         std::sort(synset.children.begin(), synset.children.end());
         synset.children.erase(std::unique(synset.children.begin(), synset.children.end()),
                               synset.children.end());
-    }
-    // Breadth-first from the root gives every synset its fewest steps to it.
-    depths_.assign(synsets_.size(), -1);
-    const auto root = index_.find(wnid_number(kRootWnid));
-    if (root == index_.end()) return;
-    std::deque<std::size_t> queue{root->second};
-    depths_[root->second] = 0;
-    while (!queue.empty()) {
-        const std::size_t at = queue.front();
-        queue.pop_front();
-        for (const auto& child : synsets_[at].children) {
-            const std::size_t next = index_.at(wnid_number(child));
-            if (depths_[next] >= 0) continue;
-            depths_[next] = depths_[at] + 1;
-            queue.push_back(next);
-        }
+        slot = std::move(synset);
     }
 }
 
-std::size_t Hierarchy::index_of(std::string_view wnid) const {
-    if (is_wnid(wnid)) {
-        const auto found = index_.find(wnid_number(wnid));
-        if (found != index_.end()) return found->second;
+const Synset* Hierarchy::find(std::string_view wnid) const {
+    if (!is_wnid(wnid)) return nullptr;
+    const std::uint32_t number = wnid_number(wnid);
+    if (!records_) {
+        const auto found = synsets_.find(number);
+        return found == synsets_.end() ? nullptr : &found->second;
     }
-    throw Error(std::string(wnid) + " is not a WordNet noun synset (" + origin_ + ")");
+    const std::lock_guard lock(records_->mutex);
+    if (const auto found = synsets_.find(number); found != synsets_.end()) return &found->second;
+    auto read = records_->read(number);
+    if (!read) return nullptr;
+    return &synsets_.emplace(number, std::move(*read)).first->second;
+}
+
+const Synset& Hierarchy::parent_of(const Synset& child, const std::string& parent) const {
+    if (const Synset* found = find(parent)) return *found;
+    throw Error(origin_ + ": corrupt WordNet: the hypernym " + parent + " of " + child.wnid +
+                " starts no record at byte " + std::to_string(wnid_number(parent)));
+}
+
+std::size_t Hierarchy::size() const {
+    if (!records_) return synsets_.size();
+    const std::lock_guard lock(records_->mutex);
+    return synsets_.size();
 }
 
 bool Hierarchy::contains(std::string_view wnid) const {
-    return is_wnid(wnid) && index_.count(wnid_number(wnid)) != 0;
+    return find(wnid) != nullptr;
 }
 
 const Synset& Hierarchy::synset(std::string_view wnid) const {
-    return synsets_[index_of(wnid)];
+    if (const Synset* found = find(wnid)) return *found;
+    throw Error(std::string(wnid) + " is not a WordNet noun synset (" + origin_ + ")");
 }
 
 int Hierarchy::depth(std::string_view wnid) const {
-    return depths_[index_of(wnid)];
+    // Breadth-first up the hypernyms: the first level that holds the root is its distance.
+    std::vector<const Synset*> level{&synset(wnid)};
+    std::set<std::string_view> seen{level.front()->wnid};
+    for (int steps = 0; !level.empty(); ++steps) {
+        std::vector<const Synset*> next;
+        for (const Synset* at : level) {
+            if (at->wnid == kRootWnid) return steps;
+            for (const auto& parent : at->parents) {
+                if (seen.insert(parent).second) next.push_back(&parent_of(*at, parent));
+            }
+        }
+        level = std::move(next);
+    }
+    return -1;
 }
 
 std::vector<std::vector<std::string>> Hierarchy::paths_to_root(std::string_view wnid) const {
     std::vector<std::vector<std::string>> paths;
     std::vector<std::string> path;
-    const std::function<void(std::size_t)> climb = [&](std::size_t at) {
-        path.push_back(synsets_[at].wnid);
-        if (synsets_[at].parents.empty()) paths.push_back(path);
-        for (const auto& parent : synsets_[at].parents) climb(index_of(parent));
+    const std::function<void(const Synset&)> climb = [&](const Synset& at) {
+        path.push_back(at.wnid);
+        if (at.parents.empty()) paths.push_back(path);
+        for (const auto& parent : at.parents) climb(parent_of(at, parent));
         path.pop_back();
     };
-    climb(index_of(wnid));
+    climb(synset(wnid));
     std::sort(paths.begin(), paths.end());
     return paths;
 }
 
 std::vector<std::string> Hierarchy::ancestors(std::string_view wnid) const {
     std::set<std::string> seen;
-    std::vector<std::size_t> stack{index_of(wnid)};
+    std::vector<const Synset*> stack{&synset(wnid)};
     while (!stack.empty()) {
-        const std::size_t at = stack.back();
+        const Synset* at = stack.back();
         stack.pop_back();
-        for (const auto& parent : synsets_[at].parents) {
-            if (seen.insert(parent).second) stack.push_back(index_of(parent));
+        for (const auto& parent : at->parents) {
+            if (seen.insert(parent).second) stack.push_back(&parent_of(*at, parent));
         }
     }
     return {seen.begin(), seen.end()};

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "corpus/corpus_fixture.hpp"
 #include "support/test_support.hpp"
 #include "support/text_variants.hpp"
 #include "synshard/util/error.hpp"
+#include "wordnet/data_noun_fixture.hpp"
 
 namespace synshard::wordnet {
 namespace {
@@ -182,6 +184,137 @@ TEST(Hierarchy, MalformedSourcesAreErrorsNamingTheFile) {
     }
     testing::write_bytes(dir / "bad" / "data.noun", "00001740 03 n zz entity\n");
     EXPECT_THROW(Hierarchy::load(dir / "bad"), Error);
+}
+
+// A sub-DAG as comparable text: its nodes with everything they hold, then its edges.
+std::string text_of(const SubDag& dag) {
+    std::string text;
+    for (const auto& node : dag.nodes)
+        text += node.wnid + "|" + node.words + "|" + node.gloss + "|" + std::to_string(node.depth) +
+                "\n";
+    for (const auto& [parent, child] : dag.edges)
+        text += std::to_string(parent) + " " + std::to_string(child) + "\n";
+    return text;
+}
+
+// Tabby, dog (two parents), barber chair, tench, a class near the end of data.noun
+// (n04254680, soccer ball) and the root.
+const std::vector<std::string>& sample_synsets() {
+    static const std::vector<std::string> wnids{"n02123045", "n02084071", "n02791124",
+                                                "n01440764", "n04254680", std::string(kRootWnid)};
+    return wnids;
+}
+
+TEST(HierarchyByOffset, GivesWhatTheWholeParseGivesAndReadsOnlyTheSynsetsAndTheirAncestors) {
+    const Hierarchy opened = Hierarchy::open(kDefaultWordnetDir);
+    EXPECT_EQ(opened.size(), 0u);  // nothing read before it is asked for
+    for (const auto& wnid : sample_synsets()) {
+        SCOPED_TRACE(wnid);
+        ASSERT_TRUE(opened.contains(wnid));
+        const Synset& read = opened.synset(wnid);
+        const Synset& parsed = wordnet30().synset(wnid);
+        EXPECT_EQ(read.wnid, parsed.wnid);
+        EXPECT_EQ(read.words, parsed.words);
+        EXPECT_EQ(read.gloss, parsed.gloss);
+        EXPECT_EQ(read.parents, parsed.parents);
+        EXPECT_TRUE(read.children.empty());
+        EXPECT_EQ(opened.ancestors(wnid), wordnet30().ancestors(wnid));
+        EXPECT_EQ(opened.paths_to_root(wnid), wordnet30().paths_to_root(wnid));
+        EXPECT_EQ(opened.depth(wnid), wordnet30().depth(wnid));
+    }
+    const SubDag whole = wordnet30().sub_dag(sample_synsets());
+    EXPECT_EQ(text_of(opened.sub_dag(sample_synsets())), text_of(whole));
+    EXPECT_EQ(opened.size(), whole.nodes.size());
+    // Outputs and the resume fingerprint see the same source as with the whole parse.
+    EXPECT_EQ(opened.origin(), wordnet30().origin());
+    ASSERT_EQ(opened.files().size(), 1u);
+    EXPECT_EQ(opened.files()[0].path, wordnet30().files().at(0).path);
+    EXPECT_EQ(opened.files()[0].content, wordnet30().files().at(0).content);
+    // Offsets that start no record: inside tabby's, in the licence, past the end.
+    for (const char* name : {"n02123046", "n00000000", "n00000100", "n99999999"})
+        EXPECT_FALSE(opened.contains(name)) << name;
+}
+
+TEST(HierarchyByOffset, ParsesNothingButTheRecordsItNeeds) {
+    const std::vector<std::string> classes{"n02123045", "n02084071", "n02791124"};
+    const SubDag whole = wordnet30().sub_dag(classes);
+    std::set<std::string> needed;
+    for (const auto& node : whole.nodes) needed.insert(node.wnid);
+    testing::TempDir dir;
+    testing::write_data_noun_keeping(dir / "data.noun", needed);
+    EXPECT_THROW(Hierarchy::load(dir.path()), Error);  // the rest really is garbage
+    const Hierarchy opened = Hierarchy::open(dir.path());
+    EXPECT_EQ(text_of(opened.sub_dag(classes)), text_of(whole));
+    EXPECT_FALSE(opened.contains("n01440764"));  // tench's record is garbage here
+}
+
+// A data.noun holding `records` at the byte offsets their first field names, the gaps
+// filled with licence-style lines (a leading blank).
+std::string data_noun_of(const std::vector<std::pair<std::size_t, std::string>>& records) {
+    std::string bytes;
+    for (const auto& [offset, record] : records) {
+        if (offset > bytes.size()) bytes += std::string(offset - bytes.size() - 1, ' ') + "\n";
+        bytes += record + "\n";
+    }
+    return bytes;
+}
+
+TEST(HierarchyByOffset, ANameWithoutItsRecordIsNoSynsetAndAPointerWithoutOneNamesTheFile) {
+    testing::TempDir dir;
+    const auto path = dir / "data.noun";
+    testing::write_bytes(
+        path, data_noun_of({
+                  {1740, "00001740 03 n 01 entity 0 000 | that which is perceived"},
+                  {2000, "00002000 03 n 01 thing 0 001 @ 00001740 n 0000 | a thing"},
+                  {2100, "00002100 03 n 01 beyond 0 001 @ 00099999 n 0000 | past the end"},
+                  {2200, "00002210 03 n 01 moved 0 001 @ 00001740 n 0000 | not at 2210"},
+                  {2300, "00002300 03 n 01 inside 0 001 @ 00002001 n 0000 | not a start"},
+                  {2400, "00002400 03 n 01 moving 0 001 @ 00002210 n 0000 | to a moved one"},
+                  {2500, "00002500 03 n zz broken 0 000 | a bad word count"},
+              }));
+    const Hierarchy opened = Hierarchy::open(dir.path());
+    EXPECT_EQ(opened.origin(), path.string());
+    EXPECT_EQ(opened.ancestors("n00002000"), std::vector<std::string>{"n00001740"});
+    EXPECT_EQ(opened.depth("n00002000"), 1);
+    // Names: past the end, inside a record, at a record of another offset, in the gaps.
+    for (const char* name : {"n00099999", "n00002001", "n00002200", "n00002210", "n00000000"}) {
+        EXPECT_FALSE(opened.contains(name)) << name;
+        const std::string unknown =
+            std::string(name) + " is not a WordNet noun synset (" + path.string() + ")";
+        try {
+            opened.synset(name);
+            ADD_FAILURE() << name;
+        } catch (const Error& error) {
+            EXPECT_NE(std::string(error.what()).find(unknown), std::string::npos) << error.what();
+        }
+    }
+    // Pointers to the same: a corrupt data.noun, named.
+    for (const char* name : {"n00002100", "n00002300", "n00002400", "n00002500"}) {
+        try {
+            opened.ancestors(name);
+            ADD_FAILURE() << name;
+        } catch (const Error& error) {
+            const std::string message = error.what();
+            EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+            EXPECT_NE(message.find(std::string(name) == "n00002500" ? "malformed" : "corrupt"),
+                      std::string::npos)
+                << message;
+        }
+    }
+}
+
+TEST(HierarchyByOffset, ADataNounWhoseOffsetsAreNotItsBytePositionsIsLoadedWhole) {
+    std::string bytes =
+        data_noun_of({{1740, "00001740 03 n 01 entity 0 000 | that which is perceived"},
+                      {2000, "00002000 03 n 01 thing 0 001 @ 00001740 n 0000 | a thing"}});
+    for (auto at = bytes.find('\n'); at != std::string::npos; at = bytes.find('\n', at + 2))
+        bytes.replace(at, 1, "\r\n");
+    testing::TempDir dir;
+    testing::write_bytes(dir / "data.noun", bytes);
+    const Hierarchy opened = Hierarchy::open(dir.path());
+    EXPECT_EQ(opened.size(), 2u);
+    EXPECT_EQ(opened.synset("n00002000").gloss, "a thing");
+    EXPECT_EQ(opened.synset("n00001740").children, std::vector<std::string>{"n00002000"});
 }
 
 }  // namespace

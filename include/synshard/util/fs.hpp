@@ -53,6 +53,15 @@ std::filesystem::path canonical_path(const std::filesystem::path& path);
 // Whether inner is outer or lies inside it (both canonical).
 bool is_same_or_inside(const std::filesystem::path& inner, const std::filesystem::path& outer);
 
+// pread(2) from `offset` until `buffer` is full or the file ends, retrying after EINTR.
+// Returns how many bytes were read (fewer only at the end of the file), or -1 with errno
+// set by the failed read.
+ssize_t pread_full(int fd, std::span<std::uint8_t> buffer, std::uint64_t offset) noexcept;
+
+// pread_full that throws Error naming `path` and errno on a read error.
+std::size_t read_at(int fd, std::span<std::uint8_t> buffer, std::uint64_t offset,
+                    const std::filesystem::path& path);
+
 // Reads a whole regular file. Throws Error naming the path on any failure.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path);
 

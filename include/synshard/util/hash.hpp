@@ -24,6 +24,24 @@ std::uint64_t content_hash64(std::span<const std::uint8_t> bytes);
 // what an input held (fast enough to hash every image of a corpus as it is read).
 std::string content_digest(std::span<const std::uint8_t> bytes);
 
+// content_digest of bytes given in consecutive parts, so that a large file is digested a
+// block at a time instead of held whole.
+class ContentDigester {
+  public:
+    ContentDigester();
+    ~ContentDigester();
+    ContentDigester(const ContentDigester&) = delete;
+    ContentDigester& operator=(const ContentDigester&) = delete;
+
+    void update(std::span<const std::uint8_t> bytes);
+    // content_digest of everything updated so far.
+    std::string digest() const;
+
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
 // Incremental SHA-256 (OpenSSL's libcrypto).

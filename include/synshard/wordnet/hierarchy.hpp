@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,7 +30,8 @@ struct Synset {
     std::string gloss;
     // Direct hypernyms (WordNet's @ and @i pointers), in the source's order.
     std::vector<std::string> parents;
-    // Direct hyponyms (the inverse of parents), sorted by wnid.
+    // Direct hyponyms (the inverse of parents), sorted by wnid. Empty in a hierarchy
+    // Hierarchy::open()ed by offset: only the whole file knows a synset's hyponyms.
     std::vector<std::string> children;
 };
 
@@ -50,8 +52,9 @@ struct SubDag {
     std::uint32_t index_of(std::string_view wnid) const;
 };
 
-// The WordNet 3.0 noun hierarchy (a DAG: some synsets have two parents). Immutable after
-// loading, so safe to share between threads.
+// The WordNet 3.0 noun hierarchy (a DAG: some synsets have two parents). Safe to share
+// between threads: one loaded whole never changes, one opened by offset adds the synsets
+// it reads under a lock.
 class Hierarchy {
   public:
     // Loads from a folder holding WordNet's data.noun, or ImageNet's words.txt (+ gloss.txt,
@@ -61,24 +64,42 @@ class Hierarchy {
     static Hierarchy load(const std::filesystem::path& source);
     // load(kDefaultWordnetDir).
     static Hierarchy load_default();
+    // Like load(), but a data.noun is not parsed whole: a synset's offset in data.noun is
+    // its record's byte position, so each record is read there when the synset is first
+    // asked for (a conversion reads its classes, their ancestors and the names it checks,
+    // not the ~82,000 synsets). A name whose offset lies past the end or holds no record
+    // starting with that offset is no synset (contains() is false, synset() throws as for
+    // any unknown id); a hypernym pointer to such an offset, or a record there that does
+    // not parse, is an Error naming the file (a corrupt data.noun). files() is as load()
+    // gives it: the digest covers every byte, read a block at a time. ImageNet's files,
+    // whose lines no id addresses, and a data.noun whose root (entity) is not at its
+    // offset (CRLF line ends, an edited copy) are loaded whole.
+    static Hierarchy open(const std::filesystem::path& source);
 
     // Builds from synsets given directly (children and depths are derived). For tests and
     // for sources read elsewhere.
     static Hierarchy from_synsets(std::vector<Synset> synsets, std::string origin);
 
+    Hierarchy();
+    ~Hierarchy();
+    Hierarchy(Hierarchy&&) noexcept;
+    Hierarchy& operator=(Hierarchy&&) noexcept;
+
     // Where the hierarchy was loaded from (a path), as recorded in outputs.
     const std::string& origin() const { return origin_; }
-    // The files load() read, each with the content_digest (util/hash.hpp) of the bytes it
-    // parsed; empty for from_synsets.
+    // The files read, each with the content_digest (util/hash.hpp) of all its bytes;
+    // empty for from_synsets.
     struct File {
         std::filesystem::path path;
         std::string content;
     };
     const std::vector<File>& files() const { return files_; }
-    std::size_t size() const { return synsets_.size(); }
+    // The synsets held: every one when loaded whole, the ones read so far when opened.
+    std::size_t size() const;
 
     bool contains(std::string_view wnid) const;
     // Throws Error("<wnid> is not a WordNet noun synset (<origin>)") for an unknown id.
+    // The reference stays valid as long as the hierarchy.
     const Synset& synset(std::string_view wnid) const;
     // Fewest hypernym steps from wnid to the root (the root has depth 0); -1 if the root
     // cannot be reached. Throws like synset() for an unknown id.
@@ -93,15 +114,23 @@ class Hierarchy {
     SubDag sub_dag(std::span<const std::string> wnids) const;
 
   private:
-    std::size_t index_of(std::string_view wnid) const;
-    void link();
+    struct Records;
+
+    // The synset wnid names; null if it names none.
+    const Synset* find(std::string_view wnid) const;
+    // A parent of child, which child's record names; throws Error naming the file if it
+    // names no synset.
+    const Synset& parent_of(const Synset& child, const std::string& parent) const;
+    void link(std::vector<Synset> synsets);
 
     std::string origin_;
     std::vector<File> files_;
-    std::vector<Synset> synsets_;
-    std::vector<int> depths_;
-    // Keyed by the numeric part of the wnid (the synset's byte offset in data.noun).
-    std::unordered_map<std::uint32_t, std::size_t> index_;
+    // The data.noun an open()ed hierarchy reads from; null when held whole.
+    std::unique_ptr<Records> records_;
+    // Keyed by the numeric part of the wnid (the synset's byte offset in data.noun). Nodes
+    // never move, so a Synset's address holds while open() adds synsets (under records_'s
+    // lock: the only change after loading).
+    mutable std::unordered_map<std::uint32_t, Synset> synsets_;
 };
 
 }  // namespace synshard::wordnet

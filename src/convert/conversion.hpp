@@ -160,7 +160,7 @@ class Conversion {
                        mpi::PhaseProgress& progress, mpi::CountLimit& rejects, std::uint64_t& done);
     // The spool record of a processed image, with its pixel sums for a train image.
     ImageRecord record_of(const corpus::Item& item, std::span<const std::uint8_t> source,
-                          image::ProcessedImage& processed, image::Pipeline& pipeline) const;
+                          image::ProcessedImage& processed) const;
     // A complete piece's images and rejections become this rank's, its spool opened for
     // reading.
     void adopt(const std::filesystem::path& folder, PieceOutcome& outcome);

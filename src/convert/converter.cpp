@@ -14,11 +14,10 @@ void Conversion::write_stats(ExitCode code) {
     mine["peak_rss_bytes"] = peak_rss_bytes();
     mine["phases"] = timings_;
     mine["write_exchange_seconds"] = write_exchange_seconds_;
-    mine["stages"] = {{"decode", stage_times_.decode_seconds},
-                      {"resize", stage_times_.resize_seconds},
-                      {"encode", stage_times_.encode_seconds},
-                      {"images", stage_times_.images},
-                      {"source_pixels", stage_times_.source_pixels}};
+    mine["stages"] = {
+        {"decode", stage_times_.decode_seconds}, {"resize", stage_times_.resize_seconds},
+        {"stats", stage_times_.stats_seconds},   {"encode", stage_times_.encode_seconds},
+        {"images", stage_times_.images},         {"source_pixels", stage_times_.source_pixels}};
     const std::string text = mine.dump();
     const auto gathered = comm_.gather(std::vector<std::uint8_t>(text.begin(), text.end()));
     mpi::run_phase(comm_, "stats", [&] {

@@ -102,8 +102,7 @@ std::string new_spool_file(const std::string& stem, const std::set<std::string>&
 }  // namespace
 
 ImageRecord Conversion::record_of(const corpus::Item& item, std::span<const std::uint8_t> source,
-                                  image::ProcessedImage& processed,
-                                  image::Pipeline& pipeline) const {
+                                  image::ProcessedImage& processed) const {
     ImageRecord record;
     h5::SampleRow& sample = record.sample;
     sample.key = item.key;
@@ -120,12 +119,7 @@ ImageRecord Conversion::record_of(const corpus::Item& item, std::span<const std:
     for (const auto box_source : processed.box_sources) {
         sample.box_labels.push_back(item.boxes[box_source].label);
     }
-    if (item.split == Split::train) {
-        record.pixel_sums =
-            image::pixel_stats(pipeline.decode_stored(processed.data, options_.pipeline.encoding,
-                                                      processed.height, processed.width),
-                               processed.content_rect);
-    }
+    if (item.split == Split::train) record.pixel_sums = processed.pixel_sums;
     sample.image = std::move(processed.data);
     return record;
 }
@@ -225,7 +219,7 @@ bool Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
                 continue;
             }
             auto& processed = std::get<image::ProcessedImage>(result);
-            ImageRecord record = record_of(item, read->bytes, processed, pipeline);
+            ImageRecord record = record_of(item, read->bytes, processed);
             LocalImage local;
             local.label = item.label;
             local.split = item.split;

@@ -115,6 +115,42 @@ const cv::Mat& resample(const cv::Mat& in, bool dct_scaled, double extent_width,
     return scratch;
 }
 
+// JPEG's limit on a side, which keeps 32-bit row sums of squares from overflowing.
+constexpr int kMaxJpegSide = 65535;
+
+// libjpeg-turbo's YCbCr -> RGB tables (jdcolor.c, jdmerge.c): JFIF's conversion in 16-bit
+// fixed point, so that sums computed from planes are those of the pixels libjpeg decodes
+// from them.
+constexpr int kYcbcrScaleBits = 16;
+
+constexpr std::int32_t fixed_point(double value) {
+    return static_cast<std::int32_t>(value * (1 << kYcbcrScaleBits) + 0.5);
+}
+
+struct YcbcrTables {
+    std::array<std::int16_t, 256> red{};   // by Cr
+    std::array<std::int16_t, 256> blue{};  // by Cb
+    // Green's two terms, still scaled: libjpeg adds them before it shifts.
+    std::array<std::int32_t, 256> green_from_cb{};
+    std::array<std::int32_t, 256> green_from_cr{};
+};
+
+constexpr YcbcrTables kYcbcrTables = [] {
+    constexpr std::int32_t one_half = std::int32_t{1} << (kYcbcrScaleBits - 1);
+    YcbcrTables tables;
+    for (std::int32_t i = 0; i < 256; ++i) {
+        const std::int32_t x = i - 128;
+        const auto index = static_cast<std::size_t>(i);
+        tables.red[index] =
+            static_cast<std::int16_t>((fixed_point(1.40200) * x + one_half) >> kYcbcrScaleBits);
+        tables.blue[index] =
+            static_cast<std::int16_t>((fixed_point(1.77200) * x + one_half) >> kYcbcrScaleBits);
+        tables.green_from_cr[index] = -fixed_point(0.71414) * x;
+        tables.green_from_cb[index] = -fixed_point(0.34414) * x + one_half;
+    }
+    return tables;
+}();
+
 cv::Rect to_cv(const Rect& rect) {
     return {rect.x, rect.y, rect.width, rect.height};
 }
@@ -261,6 +297,61 @@ PixelStats pixel_stats(const cv::Mat& rgb, const Rect& content) {
     return stats;
 }
 
+PixelStats ycbcr420_pixel_stats(const std::array<cv::Mat, 3>& planes, Size size) {
+    const int chroma_rows = (size.height + 1) / 2;
+    const int chroma_columns = (size.width + 1) / 2;
+    const auto covers = [](const cv::Mat& plane, int rows, int columns) {
+        return plane.type() == CV_8UC1 && plane.rows >= rows && plane.cols >= columns;
+    };
+    if (size.width <= 0 || size.height <= 0 || size.width > kMaxJpegSide ||
+        !covers(planes[0], size.height, size.width) ||
+        !covers(planes[1], chroma_rows, chroma_columns) ||
+        !covers(planes[2], chroma_rows, chroma_columns)) {
+        throw Error("ycbcr420_pixel_stats: planes smaller than " + std::to_string(size.width) +
+                    "x" + std::to_string(size.height) + " or not 8-bit");
+    }
+    PixelStats stats;
+    // Each row pair's chroma offsets, widened to one per pixel, so that the loop over the
+    // pixels is a plain one (the compiler vectorises it).
+    std::array<std::vector<std::int16_t>, 3> offsets;
+    for (auto& channel : offsets) channel.resize(2 * static_cast<std::size_t>(chroma_columns));
+    for (int row = 0; row < size.height; ++row) {
+        if (row % 2 == 0) {
+            const std::uint8_t* cb = planes[1].ptr<std::uint8_t>(row / 2);
+            const std::uint8_t* cr = planes[2].ptr<std::uint8_t>(row / 2);
+            for (int x = 0; x < chroma_columns; ++x) {
+                const std::int16_t red = kYcbcrTables.red[cr[x]];
+                const auto green = static_cast<std::int16_t>(
+                    (kYcbcrTables.green_from_cb[cb[x]] + kYcbcrTables.green_from_cr[cr[x]]) >>
+                    kYcbcrScaleBits);
+                const std::int16_t blue = kYcbcrTables.blue[cb[x]];
+                const auto i = 2 * static_cast<std::size_t>(x);
+                offsets[0][i] = offsets[0][i + 1] = red;
+                offsets[1][i] = offsets[1][i + 1] = green;
+                offsets[2][i] = offsets[2][i + 1] = blue;
+            }
+        }
+        const std::uint8_t* luma = planes[0].ptr<std::uint8_t>(row);
+        for (std::size_t c = 0; c < 3; ++c) {
+            const std::int16_t* offset = offsets[c].data();
+            // 16-bit lanes hold a value and its square (255^2 < 2^16), twice as many per
+            // vector as 32-bit ones; 32-bit row sums cannot overflow (65535 * 255^2 < 2^32).
+            std::uint32_t sum = 0;
+            std::uint32_t squares = 0;
+            for (int x = 0; x < size.width; ++x) {
+                const auto value = static_cast<std::uint16_t>(std::clamp<std::int16_t>(
+                    static_cast<std::int16_t>(luma[x] + offset[x]), 0, 255));
+                sum += value;
+                squares += static_cast<std::uint16_t>(value * value);
+            }
+            stats.sum[c] += sum;
+            stats.sum_of_squares[c] += squares;
+        }
+    }
+    stats.pixels = static_cast<std::uint64_t>(size.width) * static_cast<std::uint64_t>(size.height);
+    return stats;
+}
+
 Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)) {
     // One thread per rank; the work is spread by ranks, not by OpenCV.
     cv::setNumThreads(1);
@@ -331,7 +422,7 @@ std::variant<ProcessedImage, ImageFailure> Pipeline::process(std::span<const std
             return std::move(*failure);
         }
         lap(stage_times_.decode_seconds, mark);
-        result.data = encode_ycbcr(stored, cover, layout, mark);
+        encode_ycbcr(stored, cover, layout, result, mark);
     } else if (auto failure = render(bytes, header, cover, layout, keep_original, result, mark)) {
         return std::move(*failure);
     }
@@ -376,6 +467,8 @@ std::optional<ImageFailure> Pipeline::render(std::span<const std::uint8_t> bytes
     }
 
     lap(stage_times_.resize_seconds, mark);
+    result.pixel_sums = pixel_stats(*image, layout.content);
+    lap(stage_times_.stats_seconds, mark);
     const std::span<const std::uint8_t> pixels(image->data, image->total() * image->elemSize());
     if (keep_original) {
         result.data.assign(bytes.begin(), bytes.end());
@@ -396,8 +489,8 @@ std::optional<ImageFailure> Pipeline::render(std::span<const std::uint8_t> bytes
     return std::nullopt;
 }
 
-std::vector<std::uint8_t> Pipeline::encode_ycbcr(Size stored, Size cover, const Layout& layout,
-                                                 Clock::time_point& mark) {
+void Pipeline::encode_ycbcr(Size stored, Size cover, const Layout& layout, ProcessedImage& result,
+                            Clock::time_point& mark) {
     // The decoded planes hold the image in their first stored * M / 8 luma pixels.
     const double scale = jpeg_scale_eighths(stored, cover) / 8.0;
     const double ratio_x = stored.width * scale / layout.scaled.width;
@@ -424,10 +517,11 @@ std::vector<std::uint8_t> Pipeline::encode_ycbcr(Size stored, Size cover, const 
         strides[c] = static_cast<int>(plane.step);
     }
     lap(stage_times_.resize_seconds, mark);
-    auto encoded = encoder_.encode_ycbcr420(planes, strides, layout.output.width,
-                                            layout.output.height, options_.quality);
+    result.pixel_sums = ycbcr420_pixel_stats(planes_, layout.output);
+    lap(stage_times_.stats_seconds, mark);
+    result.data = encoder_.encode_ycbcr420(planes, strides, layout.output.width,
+                                           layout.output.height, options_.quality);
     lap(stage_times_.encode_seconds, mark);
-    return encoded;
 }
 
 cv::Mat Pipeline::decode_stored(std::span<const std::uint8_t> bytes, Encoding encoding, int height,

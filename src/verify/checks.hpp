@@ -93,7 +93,8 @@ void check_index(const std::filesystem::path& output, const reader::IndexReader&
                  const IndexView& view, const manifest::Manifest& manifest, Report& report);
 
 // The shards' tallies against the manifest's claims: each class's counts and, when every
-// train image was summed, the stats (exactly: both come from manifest::stats_of).
+// train image was summed, the stats (within manifest::kStatsMeanTolerance and
+// kStatsStdTolerance).
 void check_tally(const manifest::Manifest& manifest, const Tally& tally,
                  const VerifyOptions& options, Report& report);
 

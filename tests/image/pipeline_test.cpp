@@ -8,8 +8,10 @@
 #include <string>
 
 #include "image/image_samples.hpp"
+#include "image/libjpeg_api.hpp"
 #include "synshard/cli/command.hpp"
 #include "synshard/cli/options.hpp"
+#include "synshard/manifest/manifest.hpp"
 #include "synshard/util/error.hpp"
 
 namespace synshard::image {
@@ -533,6 +535,79 @@ TEST(ImagePipeline, PixelStatsAreExactAndSkipPadding) {
     EXPECT_EQ(content.pixels, 100U * 50U);
     // The black padding adds nothing to the sums: the whole canvas gives the same sums.
     EXPECT_EQ(pixel_stats(pixels, {0, 0, 100, 100}).sum, content.sum);
+}
+
+// The sums of the pixels a reader decodes from a processed image's bytes.
+PixelStats decoded_sums(Pipeline& pipeline, const ProcessedImage& image) {
+    return pixel_stats(stored_pixels(pipeline, image), image.content_rect);
+}
+
+TEST(ImagePipeline, PixelSumsAreExactlyThoseOfTheStoredPixelsForRawPngAndKeptBytes) {
+    const ByteVector jpeg = encode_jpeg(photo_like(300, 200, 24));
+    const std::pair<std::string_view, Encoding> cases[] = {
+        {"crop:64", Encoding::raw},    {"fit:100x100", Encoding::raw},
+        {"shorter:64", Encoding::png}, {"fit:100x100", Encoding::png},
+        {"none", Encoding::original},
+    };
+    for (const auto& [resize, encoding] : cases) {
+        Pipeline pipeline(options_with(resize, encoding));
+        const ProcessedImage image = expect_success(pipeline, jpeg);
+        EXPECT_EQ(image.pixel_sums.pixels,
+                  static_cast<std::uint64_t>(image.content_rect.width) *
+                      static_cast<std::uint64_t>(image.content_rect.height))
+            << resize << " " << to_string(encoding);
+        EXPECT_EQ(image.pixel_sums, decoded_sums(pipeline, image))
+            << resize << " " << to_string(encoding);
+    }
+}
+
+TEST(ImagePipeline, JpegPixelSumsAreThoseOfTheStoredPixelsWithinTheStatsTolerance) {
+    // A 4:2:0 JPEG resized plane by plane (odd output sizes: half chroma blocks at the
+    // edges), and through RGB: turned by EXIF, padded by fit:, or from a PNG.
+    const cv::Mat photo = photo_like(301, 201, 25);
+    const ByteVector jpeg = encode_jpeg(photo);
+    const ByteVector turned = testing::with_exif_orientation(jpeg, 6);
+    const ByteVector png = encode_with_opencv(photo, ".png");
+    const std::pair<std::string_view, const ByteVector*> cases[] = {
+        {"shorter:67", &jpeg},  {"crop:65", &jpeg},   {"shorter:67", &turned},
+        {"fit:100x100", &jpeg}, {"shorter:67", &png},
+    };
+    for (const auto& [resize, bytes] : cases) {
+        Pipeline pipeline(options_with(resize, Encoding::jpeg));
+        const ProcessedImage image = expect_success(pipeline, *bytes);
+        const PixelStats decoded = decoded_sums(pipeline, image);
+        ASSERT_EQ(image.pixel_sums.pixels, decoded.pixels) << resize;
+        const auto recorded = manifest::stats_of(
+            image.pixel_sums.sum, image.pixel_sums.sum_of_squares, image.pixel_sums.pixels);
+        const auto expected =
+            manifest::stats_of(decoded.sum, decoded.sum_of_squares, decoded.pixels);
+        for (std::size_t c = 0; c < 3; ++c) {
+            EXPECT_NEAR(recorded.mean[c], expected.mean[c], manifest::kStatsMeanTolerance)
+                << resize;
+            EXPECT_NEAR(recorded.std[c], expected.std[c], manifest::kStatsStdTolerance) << resize;
+        }
+    }
+}
+
+TEST(ImagePipeline, YcbcrPixelStatsAreLibjpegsRgbOfTheSamePlanes) {
+    // Saturated colours in 3x3 cells, so that the conversion clamps, at an odd size.
+    cv::Mat colours(75, 101, CV_8UC3);
+    const cv::Vec3b palette[] = {{255, 0, 0}, {0, 0, 255}, {255, 255, 0}, {0, 255, 255}, {0, 0, 0}};
+    for (int y = 0; y < colours.rows; ++y) {
+        for (int x = 0; x < colours.cols; ++x)
+            colours.at<cv::Vec3b>(y, x) = palette[(y / 3 * 7 + x / 3) % 5];
+    }
+    for (const cv::Mat& rgb : {colours, photo_like(101, 75, 26)}) {
+        const ByteVector jpeg = encode_jpeg(rgb);
+        Decoder decoder;
+        const auto header = std::get<SourceHeader>(decoder.read_header(jpeg, SourceFormat::jpeg));
+        ASSERT_EQ(header.chroma_step, (Size{2, 2}));
+        YcbcrPlanes ycbcr;
+        ASSERT_FALSE(decoder.decode_ycbcr(jpeg, header, header.stored, ycbcr));
+        const cv::Mat blocky = testing::libjpeg_decode(jpeg, 8, false);
+        EXPECT_EQ(ycbcr420_pixel_stats(ycbcr.planes, header.stored),
+                  pixel_stats(blocky, {0, 0, blocky.cols, blocky.rows}));
+    }
 }
 
 // --- speed-related promises --------------------------------------------------------

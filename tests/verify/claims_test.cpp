@@ -173,12 +173,33 @@ TEST_F(VerifyClaims, ARemovedLeakGroupIsNamed) {
     expect_problems({"manifest.json: the leaks section was edited"});
 }
 
-TEST_F(VerifyClaims, AnEditedMeanIsNamedAndFullRecomputesIt) {
-    manifest_["stats"]["mean"][1] = manifest_["stats"]["mean"][1].get<double>() + 0.5;
+TEST_F(VerifyClaims, AMeanEditedBeyondTheToleranceIsNamedAndFullRecomputesIt) {
+    manifest_["stats"]["mean"][1] =
+        manifest_["stats"]["mean"][1].get<double>() + 2 * manifest::kStatsMeanTolerance;
     write_manifest();
     expect_problems({"manifest.json: the stats section was edited",
                      "manifest.json: stats.mean is [", "the stored train pixels give ["},
                     {"--full"});
+}
+
+TEST_F(VerifyClaims, AStdEditedBeyondTheToleranceIsNamedAndFullRecomputesIt) {
+    manifest_["stats"]["std"][2] =
+        manifest_["stats"]["std"][2].get<double>() - 2 * manifest::kStatsStdTolerance;
+    write_manifest();
+    expect_problems({"manifest.json: the stats section was edited", "manifest.json: stats.std is [",
+                     "the stored train pixels give ["},
+                    {"--full"});
+}
+
+TEST_F(VerifyClaims, AStatsEditWithinTheToleranceIsNamedByItsDigestOnly) {
+    manifest_["stats"]["mean"][0] =
+        manifest_["stats"]["mean"][0].get<double>() + manifest::kStatsMeanTolerance / 10;
+    write_manifest();
+    const ProcessResult result = verify({"--full"});
+    EXPECT_EQ(result.exit_code, 1) << result.output;
+    EXPECT_NE(result.output.find("manifest.json: the stats section was edited"), std::string::npos)
+        << result.output;
+    EXPECT_EQ(result.output.find("stats.mean is"), std::string::npos) << result.output;
 }
 
 TEST_F(VerifyClaims, AnEditedResizeIsNamedAndContradictsTheStoredSizes) {

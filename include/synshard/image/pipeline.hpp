@@ -60,21 +60,6 @@ PipelineOptions pipeline_options_from(const boost::program_options::variables_ma
 // Parses "R,G,B" (0..255 each) or "#rrggbb"; throws UsageError otherwise.
 Rgb parse_background(std::string_view text);
 
-// One image that made it through.
-struct ProcessedImage {
-    std::vector<std::uint8_t> data;  // encoded bytes, or HxWx3 RGB for raw
-    int source_height = 0;           // after EXIF orientation ("orig_sizes")
-    int source_width = 0;
-    int height = 0;  // the stored image
-    int width = 0;
-    Rect content_rect;                       // the image inside the padding (fit:)
-    std::vector<Box> boxes;                  // transformed, clipped, in output pixels
-    std::vector<std::uint32_t> box_sources;  // index into the input boxes of each kept box
-    int boxes_dropped = 0;                   // boxes that vanished in the transform
-    bool kept_original_bytes = false;        // Encoding::original kept the source bytes
-    SourceFormat source_format = SourceFormat::unknown;
-};
-
 // Per-channel integer sums over an RGB image's content: exact, so means and standard
 // deviations combined over a corpus do not depend on the order images are added in.
 struct PixelStats {
@@ -91,13 +76,42 @@ struct PixelStats {
 // Sums over `content` of a CV_8UC3 image (padding outside it is not counted).
 PixelStats pixel_stats(const cv::Mat& rgb, const Rect& content);
 
+// Sums over the first size.width x size.height pixels of the RGB image that 4:2:0 Y, Cb
+// and Cr planes (CV_8UC1, laid out as JpegEncoder::encode_ycbcr420 takes them) stand for:
+// JFIF's conversion with libjpeg-turbo's integer tables, each chroma sample applied to its
+// 2x2 block, as libjpeg decodes without fancy upsampling. Throws Error when a plane is
+// smaller than that or size is wider than a JPEG can be (65535).
+PixelStats ycbcr420_pixel_stats(const std::array<cv::Mat, 3>& planes, Size size);
+
+// One image that made it through.
+struct ProcessedImage {
+    std::vector<std::uint8_t> data;  // encoded bytes, or HxWx3 RGB for raw
+    int source_height = 0;           // after EXIF orientation ("orig_sizes")
+    int source_width = 0;
+    int height = 0;  // the stored image
+    int width = 0;
+    Rect content_rect;                       // the image inside the padding (fit:)
+    std::vector<Box> boxes;                  // transformed, clipped, in output pixels
+    std::vector<std::uint32_t> box_sources;  // index into the input boxes of each kept box
+    int boxes_dropped = 0;                   // boxes that vanished in the transform
+    bool kept_original_bytes = false;        // Encoding::original kept the source bytes
+    SourceFormat source_format = SourceFormat::unknown;
+    // Sums of the content's RGB pixels as resized, before the lossy encoding
+    // (docs/FORMAT.md, "Stats"): exactly the stored pixels' for raw, png and kept bytes;
+    // for JPEG, a mean within a fraction of a level of the decoded pixels' and a std a
+    // few levels higher at most (JPEG takes detail out).
+    PixelStats pixel_sums;
+};
+
 // Where a Pipeline's process() calls spent their time, summed since construction (steady
 // clock; a few clock reads per image). decode: format sniffing, header and pixel decode;
-// resize: orientation, resampling, crop and padding; encode: the stored bytes. Only
-// images that made it through are counted (a rejection ends its clock uncounted).
+// resize: orientation, resampling, crop and padding; stats: the pixel sums; encode: the
+// stored bytes. Only images that made it through are counted (a rejection ends its clock
+// uncounted).
 struct StageTimes {
     double decode_seconds = 0;
     double resize_seconds = 0;
+    double stats_seconds = 0;
     double encode_seconds = 0;
     std::uint64_t images = 0;         // process() calls that returned a ProcessedImage
     std::uint64_t source_pixels = 0;  // their stored width x height, before any DCT scaling
@@ -137,10 +151,11 @@ class Pipeline {
                                        const SourceHeader& header, Size cover, const Layout& layout,
                                        bool keep_original, ProcessedImage& result,
                                        Clock::time_point& mark);
-    // The JPEG of ycbcr_ (an upright YCbCr decode of a `stored` JPEG for `cover`)
-    // resampled and cropped to `layout` (no padding), plane by plane.
-    std::vector<std::uint8_t> encode_ycbcr(Size stored, Size cover, const Layout& layout,
-                                           Clock::time_point& mark);
+    // Stores in result.data the JPEG of ycbcr_ (an upright YCbCr decode of a `stored`
+    // JPEG for `cover`) resampled and cropped to `layout` (no padding), plane by plane, and
+    // in result.pixel_sums the sums of the RGB those planes stand for.
+    void encode_ycbcr(Size stored, Size cover, const Layout& layout, ProcessedImage& result,
+                      Clock::time_point& mark);
 
     PipelineOptions options_;
     Decoder decoder_;

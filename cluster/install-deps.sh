@@ -12,7 +12,7 @@ packages=(
   # images
   libopencv-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libexif-dev
   # corpus formats, hashing, metadata
-  libarchive-dev libssl-dev libxxhash-dev nlohmann-json3-dev libpugixml-dev libmatio-dev
+  libarchive-dev zlib1g-dev libssl-dev libxxhash-dev nlohmann-json3-dev libpugixml-dev libmatio-dev
   libboost-program-options-dev wordnet-base
   # tests, benchmarks, fuzzing and code habits
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy

@@ -31,6 +31,9 @@ synshard_require(libjpeg-turbo_FOUND "libjpeg-turbo's TurboJPEG API" "libturbojp
 find_package(LibArchive QUIET)
 synshard_require(LibArchive_FOUND "libarchive" "libarchive-dev")
 
+find_package(ZLIB QUIET)
+synshard_require(ZLIB_FOUND "zlib" "zlib1g-dev")
+
 find_package(OpenSSL QUIET COMPONENTS Crypto)
 synshard_require(OpenSSL_FOUND "OpenSSL's libcrypto" "libssl-dev")
 

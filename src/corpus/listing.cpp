@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "mtime.hpp"
 #include "synshard/corpus/archive.hpp"
+#include "synshard/corpus/file_byte_source.hpp"
+#include "synshard/corpus/tar_walker.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"
@@ -120,10 +123,11 @@ Discovery discover_synsets(const fs::path& root, Split split, const std::string&
             const std::string stem = tar ? name.substr(0, name.size() - kTarSuffix.size()) : name;
             std::string detail =
                 no_class_detail(stem, name_prefix + (tar ? name : name + "/"), tar, wordnet);
-            found.sources.push_back(
-                {name_prefix + stem, path, tar ? Source::Kind::tar : Source::Kind::directory, split,
-                 detail.empty() ? stem : std::string(),
-                 key_prefix_root.empty() ? stem + "/" : key_prefix_root, std::move(detail)});
+            found.sources.push_back({name_prefix + stem, path,
+                                     tar ? Source::Kind::tar : Source::Kind::directory, split,
+                                     detail.empty() ? stem : std::string(),
+                                     key_prefix_root.empty() ? stem + "/" : key_prefix_root,
+                                     std::move(detail), "", 0, 0});
         } else if (kind.dangling) {
             found.rejected.push_back({name_prefix + name, Reason::not_a_file, kind.what});
         } else {
@@ -184,7 +188,7 @@ SourceListing list_folder(const Source& source, std::uint64_t max_item_bytes,
             listing.rejected.push_back({key, Reason::not_a_file, kind.what});
             continue;
         }
-        if (keep_item(listing, {key, name, kind.size, kind.mtime_ns, {}}, max_item_bytes) &&
+        if (keep_item(listing, {key, name, kind.size, kind.mtime_ns, {}, 0}, max_item_bytes) &&
             mode == FingerprintMode::content) {
             listing.items.back().content = file_content(source.path / name);
         }
@@ -215,56 +219,207 @@ std::string member_content(ArchiveReader& reader, std::int64_t declared_size) {
     }
 }
 
+// What the members of a synset tar become, however the tar is read (libarchive for a tar
+// file, the walker for one inside an archive), so that both give the same keys and
+// rejections.
+class TarMembers {
+  public:
+    // `folder` is the synset's folder its members may sit under: "n01440764" for
+    // n01440764.tar (or "cats" for cats.tar). `tar_inside` names the tar when it lies
+    // inside an archive: a tar among its members would be one more level of archives,
+    // which no download has, so it is reported rather than decoded as an image.
+    TarMembers(const Source& source, std::string folder, std::uint64_t max_item_bytes,
+               SourceListing& listing, std::string tar_inside = {})
+        : source_(source),
+          folder_(std::move(folder)),
+          tar_inside_(std::move(tar_inside)),
+          max_item_bytes_(max_item_bytes),
+          listing_(listing) {}
+
+    // The item the member is listed as, or nullptr when it is rejected or skipped.
+    ListedItem* add(const MemberHeader& header) {
+        ++count_;
+        std::string path = header.path;
+        while (path.starts_with("./")) path.erase(0, 2);
+        // Tars made with `tar cf nX.tar nX/` put every member under the synset's folder.
+        if (path.starts_with(folder_ + "/")) path.erase(0, folder_.size() + 1);
+        if (header.type == MemberHeader::Type::directory &&
+            (path.empty() || path == "." || path == folder_)) {
+            return nullptr;
+        }
+        const std::string key = source_.key_prefix + path;
+        if (is_unsafe_member_path(header.path)) {
+            listing_.rejected.push_back({source_.key_prefix + header.path, Reason::unsafe_path,
+                                         "member path escapes the archive"});
+        } else if (header.type != MemberHeader::Type::regular) {
+            listing_.rejected.push_back({key, Reason::not_a_file, member_detail(header.type)});
+        } else if (path.find('/') != std::string::npos) {
+            listing_.rejected.push_back({key, Reason::not_a_file, "member inside a sub-folder"});
+        } else if (path.starts_with(".")) {
+            listing_.rejected.push_back({key, Reason::hidden, "hidden file"});
+        } else if (!tar_inside_.empty() && is_tar_name(path)) {
+            listing_.rejected.push_back(
+                {key, Reason::archive_error,
+                 "a tar nested in " + tar_inside_ +
+                     ": only the tars directly inside the archive are read"});
+        } else if (!names_.insert(path).second) {
+            listing_.rejected.push_back(
+                {key, Reason::duplicate, "member name repeated in the tar; first copy kept"});
+        } else if (keep_item(listing_,
+                             {key,
+                              header.path,
+                              static_cast<std::uint64_t>(header.declared_size),
+                              header.mtime_ns,
+                              {},
+                              0},
+                             max_item_bytes_)) {
+            return &listing_.items.back();
+        }
+        return nullptr;
+    }
+
+    // After a broken tar: one `archive-error` keyed `tar`, after the members listed.
+    void reject_archive(const std::string& tar, const ArchiveError& error) {
+        listing_.rejected.push_back(
+            {tar, Reason::archive_error,
+             "after " + std::to_string(count_) + " member(s): " + error.what()});
+    }
+
+  private:
+    const Source& source_;
+    std::string folder_;
+    std::string tar_inside_;
+    std::uint64_t max_item_bytes_;
+    SourceListing& listing_;
+    std::set<std::string> names_;
+    std::size_t count_ = 0;
+};
+
 SourceListing list_tar(const Source& source, std::uint64_t max_item_bytes, FingerprintMode mode) {
     SourceListing listing;
-    std::set<std::string> names;
-    std::size_t members = 0;
-    // "n01440764" for n01440764.tar (or "cats" for cats.tar).
-    const std::string stem = source.path.stem().string();
+    TarMembers members(source, source.path.stem().string(), max_item_bytes, listing);
     try {
         ArchiveReader reader(source.path);
         listing.archive_size = reader.file_size();
         listing.archive_mtime_ns = reader.file_mtime_ns();
         while (auto header = reader.next()) {
-            ++members;
-            std::string path = header->path;
-            while (path.starts_with("./")) path.erase(0, 2);
-            // Tars made with `tar cf nX.tar nX/` put every member under the synset's folder.
-            if (path.starts_with(stem + "/")) path.erase(0, stem.size() + 1);
-            if (header->type == MemberHeader::Type::directory &&
-                (path.empty() || path == "." || path == stem)) {
-                continue;
-            }
-            const std::string key = source.key_prefix + path;
-            if (is_unsafe_member_path(header->path)) {
-                listing.rejected.push_back({source.key_prefix + header->path, Reason::unsafe_path,
-                                            "member path escapes the archive"});
-            } else if (header->type != MemberHeader::Type::regular) {
-                listing.rejected.push_back({key, Reason::not_a_file, member_detail(header->type)});
-            } else if (path.find('/') != std::string::npos) {
-                listing.rejected.push_back({key, Reason::not_a_file, "member inside a sub-folder"});
-            } else if (path.starts_with(".")) {
-                listing.rejected.push_back({key, Reason::hidden, "hidden file"});
-            } else if (!names.insert(path).second) {
-                listing.rejected.push_back(
-                    {key, Reason::duplicate, "member name repeated in the tar; first copy kept"});
-            } else if (keep_item(listing,
-                                 {key,
-                                  header->path,
-                                  static_cast<std::uint64_t>(header->declared_size),
-                                  header->mtime_ns,
-                                  {}},
-                                 max_item_bytes) &&
-                       mode == FingerprintMode::content) {
-                listing.items.back().content = member_content(reader, header->declared_size);
+            ListedItem* item = members.add(*header);
+            if (item != nullptr && mode == FingerprintMode::content) {
+                item->content = member_content(reader, header->declared_size);
             }
         }
     } catch (const ArchiveError& error) {
-        listing.rejected.push_back(
-            {source.path.filename().string(), Reason::archive_error,
-             "after " + std::to_string(members) + " member(s): " + error.what()});
+        members.reject_archive(source.path.filename().string(), error);
     }
     return listing;
+}
+
+// As member_content, for a member read in place.
+std::string member_content(ByteSource& archive, const ListedItem& item) {
+    try {
+        std::vector<std::uint8_t> bytes(item.size);
+        if (archive.read_at(item.offset, bytes) != bytes.size()) return "unreadable";
+        return content_digest(bytes);
+    } catch (const ArchiveError&) {
+        return "unreadable";
+    }
+}
+
+// The tar's path as rejections name it: inside the archive, or the archive itself.
+std::string archive_member_name(const Source& source) {
+    return source.member.empty() ? source.path.filename().string() : source.member;
+}
+
+SourceListing list_archive_member(const Source& source, std::uint64_t max_item_bytes,
+                                  FingerprintMode mode) {
+    SourceListing listing;
+    const std::string tar = archive_member_name(source);
+    TarMembers members(source, fs::path(tar).stem().string(), max_item_bytes, listing, tar);
+    try {
+        FileByteSource archive(source.path);
+        listing.archive_size = archive.size();
+        listing.archive_mtime_ns = archive.mtime_ns();
+        TarWalker walker(archive, source.offset, source.offset + source.size,
+                         source.member.empty() ? archive.name() : archive.name() + ": " + tar);
+        while (auto member = walker.next()) {
+            ListedItem* item = members.add(member->header);
+            if (item == nullptr) continue;
+            item->offset = member->data_offset;
+            if (mode == FingerprintMode::content) item->content = member_content(archive, *item);
+        }
+    } catch (const ArchiveError& error) {
+        members.reject_archive(tar, error);
+    }
+    return listing;
+}
+
+// The member's kind as an outer archive's rejections describe it.
+std::string outer_member_kind(const MemberHeader& header) {
+    return header.type == MemberHeader::Type::regular ? "a file" : member_detail(header.type);
+}
+
+// An archive given as an input option: one that cannot be opened is a usage error.
+FileByteSource open_input_archive(const fs::path& path, const char* option) {
+    try {
+        return FileByteSource(path);
+    } catch (const ArchiveError& error) {
+        throw UsageError(std::string(option) + " " + error.what());
+    }
+}
+
+// The per-synset train tars inside an archive file (see discover_train).
+Discovery discover_train_archive(const fs::path& archive_path, const wordnet::Hierarchy& wordnet) {
+    Discovery found;
+    FileByteSource archive = open_input_archive(archive_path, "--input");
+    const std::string archive_name = archive_path.filename().string();
+    // Each synset's first tar, by member path.
+    std::map<std::string, std::string> first_tar;
+    std::size_t members = 0;
+    try {
+        TarWalker walker(archive, 0, archive.size(), archive.name());
+        while (auto member = walker.next()) {
+            ++members;
+            const MemberHeader& header = member->header;
+            if (header.type == MemberHeader::Type::directory) continue;
+            const std::string name = fs::path(header.path).filename().string();
+            if (name.starts_with(".")) {
+                found.rejected.push_back({header.path, Reason::hidden, "hidden entry"});
+            } else if (is_unsafe_member_path(header.path)) {
+                found.rejected.push_back(
+                    {header.path, Reason::unsafe_path, "member path escapes the archive"});
+            } else if (header.type != MemberHeader::Type::regular || !is_tar_name(name)) {
+                found.rejected.push_back(
+                    {header.path, Reason::archive_error,
+                     header.path + " in " + archive_name + " is " + outer_member_kind(header) +
+                         ", not a tar: only synset tars nXXXXXXXX.tar are read from it"});
+            } else if (const std::string stem = name.substr(0, name.size() - kTarSuffix.size());
+                       !first_tar.emplace(stem, header.path).second) {
+                found.rejected.push_back({header.path, Reason::archive_error,
+                                          archive_name + " holds " + name +
+                                              " twice: " + first_tar[stem] + " (used, first) and " +
+                                              header.path + " (ignored)"});
+            } else {
+                std::string detail = no_class_detail(stem, header.path, true, wordnet);
+                found.sources.push_back({stem, archive_path, Source::Kind::archive_member,
+                                         Split::train, detail.empty() ? stem : std::string(),
+                                         stem + "/", std::move(detail), header.path,
+                                         member->data_offset,
+                                         static_cast<std::uint64_t>(header.declared_size)});
+            }
+        }
+    } catch (const ArchiveError& error) {
+        found.rejected.push_back(
+            {archive_name, Reason::archive_error,
+             "after " + std::to_string(members) + " member(s): " + error.what()});
+    }
+    std::sort(found.sources.begin(), found.sources.end(),
+              [](const Source& a, const Source& b) { return a.name < b.name; });
+    return found;
+}
+
+bool names_a_file(const fs::path& path) {
+    std::error_code error;
+    return fs::is_regular_file(path, error);
 }
 
 }  // namespace
@@ -277,12 +432,32 @@ std::string_view to_string(FingerprintMode mode) {
     return mode == FingerprintMode::stat ? "stat" : "content";
 }
 
+std::string_view to_string(Source::Kind kind) {
+    switch (kind) {
+        case Source::Kind::directory:
+            return "folder";
+        case Source::Kind::tar:
+            return "tar";
+        case Source::Kind::archive_member:
+            return "archive-member";
+    }
+    return "?";
+}
+
 Discovery discover_train(const fs::path& root, const wordnet::Hierarchy& wordnet) {
+    if (names_a_file(root)) return discover_train_archive(root, wordnet);
     require_folder(root, "--input");
     return discover_synsets(root, Split::train, "", "", wordnet);
 }
 
 Discovery discover_val(const fs::path& root, const wordnet::Hierarchy& wordnet) {
+    if (names_a_file(root)) {
+        const FileByteSource archive = open_input_archive(root, "--val-input");
+        Discovery flat;
+        flat.sources.push_back({"val", root, Source::Kind::archive_member, Split::val, "", "val/",
+                                "", "", 0, archive.size()});
+        return flat;
+    }
     require_folder(root, "--val-input");
     Discovery synsets = discover_synsets(root, Split::val, "val/", "val/", wordnet);
     // A stray sub-folder does not make a flat val folder one in synset folders.
@@ -291,7 +466,8 @@ Discovery discover_val(const fs::path& root, const wordnet::Hierarchy& wordnet) 
         return synsets;
     }
     Discovery flat;
-    flat.sources.push_back({"val", root, Source::Kind::directory, Split::val, "", "val/", ""});
+    flat.sources.push_back(
+        {"val", root, Source::Kind::directory, Split::val, "", "val/", "", "", 0, 0});
     return flat;
 }
 
@@ -299,6 +475,8 @@ SourceListing list_source(const Source& source, std::uint64_t max_item_bytes,
                           FingerprintMode mode) {
     SourceListing listing = source.kind == Source::Kind::tar
                                 ? list_tar(source, max_item_bytes, mode)
+                            : source.kind == Source::Kind::archive_member
+                                ? list_archive_member(source, max_item_bytes, mode)
                                 : list_folder(source, max_item_bytes, mode);
     finish(listing);
     return listing;

@@ -33,6 +33,17 @@ void advise_file(const std::string& path, std::uint64_t max_item_bytes) {
 
 PieceReader::PieceReader(std::span<const Item> items, std::uint64_t max_item_bytes)
     : items_(items), max_item_bytes_(max_item_bytes) {
+    if (!items_.empty() && items_.front().offset) {
+        for (const auto& item : items_) by_offset_.push_back(&item);
+        std::sort(by_offset_.begin(), by_offset_.end(),
+                  [](const Item* a, const Item* b) { return *a->offset < *b->offset; });
+        try {
+            archive_file_ = std::make_unique<FileByteSource>(items_.front().path);
+        } catch (const ArchiveError& error) {
+            archive_failure_ = error.what();
+        }
+        return;
+    }
     tar_ = !items_.empty() && !items_.front().member.empty();
     if (!tar_) return;
     std::uint64_t piece_bytes = 0;
@@ -47,6 +58,11 @@ PieceReader::~PieceReader() = default;
 
 std::optional<ReadItem> PieceReader::next() {
     if (tar_) return next_from_tar();
+    if (!by_offset_.empty()) {
+        if (next_index_ >= by_offset_.size()) return std::nullopt;
+        read_ahead_in_place();
+        return read_in_place(*by_offset_[next_index_++]);
+    }
     if (next_index_ >= items_.size()) return std::nullopt;
     read_ahead_files();
     return read_file_item(items_[next_index_++]);
@@ -57,6 +73,42 @@ void PieceReader::read_ahead_files() {
     for (advised_items_ = std::max(advised_items_, next_index_ + 1); advised_items_ < end;
          ++advised_items_)
         advise_file(items_[advised_items_].path, max_item_bytes_);
+}
+
+void PieceReader::read_ahead_in_place() {
+    if (!archive_file_) return;
+    const std::size_t end = std::min(by_offset_.size(), next_index_ + 1 + kReadAheadItems);
+    for (advised_items_ = std::max(advised_items_, next_index_ + 1); advised_items_ < end;
+         ++advised_items_) {
+        const Item& item = *by_offset_[advised_items_];
+        if (item.size > max_item_bytes_) continue;
+        ::posix_fadvise(archive_file_->fd(), static_cast<off_t>(*item.offset),
+                        static_cast<off_t>(item.size), POSIX_FADV_WILLNEED);
+    }
+}
+
+ReadItem PieceReader::read_in_place(const Item& item) {
+    ReadItem result{&item, {}, std::nullopt};
+    if (!archive_file_) {
+        result.rejection = Rejection{item.key, Reason::archive_error, archive_failure_};
+    } else if (item.size > max_item_bytes_) {
+        result.rejection =
+            Rejection{item.key, Reason::too_large, over_cap(item.size, max_item_bytes_)};
+    } else {
+        result.bytes.resize(item.size);
+        try {
+            const std::size_t got = archive_file_->read_at(*item.offset, result.bytes);
+            if (got != item.size) {
+                throw ArchiveError(item.path + ": member " + item.member + " ends after " +
+                                   std::to_string(got) + " of " + std::to_string(item.size) +
+                                   " bytes: the archive is shorter than when it was listed");
+            }
+        } catch (const ArchiveError& error) {
+            result.bytes.clear();
+            result.rejection = Rejection{item.key, Reason::archive_error, error.what()};
+        }
+    }
+    return result;
 }
 
 void PieceReader::read_ahead_tar() {

@@ -108,11 +108,10 @@ nlohmann::json to_json(const Plan& plan, const std::vector<Rejection>& rejected)
     out["notes"] = plan.notes;
     json sources = json::array();
     for (const auto& summary : plan.sources) {
-        sources.push_back(
-            {{"name", summary.source.name},
-             {"kind", summary.source.kind == corpus::Source::Kind::tar ? "tar" : "folder"},
-             {"items", summary.items},
-             {"bytes", summary.bytes}});
+        sources.push_back({{"name", summary.source.name},
+                           {"kind", std::string(corpus::to_string(summary.source.kind))},
+                           {"items", summary.items},
+                           {"bytes", summary.bytes}});
     }
     out["sources"] = std::move(sources);
     json pieces = json::array();

@@ -21,12 +21,20 @@ std::string_view implied_name(std::string_view key, const corpus::Source& source
     return key.substr(source.key_prefix.size());
 }
 
+// Everything but an archive member's offset, which is stored apart (relative to its tar).
 bool location_implied(const Item& item, const corpus::Source& source) {
     if (!item.key.starts_with(source.key_prefix)) return false;
     const std::string_view name = implied_name(item.key, source);
-    if (source.kind == corpus::Source::Kind::tar)
-        return item.path == source.path.string() && item.member == name;
-    return item.member.empty() && item.path == (source.path / name).string();
+    switch (source.kind) {
+        case corpus::Source::Kind::tar:
+            return !item.offset && item.path == source.path.string() && item.member == name;
+        case corpus::Source::Kind::archive_member:
+            return item.offset && *item.offset >= source.offset &&
+                   item.path == source.path.string() && item.member == name;
+        case corpus::Source::Kind::directory:
+            break;
+    }
+    return !item.offset && item.member.empty() && item.path == (source.path / name).string();
 }
 
 // Labels are -1 (no selected class) or more: stored plus one, so that they stay unsigned.
@@ -50,6 +58,9 @@ void encode_item(ByteWriter& out, const Item& item, const corpus::Source& source
     if (own_location) {
         out.put_varint_string(item.path);
         out.put_varint_string(item.member);
+        out.put_varint(item.offset ? *item.offset + 1 : 0);
+    } else if (source.kind == corpus::Source::Kind::archive_member) {
+        out.put_varint(*item.offset - source.offset);
     }
     if (own_wnid) out.put_varint_string(item.wnid);
     put_label(out, item.label);
@@ -77,9 +88,14 @@ Item decode_item(ByteReader& in, const corpus::Source& source) {
     if ((flags & kOwnLocation) != 0) {
         item.path = in.get_varint_string();
         item.member = in.get_varint_string();
+        if (const std::uint64_t offset = in.get_varint(); offset != 0) item.offset = offset - 1;
     } else if (source.kind == corpus::Source::Kind::tar) {
         item.path = source.path.string();
         item.member = implied_name(item.key, source);
+    } else if (source.kind == corpus::Source::Kind::archive_member) {
+        item.path = source.path.string();
+        item.member = implied_name(item.key, source);
+        item.offset = source.offset + in.get_varint();
     } else {
         item.path = (source.path / implied_name(item.key, source)).string();
     }

@@ -109,11 +109,17 @@ void attach_boxes(std::vector<Item>& items, const corpus::Source& source,
 }
 
 // Lines "<key>\t<size>\t<mtime ns>[\t<content>]\n" of the items in key order, after the
-// tar's own line, then "<key>\t<reason>\t<detail>\n" of the listing's rejections.
+// tar's own line (for a tar in an archive: where it lies, and the archive's size and time), then
+// "<key>\t<reason>\t<detail>\n" of the listing's rejections.
 std::string resume_digest(const corpus::SourceListing& listing, const corpus::Source& source) {
     Sha256 hasher;
     if (source.kind == corpus::Source::Kind::tar) {
         hasher.update(source.path.filename().string() + "\t" +
+                      std::to_string(listing.archive_size) + "\t" +
+                      std::to_string(listing.archive_mtime_ns) + "\n");
+    } else if (source.kind == corpus::Source::Kind::archive_member) {
+        hasher.update(source.path.filename().string() + "\t" + source.member + "\t" +
+                      std::to_string(source.offset) + "\t" + std::to_string(source.size) + "\t" +
                       std::to_string(listing.archive_size) + "\t" +
                       std::to_string(listing.archive_mtime_ns) + "\n");
     }
@@ -214,6 +220,10 @@ Scanned scan_source(const Inputs& inputs, std::size_t index, const corpus::Corpu
         if (source.kind == corpus::Source::Kind::tar) {
             item.path = source.path.string();
             item.member = std::move(listed.name);
+        } else if (source.kind == corpus::Source::Kind::archive_member) {
+            item.path = source.path.string();
+            item.member = std::move(listed.name);
+            item.offset = listed.offset;
         } else {
             item.path = (source.path / listed.name).string();
         }

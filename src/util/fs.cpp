@@ -12,8 +12,6 @@
 
 namespace synshard {
 
-namespace {
-
 void write_all(int fd, const std::uint8_t* data, std::size_t size,
                const std::filesystem::path& path) {
     while (size > 0) {
@@ -26,8 +24,6 @@ void write_all(int fd, const std::uint8_t* data, std::size_t size,
         size -= static_cast<std::size_t>(written);
     }
 }
-
-}  // namespace
 
 ssize_t pread_full(int fd, std::span<std::uint8_t> buffer, std::uint64_t offset) noexcept {
     std::size_t done = 0;

@@ -26,8 +26,16 @@ Item item_with(std::string key, std::string path, std::string member, std::strin
                std::int32_t label, corpus::Split split, std::uint64_t size,
                corpus::LabeledBox box) {
     const std::uint64_t hash = keyed_hash(kSeed, key);
-    return {std::move(key),  std::move(wnid),   label, split,           size,
-            std::move(path), std::move(member), hash,  {std::move(box)}};
+    return {std::move(key),
+            std::move(wnid),
+            label,
+            split,
+            size,
+            std::move(path),
+            std::move(member),
+            hash,
+            {std::move(box)},
+            std::nullopt};
 }
 
 // What the folder implies: only the file name, label, size and box travel.
@@ -68,6 +76,29 @@ TEST(EncodedItems, ATarMembersLocationFollowsFromItsSource) {
     const EncodedItems in_tar = encode_items({item}, tar);
     EXPECT_EQ(in_tar.bytes.size(), encode_items({typical_item()}, folder_source()).bytes.size());
     EXPECT_EQ(decode_items(in_tar.bytes, 1, tar, kSeed), std::vector<Item>{item});
+}
+
+// A member read in place keeps its absolute offset in the archive, stored relative to its
+// tar's, and an item outside the source's tar (a misplaced one) keeps all of its location.
+TEST(EncodedItems, AnArchiveMembersOffsetSurvivesRelativeToItsTar) {
+    Source inner = folder_source();
+    inner.kind = Source::Kind::archive_member;
+    inner.path = "/data/ILSVRC2012_img_train.tar";
+    inner.member = "n01440764.tar";
+    inner.offset = 5'000'000'000;
+    inner.size = 140'000'000;
+    Item item = typical_item();
+    item.path = inner.path.string();
+    item.member = "n01440764_10026.JPEG";
+    item.offset = inner.offset + 1536;
+    Item elsewhere = unusual_item();
+    elsewhere.offset = 7;
+    const std::vector<Item> items{item, elsewhere};
+    const EncodedItems encoded = encode_items(items, inner);
+    EXPECT_EQ(decode_items(encoded.bytes, 2, inner, kSeed), items);
+    // The offset costs the varint of its distance into the tar, not of its 5 GB position.
+    EXPECT_LE(encode_items({item}, inner).bytes.size(),
+              encode_items({typical_item()}, folder_source()).bytes.size() + 2);
 }
 
 TEST(EncodedItems, OffsetsCutTheEncodingIntoItemsThatDecodeAlone) {

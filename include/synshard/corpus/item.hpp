@@ -31,7 +31,7 @@ struct Item {
     Split split = Split::train;
     // Size in bytes (the file's, or the member's declared size).
     std::uint64_t size = 0;
-    // The file to read, or the tar holding the member.
+    // The file to read, or the tar (or archive) holding the member.
     std::string path;
     // The member's path inside the tar; empty for a plain file.
     std::string member;
@@ -39,6 +39,9 @@ struct Item {
     std::uint64_t hash = 0;
     // In the source image's pixels, already clamped to the annotation's <size>.
     std::vector<LabeledBox> boxes;
+    // Set for a member read in place (a tar inside an archive given as the input): where
+    // its `size` bytes start in the file at `path`.
+    std::optional<std::uint64_t> offset;
 
     friend bool operator==(const Item&, const Item&) = default;
 };

@@ -19,12 +19,16 @@ enum class Split : std::uint8_t { train = 0, val = 1 };
 std::string_view to_string(Split split);
 
 // One unit of scanning: a synset folder, a synset tar, the flat val folder, or a folder or
-// tar that stands where a synset belongs but names none (`cats/`, `N01440764/`).
+// tar that stands where a synset belongs but names none (`cats/`, `N01440764/`); or a tar
+// read in place out of an archive given as the input itself (`archive_member`): a
+// per-synset tar inside `--input ILSVRC2012_img_train.tar`, or the whole flat
+// `--val-input ILSVRC2012_img_val.tar`.
 struct Source {
-    enum class Kind : std::uint8_t { directory, tar };
-    // "n01440764" (train), "val" (flat val folder) or "val/n01440764" (val in synset
+    enum class Kind : std::uint8_t { directory, tar, archive_member };
+    // "n01440764" (train), "val" (flat val folder or tar) or "val/n01440764" (val in synset
     // folders); a tar's name has no ".tar". Unique; sources are ordered by name.
     std::string name;
+    // The folder or tar; for archive_member, the archive file holding the tar.
     std::filesystem::path path;
     Kind kind = Kind::directory;
     Split split = Split::train;
@@ -37,9 +41,15 @@ struct Source {
     // ("cats/ is not a synset folder nXXXXXXXX/"). Each of its images is an `unknown-class`
     // reject with this detail, so that they all count against --max-reject-fraction.
     std::string no_class_detail;
+    // archive_member only: the tar's path inside the archive ("train/n01440764.tar"; empty
+    // when the tar is the whole file) and the bytes [offset, offset + size) it fills there.
+    std::string member;
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
 
     friend bool operator==(const Source&, const Source&) = default;
 };
+std::string_view to_string(Source::Kind kind);
 
 // The sources of a corpus and what was rejected while finding them.
 struct Discovery {
@@ -47,20 +57,32 @@ struct Discovery {
     std::vector<Rejection> rejected;
 };
 
-// Lists a train root: every folder and `.tar` file (symbolic links followed) is a source,
+// Lists a train root, a folder or an archive file. In a folder every folder and `.tar` file
+// (symbolic links followed) is a source,
 // a class when its name is a synset of `wordnet` (`nXXXXXXXX/`, `nXXXXXXXX.tar`), else
 // one with no_class_detail set (`cats/`, `N01440764/` with "did you mean n01440764/?",
 // `n99999999.tar`). Other entries are rejected: dot files `hidden`, dangling links
 // `not-a-file`, anything else `unlabeled` (a file outside a synset folder has no class).
 // Throws UsageError if the root is not a readable folder or a name is both a folder and a
 // tar.
+//
+// An archive file (ILSVRC2012_img_train.tar, fall11_whole.tar) is walked header by header
+// (one read per member, no data read): each member `*.tar` is an archive_member source
+// named by its basename (`train/n01440764.tar` -> n01440764, classed as a tar in a folder
+// would be); folder members are skipped; a dot file is `hidden`; `../` and absolute paths
+// are `unsafe-path`; any other member, a second tar of the same name (the first by
+// offset is used; both are named) and a broken archive (named at the member where it
+// broke, after the sources found before) are an `archive-error` keyed by the member's path.
+// Throws UsageError if the root is neither a folder nor a regular file.
 Discovery discover_train(const std::filesystem::path& root, const wordnet::Hierarchy& wordnet);
 
 // Lists an official val folder: flat (one source "val"), or in synset folders after
 // `valprep` (one source "val/nXXXXXXXX" per folder or tar, as discover_train finds them),
 // detected by the presence of a synset of `wordnet` (in a flat folder a sub-folder is
 // `not-a-file`, as in a synset folder). Keys are "val/<file name>" in both. Throws
-// UsageError like discover_train.
+// UsageError like discover_train. A regular file is a flat tar of val images (as
+// ILSVRC2012_img_val.tar): one archive_member source "val" spanning the whole file, keyed
+// as the flat folder.
 Discovery discover_val(const std::filesystem::path& root, const wordnet::Hierarchy& wordnet);
 
 // How much of each image a listing records for the resume fingerprint (--fingerprint):
@@ -83,6 +105,8 @@ struct ListedItem {
     // FingerprintMode::content only: util/hash.hpp's content_digest of the bytes, or
     // "unreadable" for a file that could not be read (the conversion rejects it then).
     std::string content;
+    // archive_member sources: where the member's data starts in the archive file.
+    std::uint64_t offset = 0;
 
     friend bool operator==(const ListedItem&, const ListedItem&) = default;
 };
@@ -90,8 +114,9 @@ struct ListedItem {
 struct SourceListing {
     std::vector<ListedItem> items;  // sorted by key, keys unique
     std::vector<Rejection> rejected;
-    // For a tar: the tar file's size and modification time (ns) as it was opened; zero
-    // for a folder or a tar that could not be opened.
+    // For a tar: the tar file's size and modification time (ns) as it was opened (the
+    // archive file's for archive_member); zero for a folder or a tar that could not be
+    // opened.
     std::uint64_t archive_size = 0;
     std::int64_t archive_mtime_ns = 0;
 };
@@ -104,6 +129,11 @@ struct SourceListing {
 // gives one `archive-error` keyed "<name>.tar" after the members listed so far. In both
 // layouts an item larger than max_item_bytes is `too-large`. In content mode every item
 // kept is read (a tar's members as the listing passes them) and its content set.
+//
+// An archive_member tar is walked in place (corpus/tar_walker.hpp: one read per member,
+// no image data read) under the same rules; its `archive-error` is keyed by the tar's path
+// in the archive, and a member that is itself a tar (nested deeper than one level) is an
+// `archive-error` naming it.
 SourceListing list_source(const Source& source, std::uint64_t max_item_bytes,
                           FingerprintMode mode = FingerprintMode::stat);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "synshard/corpus/archive.hpp"
+#include "synshard/corpus/file_byte_source.hpp"
 #include "synshard/corpus/item.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/reason.hpp"
@@ -29,14 +30,19 @@ struct ReadItem {
 // `archive-error` (the tar broke before the member was reached: every item not yet
 // returned gets it, with libarchive's message or "truncated or corrupt archive").
 //
-// Order: key order (the span's order) for folders; archive order for tars, so that a tar
-// is read in one sequential pass. Callers must not depend on the order.
+// A member of a tar inside an archive given as the input (Item::offset set) is read in
+// place: one pread of its bytes, none of the tar around it; a member the archive no
+// longer holds whole (it shrank since the listing) is an `archive-error`.
+//
+// Order: key order (the span's order) for folders; archive order for tars and members
+// read in place, so that a tar is read in one sequential pass. Callers must not depend on
+// the order.
 // The items must outlive the reader.
 //
 // Read-ahead: so that a read rarely waits on the disk, the kernel is asked
-// (POSIX_FADV_WILLNEED) for the next kReadAheadItems files of a folder, or for about as
-// many bytes of a tar past the members reached. Only a hint: it opens one file at a time
-// and never changes what is read or rejected.
+// (POSIX_FADV_WILLNEED) for the next kReadAheadItems files of a folder or members read in
+// place, or for about as many bytes of a tar past the members reached. Only a hint: it opens one
+// file at a time and never changes what is read or rejected.
 class PieceReader {
   public:
     PieceReader(std::span<const Item> items, std::uint64_t max_item_bytes);
@@ -52,8 +58,11 @@ class PieceReader {
   private:
     std::optional<ReadItem> next_from_tar();
     ReadItem read_file_item(const Item& item) const;
-    // Asks for the files up to kReadAheadItems past next_index_ not asked for yet.
+    ReadItem read_in_place(const Item& item);
+    // Asks for the files (or members read in place) up to kReadAheadItems past next_index_
+    // not asked for yet.
     void read_ahead_files();
+    void read_ahead_in_place();
     // Asks for the tar's next read_ahead_bytes_ past member_end_, those not asked for yet.
     void read_ahead_tar();
 
@@ -62,8 +71,12 @@ class PieceReader {
     std::size_t next_index_ = 0;     // folders: the next item; tars: drains `pending_` at the end
     std::size_t advised_items_ = 0;  // folders: items [0, advised_items_) were asked for
     bool tar_ = false;
+    // Members read in place: by offset, from the archive opened once.
+    std::vector<const Item*> by_offset_;
+    std::unique_ptr<FileByteSource> archive_file_;
     std::unique_ptr<ArchiveReader> archive_;
     bool archive_done_ = false;
+    // Why the tar (or the archive of members read in place) could not be read on.
     std::string archive_failure_;
     // Tar members not yet returned, by member path.
     std::unordered_map<std::string, const Item*> pending_;

@@ -53,6 +53,11 @@ std::filesystem::path canonical_path(const std::filesystem::path& path);
 // Whether inner is outer or lies inside it (both canonical).
 bool is_same_or_inside(const std::filesystem::path& inner, const std::filesystem::path& outer);
 
+// write(2) until all `size` bytes are written, retrying after EINTR. Throws Error naming
+// the path on failure.
+void write_all(int fd, const std::uint8_t* data, std::size_t size,
+               const std::filesystem::path& path);
+
 // pread(2) from `offset` until `buffer` is full or the file ends, retrying after EINTR.
 // Returns how many bytes were read (fewer only at the end of the file), or -1 with errno
 // set by the failed read.

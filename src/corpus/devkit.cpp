@@ -184,31 +184,46 @@ struct Member {
     std::vector<std::uint8_t> bytes;
 };
 
+// What a devkit archive holds for synshard: its class file and its val ground truth.
+struct DevkitMembers {
+    Member class_file;
+    std::optional<Member> ground_truth;
+};
+
+constexpr std::string_view kGroundTruthFile = "ILSVRC2012_validation_ground_truth.txt";
+
 // The archive's devkit file: of its members named like one in kDevkitFiles, the first in
-// that order (the top ILSVRC2012_devkit_t12/ folder or none: any folder will do).
-Member devkit_member(const fs::path& archive) {
+// that order (the top ILSVRC2012_devkit_t12/ folder or none: any folder will do); and its
+// ground truth, wherever it lies.
+DevkitMembers devkit_members(const fs::path& archive) {
     ArchiveReader reader(archive);
     std::optional<Member> found;
+    std::optional<Member> ground_truth;
     std::size_t found_rank = kDevkitFiles.size();
     while (const auto header = reader.next()) {
         if (header->type != MemberHeader::Type::regular) continue;
-        const auto rank =
-            static_cast<std::size_t>(std::find(kDevkitFiles.begin(), kDevkitFiles.end(),
-                                               fs::path(header->path).filename().string()) -
-                                     kDevkitFiles.begin());
-        if (rank >= found_rank) continue;
+        const std::string name = fs::path(header->path).filename().string();
+        const auto rank = static_cast<std::size_t>(
+            std::find(kDevkitFiles.begin(), kDevkitFiles.end(), name) - kDevkitFiles.begin());
+        const bool is_ground_truth = name == kGroundTruthFile && !ground_truth;
+        if (rank >= found_rank && !is_ground_truth) continue;
         if (header->declared_size > kMaxDevkitFileBytes) {
             throw Error(archive.string() + ": " + header->path + " declares " +
                         std::to_string(header->declared_size) + " bytes, too many for a devkit");
         }
-        found = Member{header->path, reader.read_data(header->declared_size)};
-        found_rank = rank;
+        Member member{header->path, reader.read_data(header->declared_size)};
+        if (is_ground_truth) {
+            ground_truth = std::move(member);
+        } else {
+            found = std::move(member);
+            found_rank = rank;
+        }
     }
     if (!found) {
         throw UsageError("--devkit " + archive.string() +
                          ": the archive holds no meta.mat, meta_clsloc.mat or map_clsloc.txt");
     }
-    return std::move(*found);
+    return {std::move(*found), std::move(ground_truth)};
 }
 
 // Bytes written to a file in a private folder of TMPDIR, for a reader that opens files by
@@ -282,9 +297,13 @@ Devkit read_devkit(const fs::path& path) {
         else
             read_map(bytes, devkit.origin(), devkit);
     } else {
-        auto member = devkit_member(devkit.file);
+        auto [member, ground_truth] = devkit_members(devkit.file);
         devkit.member = std::move(member.path);
         devkit.content = content_digest(member.bytes);
+        if (ground_truth) {
+            devkit.ground_truth_member = std::move(ground_truth->path);
+            devkit.ground_truth = std::move(ground_truth->bytes);
+        }
         if (is_mat(devkit.member)) {
             const UnpackedFile unpacked(fs::path(devkit.member).filename().string(), member.bytes);
             read_mat(unpacked.path(), devkit.origin(), devkit);

@@ -49,7 +49,11 @@ ValLabels ValLabels::read(const std::filesystem::path& file, const Devkit* devki
     } catch (const Error& error) {
         throw UsageError(std::string("--val-labels: ") + error.what());
     }
-    const std::string name = "--val-labels " + file.string();
+    return parse(bytes, "--val-labels " + file.string(), devkit);
+}
+
+ValLabels ValLabels::parse(std::span<const std::uint8_t> bytes, const std::string& name,
+                           const Devkit* devkit) {
     TextRows rows(as_text(bytes));
     auto row = rows.next();
     if (!row) throw UsageError(name + " holds no label");

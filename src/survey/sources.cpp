@@ -164,13 +164,15 @@ Inputs discover(const corpus::CorpusOptions& options) {
         auto val = corpus::discover_val(*options.val_input, inputs.hierarchy);
         const bool flat = val.sources.size() == 1 && val.sources.front().wnid.empty();
         inputs.val_labels_file = options.val_labels;
-        // The devkit's ground truth lies beside its class file (an archive's is not read).
+        // The devkit's ground truth lies beside its class file, or in its archive.
         if (flat && !inputs.val_labels_file && inputs.devkit && inputs.devkit->member.empty()) {
             const fs::path truth =
                 inputs.devkit->file.parent_path() / "ILSVRC2012_validation_ground_truth.txt";
             if (fs::exists(truth)) inputs.val_labels_file = truth;
         }
-        if (flat && !inputs.val_labels_file) {
+        inputs.val_labels_in_devkit = flat && !inputs.val_labels_file && inputs.devkit &&
+                                      !inputs.devkit->ground_truth_member.empty();
+        if (flat && !inputs.val_labels_file && !inputs.val_labels_in_devkit) {
             throw UsageError("--val-input " + options.val_input->string() +
                              " is a flat folder: its labels need --val-labels FILE (or --devkit)");
         }

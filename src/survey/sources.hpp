@@ -34,6 +34,8 @@ struct Inputs {
     std::optional<std::vector<std::string>> class_list;
     std::optional<corpus::Devkit> devkit;
     std::optional<std::filesystem::path> val_labels_file;
+    // Set when the flat val folder's labels are the devkit archive's ground truth.
+    bool val_labels_in_devkit = false;
     wordnet::Hierarchy hierarchy;
     // The metadata read here, named and digested for the resume fingerprint
     // (manifest::ResumeFingerprint): the WordNet files, --classes, --devkit's class file.

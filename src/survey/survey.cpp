@@ -46,10 +46,21 @@ RankScan scan_own_sources(const Inputs& inputs, const corpus::CorpusOptions& opt
         for (std::size_t i = 0; i < inputs.sources.size(); ++i) {
             if (scanner_of(inputs, i, comm.size()) != comm.rank()) continue;
             if (labeled_by_file(inputs.sources[i]) && !val_labels) {
-                val_labels = corpus::ValLabels::read(*inputs.val_labels_file,
-                                                     inputs.devkit ? &*inputs.devkit : nullptr);
-                scan.metadata.emplace_back(metadata_name("--val-labels", *inputs.val_labels_file),
-                                           val_labels->content());
+                const corpus::Devkit* devkit = inputs.devkit ? &*inputs.devkit : nullptr;
+                if (inputs.val_labels_in_devkit) {
+                    val_labels = corpus::ValLabels::parse(
+                        devkit->ground_truth,
+                        "--devkit " + devkit->ground_truth_member + " in " + devkit->file.string(),
+                        devkit);
+                    scan.metadata.emplace_back(
+                        metadata_name("--devkit", devkit->file) + " " + devkit->ground_truth_member,
+                        val_labels->content());
+                } else {
+                    val_labels = corpus::ValLabels::read(*inputs.val_labels_file, devkit);
+                    scan.metadata.emplace_back(
+                        metadata_name("--val-labels", *inputs.val_labels_file),
+                        val_labels->content());
+                }
                 scan.val_labels_give_boxes =
                     val_labels->format() == corpus::ValLabels::Format::loc_csv;
             }

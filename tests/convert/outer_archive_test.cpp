@@ -52,6 +52,46 @@ void expect_same_shards(const fs::path& expected_out, const fs::path& actual_out
     EXPECT_EQ(file_digests(expected_out / "val"), file_digests(actual_out / "val"));
 }
 
+// README's command on the official downloads as synth writes them (--layout archives):
+// val labelled by the devkit archive's ground truth, boxes from the two box archives.
+// The same shards as the extracted folders labelled and boxed by the LOC csv files.
+TEST(OuterArchive, TheDownloadedFilesAloneConvertAsTheirExtractedFolders) {
+    TempDir dir;
+    const std::vector<std::string> corpus_options{"--num-classes",   "4", "--per-class", "6",
+                                                  "--val-per-class", "3", "--seed",      "4"};
+    const auto synth = [&](const std::string& layout, const fs::path& output) {
+        std::vector<std::string> args{"synth", "--output", output.string(), "--layout", layout};
+        args.insert(args.end(), corpus_options.begin(), corpus_options.end());
+        const auto result = run_synshard(args);
+        ASSERT_EQ(result.exit_code, 0) << result.output;
+    };
+    const fs::path folders = dir / "ilsvrc";
+    const fs::path downloads = dir / "downloads";
+    synth("ilsvrc", folders);
+    synth("archives", downloads);
+    const fs::path devkit = downloads / "ILSVRC2012_devkit_t12.tar.gz";
+    const auto run = [&](std::vector<std::string> args, const fs::path& out) {
+        args.insert(args.begin(), "convert");
+        args.insert(args.end(), {"--devkit", devkit.string(), "--output", out.string()});
+        args.insert(args.end(), kCommonOptions.begin(), kCommonOptions.end());
+        return run_synshard(args);
+    };
+    const auto extracted =
+        run({"--input", (folders / "train").string(), "--val-input", (folders / "val").string(),
+             "--val-labels", (folders / "LOC_val_solution.csv").string(), "--boxes",
+             (folders / "Annotation").string()},
+            dir / "from-folders");
+    ASSERT_EQ(extracted.exit_code, 0) << extracted.output;
+    const auto downloaded =
+        run({"--input", (downloads / "ILSVRC2012_img_train.tar").string(), "--val-input",
+             (downloads / "ILSVRC2012_img_val.tar").string(), "--boxes",
+             (downloads / "ILSVRC2012_bbox_train_v2.tar.gz").string(), "--boxes",
+             (downloads / "ILSVRC2012_bbox_val_v3.tgz").string()},
+            dir / "from-downloads");
+    ASSERT_EQ(downloaded.exit_code, 0) << downloaded.output;
+    expect_same_shards(dir / "from-folders", dir / "from-downloads");
+}
+
 TEST(OuterArchive, FoldersSynsetTarsAndTheDownloadedTarsGiveTheSameShards) {
     TempDir dir;
     const fs::path corpus = dir / "corpus";

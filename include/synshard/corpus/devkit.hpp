@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -38,6 +39,11 @@ struct Devkit {
     std::string id_field;
     // The content_digest (util/hash.hpp) of the bytes read (the member's for an archive).
     std::string content;
+    // An archive's ILSVRC2012_validation_ground_truth.txt (its member path and bytes), which
+    // labels the official val images; empty when `file` is no archive or holds none (a
+    // folder's lies beside its class file).
+    std::string ground_truth_member;
+    std::vector<std::uint8_t> ground_truth;
 
     // "<file>", or "<member> in <archive>".
     std::string origin() const;
@@ -48,10 +54,10 @@ struct Devkit {
 // Reads the devkit `path` names: a devkit folder (its data/ or top holding meta.mat,
 // meta_clsloc.mat or map_clsloc.txt, first found in that order), one of those files, or
 // the devkit archive (ILSVRC2012_devkit_t12.tar.gz; any tar libarchive reads) holding
-// one. An archive's .mat member is unpacked into a private folder of TMPDIR for matio,
-// which opens files by name, and removed once read. Throws UsageError when there is no
-// such file, and Error naming the file when it is unreadable, a .mat has no `synsets`
-// struct array with an ILSVRC20??_ID number and a WNID, a map line is not
+// one, and its validation ground truth when it holds that too. An archive's .mat member is unpacked
+// into a private folder of TMPDIR for matio, which opens files by name, and removed once read.
+// Throws UsageError when there is no such file, and Error naming the file when it is unreadable, a
+// .mat has no `synsets` struct array with an ILSVRC20??_ID number and a WNID, a map line is not
 // "nXXXXXXXX ID name", an ID or wnid repeats, or the class IDs are not 1..N.
 Devkit read_devkit(const std::filesystem::path& path);
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,9 @@ class ValLabels {
     // between labels of a line format. An ILSVRC2012_ID meta.mat does not know is kept as
     // that image's problem.
     static ValLabels read(const std::filesystem::path& file, const Devkit* devkit);
+    // The same on bytes already read, named `name` in messages ("--val-labels FILE").
+    static ValLabels parse(std::span<const std::uint8_t> bytes, const std::string& name,
+                           const Devkit* devkit);
 
     Format format() const { return format_; }
     // The content_digest (util/hash.hpp) of the bytes read.

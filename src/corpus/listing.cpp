@@ -358,12 +358,17 @@ std::string outer_member_kind(const MemberHeader& header) {
     return header.type == MemberHeader::Type::regular ? "a file" : member_detail(header.type);
 }
 
-// An archive given as an input option: one that cannot be opened is a usage error.
+// An archive given as an input option: one that cannot be opened, or whose first header
+// is no tar header (a CSV named by mistake), is a usage error; later damage is the
+// archive's `archive-error`.
 FileByteSource open_input_archive(const fs::path& path, const char* option) {
     try {
-        return FileByteSource(path);
+        FileByteSource archive(path);
+        TarWalker(archive, 0, archive.size(), archive.name()).next();
+        return archive;
     } catch (const ArchiveError& error) {
-        throw UsageError(std::string(option) + " " + error.what());
+        throw UsageError(std::string(option) + " " + path.string() +
+                         " is neither a folder nor a tar: " + error.what());
     }
 }
 

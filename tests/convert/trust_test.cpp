@@ -186,11 +186,18 @@ TEST_F(EarlyChecks, MoreShardsThanPlannedImagesIsAUsageErrorThatWritesNothing) {
 }
 
 TEST_F(EarlyChecks, AnInputThatIsAFileIsAUsageErrorThatWritesNothing) {
-    const auto result =
-        run_synshard({"convert", "--input", (corpus() / "LOC_val_solution.csv").string(),
-                      "--output", (dir_ / "out").string()});
-    EXPECT_EQ(result.exit_code, 2) << result.output;
-    EXPECT_FALSE(fs::exists(dir_ / "out"));
+    const std::string csv = (corpus() / "LOC_val_solution.csv").string();
+    for (const auto& inputs :
+         {std::vector<std::string>{"--input", csv},
+          std::vector<std::string>{"--input", (corpus() / "train").string(), "--val-input", csv}}) {
+        std::vector<std::string> args{"convert", "--output", (dir_ / "out").string()};
+        args.insert(args.end(), inputs.begin(), inputs.end());
+        const auto result = run_synshard(args);
+        EXPECT_EQ(result.exit_code, 2) << result.output;
+        EXPECT_TRUE(contains(result.output, csv + " is neither a folder nor a tar"))
+            << result.output;
+        EXPECT_FALSE(fs::exists(dir_ / "out"));
+    }
 }
 
 TEST_F(EarlyChecks, WriteOptionsMayChangeWhenAFailedRunIsResumed) {

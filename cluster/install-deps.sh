@@ -14,6 +14,8 @@ packages=(
   # corpus formats, hashing, metadata
   libarchive-dev zlib1g-dev libssl-dev libxxhash-dev nlohmann-json3-dev libpugixml-dev libmatio-dev
   libboost-program-options-dev wordnet-base
+  # the Python package (python/; it uses numpy and lives beside python3-h5py, below)
+  pybind11-dev python3-dev
   # tests, benchmarks, fuzzing and code habits
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy
   python3 python3-h5py python3-numpy python3-pil python3-opencv time util-linux procps

@@ -7,8 +7,6 @@
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"
-#include "synshard/util/versions.hpp"
-#include "synshard/version.hpp"
 
 namespace synshard::manifest {
 
@@ -49,15 +47,6 @@ PixelStats stats_of(const std::array<std::uint64_t, 3>& sum,
         stats.std[c] = static_cast<double>(std::sqrt(std::max(0.0L, square - mean * mean)));
     }
     return stats;
-}
-
-Manifest make_manifest() {
-    Manifest manifest;
-    manifest.format_version = h5::kFormatVersion;
-    manifest.tool_version = kVersion;
-    manifest.environment = library_versions();
-    manifest.hash = std::string(kKeyedHashName);
-    return manifest;
 }
 
 void write_shard_entry(ByteWriter& writer, const ShardEntry& shard) {

@@ -220,17 +220,18 @@ std::optional<h5::SampleRow> Dataset::sample_by_key(std::string_view key) const 
     return shard(located->split, located->shard).read(located->row);
 }
 
-cv::Mat Dataset::rgb(const h5::SampleRow& sample) const {
-    std::pair<std::int32_t, std::int32_t> geometry{0, 0};
-    if (state_->encoding == h5::kRawEncoding) {
-        for (const std::string& split : state_->splits) {
-            if (shard_count(split) != 0 && num_samples(split) != 0) {
-                geometry = shard(split, position(split, 0).shard).raw_geometry();
-                break;
-            }
+std::pair<std::int32_t, std::int32_t> Dataset::raw_geometry() const {
+    if (state_->encoding != h5::kRawEncoding) return {0, 0};
+    for (const std::string& split : state_->splits) {
+        if (shard_count(split) != 0 && num_samples(split) != 0) {
+            return shard(split, position(split, 0).shard).raw_geometry();
         }
     }
-    return decode_rgb(sample, state_->encoding, geometry);
+    return {0, 0};
+}
+
+cv::Mat Dataset::rgb(const h5::SampleRow& sample) const {
+    return decode_rgb(sample, state_->encoding, raw_geometry());
 }
 
 const h5::ClassTable& Dataset::classes() const {

@@ -116,6 +116,9 @@ class Dataset {
     // The sample stored under key, nullopt if no split has it.
     std::optional<h5::SampleRow> sample_by_key(std::string_view key) const;
 
+    // For raw outputs, the stored geometry (height, width) every shard shares, read from
+    // the first shard with samples; (0, 0) for encoded outputs or an output without samples.
+    std::pair<std::int32_t, std::int32_t> raw_geometry() const;
     // decode_rgb() with this output's encoding.
     cv::Mat rgb(const h5::SampleRow& sample) const;
 

@@ -118,38 +118,64 @@ const cv::Mat& resample(const cv::Mat& in, bool dct_scaled, double extent_width,
 // JPEG's limit on a side, which keeps 32-bit row sums of squares from overflowing.
 constexpr int kMaxJpegSide = 65535;
 
-// libjpeg-turbo's YCbCr -> RGB tables (jdcolor.c, jdmerge.c): JFIF's conversion in 16-bit
-// fixed point, so that sums computed from planes are those of the pixels libjpeg decodes
-// from them.
+// libjpeg-turbo's YCbCr -> RGB conversion (jdcolor.c): JFIF's in 16-bit fixed point, so
+// that sums computed from planes are those of the pixels libjpeg decodes from them. Its
+// tables hold these offsets by sample; computed per pixel, the loop vectorises.
 constexpr int kYcbcrScaleBits = 16;
 
 constexpr std::int32_t fixed_point(double value) {
     return static_cast<std::int32_t>(value * (1 << kYcbcrScaleBits) + 0.5);
 }
 
-struct YcbcrTables {
-    std::array<std::int16_t, 256> red{};   // by Cr
-    std::array<std::int16_t, 256> blue{};  // by Cb
-    // Green's two terms, still scaled: libjpeg adds them before it shifts.
-    std::array<std::int32_t, 256> green_from_cb{};
-    std::array<std::int32_t, 256> green_from_cr{};
+struct RgbOffsets {
+    std::int16_t red = 0;
+    std::int16_t green = 0;
+    std::int16_t blue = 0;
 };
 
-constexpr YcbcrTables kYcbcrTables = [] {
+constexpr RgbOffsets rgb_offsets(std::uint8_t cb, std::uint8_t cr) {
     constexpr std::int32_t one_half = std::int32_t{1} << (kYcbcrScaleBits - 1);
-    YcbcrTables tables;
-    for (std::int32_t i = 0; i < 256; ++i) {
-        const std::int32_t x = i - 128;
-        const auto index = static_cast<std::size_t>(i);
-        tables.red[index] =
-            static_cast<std::int16_t>((fixed_point(1.40200) * x + one_half) >> kYcbcrScaleBits);
-        tables.blue[index] =
-            static_cast<std::int16_t>((fixed_point(1.77200) * x + one_half) >> kYcbcrScaleBits);
-        tables.green_from_cr[index] = -fixed_point(0.71414) * x;
-        tables.green_from_cb[index] = -fixed_point(0.34414) * x + one_half;
+    const std::int32_t blue_difference = cb - 128;
+    const std::int32_t red_difference = cr - 128;
+    // Green's two terms are added before the shift, as libjpeg does.
+    return {static_cast<std::int16_t>((fixed_point(1.40200) * red_difference + one_half) >>
+                                      kYcbcrScaleBits),
+            static_cast<std::int16_t>((-fixed_point(0.34414) * blue_difference -
+                                       fixed_point(0.71414) * red_difference + one_half) >>
+                                      kYcbcrScaleBits),
+            static_cast<std::int16_t>((fixed_point(1.77200) * blue_difference + one_half) >>
+                                      kYcbcrScaleBits)};
+}
+
+// Row `row` of the image, from a 4:2:0 chroma plane of rows x columns samples, as
+// libjpeg-turbo's decoder upsamples it (jdsample.c), into out[0, 2 * columns): a triangle
+// filter, 3/4 of the nearer sample and 1/4 of the further one in each direction, edge
+// samples repeated, with its rounding (+8 and +7 alternately before the shift by 4, so
+// that no direction is favoured). Planes two samples wide or less it does not filter: each
+// sample covers its 2x2 block.
+void upsample_chroma_row(const cv::Mat& plane, int rows, int columns, int row,
+                         std::vector<std::int16_t>& column_sums, std::uint8_t* out) {
+    const std::uint8_t* nearer = plane.ptr<std::uint8_t>(row / 2);
+    if (columns <= 2) {
+        for (int x = 0; x < columns; ++x) out[2 * x] = out[2 * x + 1] = nearer[x];
+        return;
     }
-    return tables;
-}();
+    const int further_row = std::clamp(row / 2 + (row % 2 == 0 ? -1 : 1), 0, rows - 1);
+    const std::uint8_t* further = plane.ptr<std::uint8_t>(further_row);
+    std::int16_t* sums = column_sums.data();
+    for (int x = 0; x < columns; ++x)
+        sums[x] = static_cast<std::int16_t>(3 * nearer[x] + further[x]);
+    // 16-bit arithmetic (at most 16 * 255 + 8) and no branch inside, so that it vectorises.
+    const auto interpolate = [&](int x, std::int16_t left, std::int16_t right) {
+        const auto weighted = static_cast<std::int16_t>(3 * sums[x]);
+        out[2 * x] = static_cast<std::uint8_t>(static_cast<std::int16_t>(weighted + left + 8) >> 4);
+        out[2 * x + 1] =
+            static_cast<std::uint8_t>(static_cast<std::int16_t>(weighted + right + 7) >> 4);
+    };
+    interpolate(0, sums[0], sums[1]);
+    for (int x = 1; x + 1 < columns; ++x) interpolate(x, sums[x - 1], sums[x + 1]);
+    interpolate(columns - 1, sums[columns - 2], sums[columns - 1]);
+}
 
 cv::Rect to_cv(const Rect& rect) {
     return {rect.x, rect.y, rect.width, rect.height};
@@ -311,25 +337,22 @@ PixelStats ycbcr420_pixel_stats(const std::array<cv::Mat, 3>& planes, Size size)
                     "x" + std::to_string(size.height) + " or not 8-bit");
     }
     PixelStats stats;
-    // Each row pair's chroma offsets, widened to one per pixel, so that the loop over the
-    // pixels is a plain one (the compiler vectorises it).
+    const auto upsampled_width = 2 * static_cast<std::size_t>(chroma_columns);
+    std::vector<std::int16_t> column_sums(static_cast<std::size_t>(chroma_columns));
+    std::vector<std::uint8_t> cb(upsampled_width);
+    std::vector<std::uint8_t> cr(upsampled_width);
+    // Each row's chroma offsets, one per pixel, so that the loop over the pixels is a
+    // plain one (the compiler vectorises it).
     std::array<std::vector<std::int16_t>, 3> offsets;
-    for (auto& channel : offsets) channel.resize(2 * static_cast<std::size_t>(chroma_columns));
+    for (auto& channel : offsets) channel.resize(upsampled_width);
     for (int row = 0; row < size.height; ++row) {
-        if (row % 2 == 0) {
-            const std::uint8_t* cb = planes[1].ptr<std::uint8_t>(row / 2);
-            const std::uint8_t* cr = planes[2].ptr<std::uint8_t>(row / 2);
-            for (int x = 0; x < chroma_columns; ++x) {
-                const std::int16_t red = kYcbcrTables.red[cr[x]];
-                const auto green = static_cast<std::int16_t>(
-                    (kYcbcrTables.green_from_cb[cb[x]] + kYcbcrTables.green_from_cr[cr[x]]) >>
-                    kYcbcrScaleBits);
-                const std::int16_t blue = kYcbcrTables.blue[cb[x]];
-                const auto i = 2 * static_cast<std::size_t>(x);
-                offsets[0][i] = offsets[0][i + 1] = red;
-                offsets[1][i] = offsets[1][i + 1] = green;
-                offsets[2][i] = offsets[2][i + 1] = blue;
-            }
+        upsample_chroma_row(planes[1], chroma_rows, chroma_columns, row, column_sums, cb.data());
+        upsample_chroma_row(planes[2], chroma_rows, chroma_columns, row, column_sums, cr.data());
+        for (std::size_t x = 0; x < upsampled_width; ++x) {
+            const RgbOffsets offset = rgb_offsets(cb[x], cr[x]);
+            offsets[0][x] = offset.red;
+            offsets[1][x] = offset.green;
+            offsets[2][x] = offset.blue;
         }
         const std::uint8_t* luma = planes[0].ptr<std::uint8_t>(row);
         for (std::size_t c = 0; c < 3; ++c) {
@@ -467,8 +490,6 @@ std::optional<ImageFailure> Pipeline::render(std::span<const std::uint8_t> bytes
     }
 
     lap(stage_times_.resize_seconds, mark);
-    result.pixel_sums = pixel_stats(*image, layout.content);
-    lap(stage_times_.stats_seconds, mark);
     const std::span<const std::uint8_t> pixels(image->data, image->total() * image->elemSize());
     if (keep_original) {
         result.data.assign(bytes.begin(), bytes.end());
@@ -486,6 +507,18 @@ std::optional<ImageFailure> Pipeline::render(std::span<const std::uint8_t> bytes
                                       {options_.quality, ChromaSubsampling::s420, false});
     }
     lap(stage_times_.encode_seconds, mark);
+    // Raw, PNG and kept bytes store these very pixels. A JPEG encoded from RGB (padded,
+    // turned or non-YCbCr sources) subsamples its chroma from them in a way no sum over
+    // them predicts (a std up to ~5 apart on small padded images), so its sums are taken
+    // from the stored bytes decoded, as a reader gets them.
+    const bool stores_these_pixels =
+        keep_original || options_.encoding == Encoding::raw || options_.encoding == Encoding::png;
+    result.pixel_sums =
+        stores_these_pixels
+            ? pixel_stats(*image, layout.content)
+            : pixel_stats(decode_stored(result.data, Encoding::jpeg, result.height, result.width),
+                          layout.content);
+    lap(stage_times_.stats_seconds, mark);
     return std::nullopt;
 }
 

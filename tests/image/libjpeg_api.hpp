@@ -66,9 +66,8 @@ inline ByteVector encode_with_sampling(const cv::Mat& rgb, const SamplingFactors
 }
 
 // What libjpeg decodes `jpeg` to at the DCT scale eighths/8 (accurate integer IDCT, as
-// synshard asks for): CV_8UC3 RGB, the size djpeg -scale eighths/8 gives. Without
-// `fancy_upsampling` each chroma sample is applied to its whole block (djpeg -nosmooth).
-inline cv::Mat libjpeg_decode(const ByteVector& jpeg, int eighths, bool fancy_upsampling = true) {
+// synshard asks for): CV_8UC3 RGB, the size djpeg -scale eighths/8 gives.
+inline cv::Mat libjpeg_decode(const ByteVector& jpeg, int eighths) {
     jpeg_decompress_struct info{};
     jpeg_error_mgr errors{};
     info.err = jpeg_std_error(&errors);
@@ -82,7 +81,6 @@ inline cv::Mat libjpeg_decode(const ByteVector& jpeg, int eighths, bool fancy_up
     info.scale_denom = 8;
     info.out_color_space = JCS_RGB;
     info.dct_method = JDCT_ISLOW;
-    info.do_fancy_upsampling = fancy_upsampling ? TRUE : FALSE;
     jpeg_start_decompress(&info);
     cv::Mat rgb(static_cast<int>(info.output_height), static_cast<int>(info.output_width), CV_8UC3);
     while (info.output_scanline < info.output_height) {

@@ -597,16 +597,19 @@ TEST(ImagePipeline, YcbcrPixelStatsAreLibjpegsRgbOfTheSamePlanes) {
         for (int x = 0; x < colours.cols; ++x)
             colours.at<cv::Vec3b>(y, x) = palette[(y / 3 * 7 + x / 3) % 5];
     }
-    for (const cv::Mat& rgb : {colours, photo_like(101, 75, 26)}) {
-        const ByteVector jpeg = encode_jpeg(rgb);
+    // Also 5 and 4 columns: libjpeg filters chroma 3 samples wide, but not 2.
+    for (const cv::Mat& rgb : {colours, photo_like(101, 75, 26), cv::Mat(colours.colRange(0, 5)),
+                               cv::Mat(colours.colRange(0, 4))}) {
+        const ByteVector jpeg = encode_jpeg(rgb.clone());
         Decoder decoder;
         const auto header = std::get<SourceHeader>(decoder.read_header(jpeg, SourceFormat::jpeg));
         ASSERT_EQ(header.chroma_step, (Size{2, 2}));
         YcbcrPlanes ycbcr;
         ASSERT_FALSE(decoder.decode_ycbcr(jpeg, header, header.stored, ycbcr));
-        const cv::Mat blocky = testing::libjpeg_decode(jpeg, 8, false);
+        const cv::Mat decoded = testing::libjpeg_decode(jpeg, 8);
         EXPECT_EQ(ycbcr420_pixel_stats(ycbcr.planes, header.stored),
-                  pixel_stats(blocky, {0, 0, blocky.cols, blocky.rows}));
+                  pixel_stats(decoded, {0, 0, decoded.cols, decoded.rows}))
+            << rgb.cols << "x" << rgb.rows;
     }
 }
 

@@ -78,9 +78,10 @@ PixelStats pixel_stats(const cv::Mat& rgb, const Rect& content);
 
 // Sums over the first size.width x size.height pixels of the RGB image that 4:2:0 Y, Cb
 // and Cr planes (CV_8UC1, laid out as JpegEncoder::encode_ycbcr420 takes them) stand for:
-// JFIF's conversion with libjpeg-turbo's integer tables, each chroma sample applied to its
-// 2x2 block, as libjpeg decodes without fancy upsampling. Throws Error when a plane is
-// smaller than that or size is wider than a JPEG can be (65535).
+// exactly the pixels libjpeg-turbo decodes from them (the chroma upsampled by its "fancy"
+// triangle filter, TurboJPEG's default, then JFIF's conversion with its integer tables).
+// Throws Error when a plane is smaller than that or size is wider than a JPEG can be
+// (65535).
 PixelStats ycbcr420_pixel_stats(const std::array<cv::Mat, 3>& planes, Size size);
 
 // One image that made it through.
@@ -96,10 +97,9 @@ struct ProcessedImage {
     int boxes_dropped = 0;                   // boxes that vanished in the transform
     bool kept_original_bytes = false;        // Encoding::original kept the source bytes
     SourceFormat source_format = SourceFormat::unknown;
-    // Sums of the content's RGB pixels as resized, before the lossy encoding
-    // (docs/FORMAT.md, "Stats"): exactly the stored pixels' for raw, png and kept bytes;
-    // for JPEG, a mean within a fraction of a level of the decoded pixels' and a std a
-    // few levels higher at most (JPEG takes detail out).
+    // Sums of the content's RGB pixels (docs/FORMAT.md, "Stats"): the stored pixels' for
+    // raw, png, kept bytes and JPEGs encoded from RGB; for a JPEG made from resized YCbCr
+    // planes, those planes' RGB before the lossy encoding (within JPEG's quantization).
     PixelStats pixel_sums;
 };
 

@@ -74,11 +74,11 @@ PixelStats stats_of(const std::array<std::uint64_t, 3>& sum,
                     const std::array<std::uint64_t, 3>& sum_of_squares, std::uint64_t pixels);
 
 // How far, per channel on the 0-255 scale, a recorded mean or std may be from the one
-// verify --full recomputes from the stored bytes: the converter sums the pixels before the
-// lossy encoding, verify after it, and JPEG loses colour detail, which shows in the std
+// verify --full recomputes from the stored bytes: the converter sums a YCbCr JPEG's
+// resized planes before the lossy encoding, verify the decoded image after it
 // (docs/FORMAT.md, "Stats", has the measured differences).
 inline constexpr double kStatsMeanTolerance = 0.5;
-inline constexpr double kStatsStdTolerance = 3.0;
+inline constexpr double kStatsStdTolerance = 0.5;
 
 // The model of OUT/manifest.json (docs/FORMAT.md, "manifest.json").
 struct Manifest {

@@ -26,13 +26,9 @@ double catmull_rom(double x) {
     return 0;
 }
 
-// The filter over a window one sample wider than its support, which holds every sample
-// it reaches from any centre.
-void build_wide_table(AxisMap map, int source_length, int target_length, Resampler::Table& table) {
-    const double stretch = std::max(map.scale, 1.0);
-    const double support = kRadius * stretch;
-    // A source shorter than the filter: every output reads all of it.
-    const int taps = std::min(static_cast<int>(std::ceil(2 * support)) + 1, source_length);
+// Sizes `table` for `taps` taps per output, its weights all zero.
+void reset_table(AxisMap map, int source_length, int target_length, int taps,
+                 Resampler::Table& table) {
     table.map = map;
     table.source_length = source_length;
     table.target_length = target_length;
@@ -40,6 +36,16 @@ void build_wide_table(AxisMap map, int source_length, int target_length, Resampl
     table.first.resize(static_cast<std::size_t>(target_length));
     table.weights.assign(static_cast<std::size_t>(target_length) * static_cast<std::size_t>(taps),
                          0);
+}
+
+// The filter over a window one sample wider than its support, which holds every sample
+// it reaches from any centre.
+void build_wide_table(AxisMap map, int source_length, int target_length, Resampler::Table& table) {
+    const double stretch = std::max(map.scale, 1.0);
+    const double support = kRadius * stretch;
+    // A source shorter than the filter: every output reads all of it.
+    const int taps = std::min(static_cast<int>(std::ceil(2 * support)) + 1, source_length);
+    reset_table(map, source_length, target_length, taps, table);
     std::vector<double> folded(static_cast<std::size_t>(taps));
     for (int i = 0; i < target_length; ++i) {
         const double centre = (i + 0.5) * map.scale + map.offset;
@@ -101,13 +107,7 @@ void Resampler::build_table(AxisMap map, int source_length, int target_length, i
         taps = std::max(taps, static_cast<int>(nonzero_weights(wide, i).size()));
     }
     taps = std::min((taps + tap_multiple - 1) / tap_multiple * tap_multiple, source_length);
-    table.map = map;
-    table.source_length = source_length;
-    table.target_length = target_length;
-    table.taps = taps;
-    table.first.resize(static_cast<std::size_t>(target_length));
-    table.weights.assign(static_cast<std::size_t>(target_length) * static_cast<std::size_t>(taps),
-                         0);
+    reset_table(map, source_length, target_length, taps, table);
     for (int i = 0; i < target_length; ++i) {
         const auto output = static_cast<std::size_t>(i);
         const std::int16_t* wide_weights =

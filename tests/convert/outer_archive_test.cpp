@@ -27,11 +27,6 @@ std::vector<fs::path> synset_tars(const fs::path& corpus) {
     return tars;
 }
 
-std::string file_bytes(const fs::path& path) {
-    const auto bytes = read_file(path);
-    return {bytes.begin(), bytes.end()};
-}
-
 ProcessResult convert(const fs::path& train, const fs::path& val, const fs::path& labels,
                       const fs::path& out) {
     std::vector<std::string> args{"convert",       "--input",    train.string(),
@@ -158,20 +153,20 @@ TEST(OuterArchive, HostileMembersAreEachAnArchiveErrorNamingTheMemberAndTheRestC
         std::sort(found.begin(), found.end());
         return found;
     };
-    const std::string good0 = file_bytes(tars[0]);
-    const std::string good1 = file_bytes(tars[1]);
+    const std::string good0 = read_text(tars[0]);
+    const std::string good1 = read_text(tars[1]);
     // Inner tar 2 is cut inside its second header; 3 declares a member past its own end;
     // 4 holds a tar; 5 is fine but cut off by the end of the outer file.
-    const std::string first_of_2 = file_bytes(images(2).at(0));
+    const std::string first_of_2 = read_text(images(2).at(0));
     const fs::path two_images = dir / "two.tar";
     write_tar(two_images, {{images(2).at(0).filename().string(), first_of_2},
-                           {images(2).at(1).filename().string(), file_bytes(images(2).at(1))}});
+                           {images(2).at(1).filename().string(), read_text(images(2).at(1))}});
     const std::string truncated =
-        file_bytes(two_images).substr(0, 512 + (first_of_2.size() + 511) / 512 * 512 + 100);
+        read_text(two_images).substr(0, 512 + (first_of_2.size() + 511) / 512 * 512 + 100);
     const std::string past_end = raw_tar_header(stem(3) + "_1.JPEG", 1 << 20) +
                                  std::string(512, 'x') + std::string(1024, '\0');
     const fs::path nested_source = dir / "nested.tar";
-    write_tar(nested_source, {{images(4).at(0).filename().string(), file_bytes(images(4).at(0))},
+    write_tar(nested_source, {{images(4).at(0).filename().string(), read_text(images(4).at(0))},
                               {"deeper.tar", good0}});
     const fs::path outer = dir / "train.tar";
     write_tar(outer, {{"train/" + stem(0) + ".tar", good0},
@@ -180,12 +175,12 @@ TEST(OuterArchive, HostileMembersAreEachAnArchiveErrorNamingTheMemberAndTheRestC
                       {"other/" + stem(1) + ".tar", good0},
                       {"train/" + stem(2) + ".tar", truncated},
                       {"train/" + stem(3) + ".tar", past_end},
-                      {"train/" + stem(4) + ".tar", file_bytes(nested_source)},
-                      {"train/" + stem(5) + ".tar", file_bytes(tars[5])}});
+                      {"train/" + stem(4) + ".tar", read_text(nested_source)},
+                      {"train/" + stem(5) + ".tar", read_text(tars[5])}});
     // The outer tar ends inside the last inner tar's data (its header starts with its name).
-    const auto last_header = file_bytes(outer).find("train/" + stem(5) + ".tar");
+    const auto last_header = read_text(outer).find("train/" + stem(5) + ".tar");
     ASSERT_NE(last_header, std::string::npos);
-    truncate_file(outer, last_header + 512 + file_bytes(tars[5]).size() / 2);
+    truncate_file(outer, last_header + 512 + read_text(tars[5]).size() / 2);
 
     const fs::path out = dir / "out";
     std::vector<std::string> args{"convert", "--input", outer.string(), "--output", out.string()};

@@ -31,10 +31,7 @@ class TextInputs : public testing::ConvertFixture {
     }
 };
 
-std::string read_text(const fs::path& path) {
-    const auto bytes = read_file(path);
-    return {bytes.begin(), bytes.end()};
-}
+using testing::read_text;
 
 // A byte-order mark, then each row with CRLF and `end` before it.
 std::string as_users_save_it(const std::string& rows, std::string_view end) {

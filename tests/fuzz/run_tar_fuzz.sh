@@ -12,7 +12,7 @@ seconds=${2:-30}
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 clang=$(command -v clang++-14 || command -v clang++ || true)
 if [[ -z $clang ]]; then
-  echo "SKIP: no clang++"
+  echo "SKIP: no clang++ to build the libFuzzer target (bash cluster/install-deps.sh installs clang)"
   exit 77
 fi
 mkdir -p "$work"
@@ -20,7 +20,7 @@ flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' \
   >"$work/probe.cpp"
 if ! "$clang" "${flags[@]}" "$work/probe.cpp" -o "$work/probe" 2>/dev/null; then
-  echo "SKIP: $clang cannot build a libFuzzer target"
+  echo "SKIP: $clang cannot build a libFuzzer target (libclang-rt-14-dev missing? bash cluster/install-deps.sh)"
   exit 77
 fi
 "$clang" "${flags[@]}" -I"$source_dir/include" "$source_dir/src/corpus/tar_walker.cpp" \

@@ -12,10 +12,8 @@
 #include <pugixml.hpp>
 #include <set>
 
+#include "mpi/run_convert.hpp"
 #include "support/test_support.hpp"
-#include "synshard/cli/command.hpp"
-#include "synshard/cli/options.hpp"
-#include "synshard/convert/converter.hpp"
 #include "synshard/manifest/manifest.hpp"
 #include "synshard/reader/index_reader.hpp"
 #include "synshard/reader/shard_reader.hpp"
@@ -25,11 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ExitCode run_convert(const std::vector<std::string>& args, const mpi::Comm& comm) {
-    const auto command = cli::convert_command();
-    const auto values = cli::parse_command_line(command, args);
-    return convert(convert_options_from(values), comm);
-}
+using testing::run_convert;
 
 std::vector<std::string> convert_args(const fs::path& corpus, const std::string& train,
                                       const fs::path& out) {

@@ -4,10 +4,8 @@
 // alone converting the extracted folders.
 #include <gtest/gtest.h>
 
+#include "mpi/run_convert.hpp"
 #include "support/test_support.hpp"
-#include "synshard/cli/command.hpp"
-#include "synshard/cli/options.hpp"
-#include "synshard/convert/converter.hpp"
 #include "synshard/manifest/manifest.hpp"
 
 namespace synshard::convert {
@@ -15,11 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ExitCode run_convert(const std::vector<std::string>& args, const mpi::Comm& comm) {
-    const auto command = cli::convert_command();
-    const auto values = cli::parse_command_line(command, args);
-    return convert(convert_options_from(values), comm);
-}
+using testing::run_convert;
 
 std::vector<std::string> convert_args(const fs::path& train, const fs::path& val,
                                       const fs::path& corpus, const fs::path& out) {

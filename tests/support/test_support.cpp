@@ -68,6 +68,11 @@ std::filesystem::path test_data_dir() {
     return std::filesystem::path(SYNSHARD_SOURCE_DIR) / "tests" / "data";
 }
 
+std::string read_text(const std::filesystem::path& path) {
+    const auto bytes = read_file(path);
+    return {bytes.begin(), bytes.end()};
+}
+
 std::map<std::string, std::string> file_digests(const std::filesystem::path& root) {
     std::map<std::string, std::string> result;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {

@@ -39,6 +39,9 @@ ProcessResult run_synshard_mpi(int ranks, const std::vector<std::string>& args);
 // Runs a command line through /bin/sh and returns its exit code and output.
 ProcessResult run_shell(const std::string& command);
 
+// A whole file's bytes as a string. Throws Error naming the path when it cannot be read.
+std::string read_text(const std::filesystem::path& path);
+
 // relative path -> sha256 hex, for every regular file under root.
 std::map<std::string, std::string> file_digests(const std::filesystem::path& root);
 

@@ -183,10 +183,7 @@ void set_modification_time(const std::filesystem::path& path, struct timespec wh
         throw std::runtime_error("utimensat " + path.string());
 }
 
-std::string read_text(const std::filesystem::path& path) {
-    const auto bytes = read_file(path);
-    return std::string(bytes.begin(), bytes.end());
-}
+using testing::read_text;
 
 // Rewrites a file in place with text of the same size, keeping its modification time.
 void rewrite_keeping_time(const std::filesystem::path& path, const std::string& text) {

@@ -15,6 +15,7 @@
 #include "support/test_support.hpp"
 #include "synshard/corpus/devkit.hpp"
 #include "synshard/util/fs.hpp"
+#include "synth/layout_corpora.hpp"
 
 namespace synshard {
 namespace {
@@ -24,10 +25,7 @@ using testing::TempDir;
 using Bytes = std::vector<std::uint8_t>;
 using Members = std::vector<std::pair<std::string, Bytes>>;
 
-std::string read_text(const fs::path& path) {
-    const auto bytes = read_file(path);
-    return {bytes.begin(), bytes.end()};
-}
+using testing::read_text;
 
 using Reader = std::unique_ptr<archive, decltype(&archive_read_free)>;
 
@@ -86,13 +84,7 @@ class SynthArchives : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         dir_ = std::make_unique<TempDir>();
-        for (const char* layout : {"ilsvrc", "kaggle", "archives"}) {
-            const auto result =
-                testing::run_synshard({"synth", "--output", (dir_->path() / layout).string(),
-                                       "--layout", layout, "--num-classes", "3", "--per-class", "6",
-                                       "--val-per-class", "2", "--seed", "7", "--quirks"});
-            ASSERT_EQ(result.exit_code, 0) << layout << ": " << result.output;
-        }
+        testing::synth_in_layouts(dir_->path(), {"ilsvrc", "kaggle", "archives"});
     }
     static void TearDownTestSuite() { dir_.reset(); }
 

@@ -10,6 +10,7 @@
 #include "support/test_support.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"
+#include "synth/layout_corpora.hpp"
 
 namespace synshard {
 namespace {
@@ -17,10 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-std::string read_text(const fs::path& path) {
-    const auto bytes = read_file(path);
-    return {bytes.begin(), bytes.end()};
-}
+using testing::read_text;
 
 // Where Kaggle's copy keeps what the official tars extract to.
 std::string kaggle_path(const std::string& ilsvrc_path) {
@@ -70,13 +68,7 @@ class SynthLayouts : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         dir_ = std::make_unique<TempDir>();
-        for (const char* layout : {"ilsvrc", "kaggle"}) {
-            const auto result =
-                testing::run_synshard({"synth", "--output", (dir_->path() / layout).string(),
-                                       "--layout", layout, "--num-classes", "3", "--per-class", "6",
-                                       "--val-per-class", "2", "--seed", "7", "--quirks"});
-            ASSERT_EQ(result.exit_code, 0) << layout << ": " << result.output;
-        }
+        testing::synth_in_layouts(dir_->path(), {"ilsvrc", "kaggle"});
     }
     static void TearDownTestSuite() { dir_.reset(); }
 

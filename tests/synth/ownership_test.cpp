@@ -16,10 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-std::string read_text(const fs::path& path) {
-    const auto bytes = read_file(path);
-    return {bytes.begin(), bytes.end()};
-}
+using testing::read_text;
 
 testing::ProcessResult synth(const fs::path& output, std::vector<std::string> extra = {},
                              const std::string& classes = "2") {

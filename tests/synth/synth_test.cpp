@@ -40,10 +40,7 @@ SynthOptions quirky_options(const fs::path& output, std::uint64_t seed = 7) {
     return options;
 }
 
-std::string read_text(const fs::path& path) {
-    const Bytes bytes = read_file(path);
-    return {bytes.begin(), bytes.end()};
-}
+using testing::read_text;
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;

@@ -29,12 +29,7 @@ std::string hostname() {
     return name;
 }
 
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using testing::read_text;
 
 // A pipe whose ends are closed when it dies.
 class Pipe {
@@ -359,7 +354,11 @@ TEST(OutputLock, AnUnsupportedLockNamesTheFileSystemAndOffersNoLock) {
     for (const auto& directory : directories) {
         const auto found =
             testing::run_shell("findmnt -n -o FSTYPE,TARGET -T " + directory.string());
-        if (found.exit_code != 0) GTEST_SKIP() << "findmnt: " << found.output;
+        if (found.exit_code != 0) {
+            GTEST_SKIP() << "findmnt cannot name the file system of " << directory
+                         << " here (util-linux's findmnt, bash cluster/install-deps.sh): "
+                         << found.output;
+        }
         std::istringstream fields(found.output);
         std::string type, mount_point;
         fields >> type >> mount_point;

@@ -91,6 +91,9 @@ code=$?
 timeout -s TERM 2 "${mpirun[@]}" -np 2 "$synshard" "${args[@]}" --output "$work/term" >>"$work/log" 2>&1
 code=$?
 echo "term: timeout ended the job with exit code $code"
+# mpirun may end before its ranks have wound down, and a rank still holds the output lock
+# until it exits: a rerun started that moment is refused (the lock message), so wait.
+wait_for "! pgrep -f -- '--output $work/term' >/dev/null" || fail "term: ranks outlived mpirun"
 no_partial_files "$work/term"
 run 4 "$work/term"
 code=$?

@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config git
+  # the man pages, made from the commands' --help at build time
+  help2man
   # MPI and parallel HDF5
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
   # images
@@ -16,6 +18,8 @@ packages=(
   libboost-program-options-dev wordnet-base
   # the Python package (python/; it uses numpy and lives beside python3-h5py, below)
   pybind11-dev python3-dev
+  # synshard.torch, and the torchvision baselines `synshard bench --read` compares with
+  python3-torch python3-torchvision
   # tests, benchmarks, fuzzing and code habits
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy
   python3 python3-h5py python3-numpy python3-pil python3-opencv time util-linux procps

@@ -36,5 +36,5 @@ target_include_directories(synshard_reader
 target_include_directories(synshard_reader SYSTEM PUBLIC ${OpenCV_INCLUDE_DIRS})
 target_link_libraries(synshard_reader
   PUBLIC synshard::serial_hdf5 ${OpenCV_LIBS} nlohmann_json::nlohmann_json
-  PRIVATE synshard_warnings Boost::program_options libjpeg-turbo::turbojpeg OpenSSL::Crypto PkgConfig::XXHASH
+  PRIVATE synshard_warnings Boost::program_options libjpeg-turbo::turbojpeg libjpeg-turbo::jpeg OpenSSL::Crypto PkgConfig::XXHASH
           PkgConfig::LIBEXIF PkgConfig::LIBPNG PkgConfig::LIBWEBP)

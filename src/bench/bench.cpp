@@ -9,13 +9,17 @@
 #include "synshard/bench/child.hpp"
 #include "synshard/bench/naive.hpp"
 #include "synshard/convert/output_files.hpp"
+#include "synshard/corpus/archive_input.hpp"
+#include "synshard/corpus/file_byte_source.hpp"
 #include "synshard/image/pipeline.hpp"
 #include "synshard/manifest/manifest.hpp"
 #include "synshard/reader/shard_reader.hpp"
 #include "synshard/synth/generator.hpp"
+#include "synshard/synth/layouts.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::bench {
 namespace {
@@ -40,6 +44,7 @@ struct CorpusRequest {
     double large_fraction = 0;
     std::uint64_t seed = 0;
     std::string image_size;  // empty: ImageNet-like sizes
+    synth::Layout layout = synth::Layout::ilsvrc;
 };
 
 // Synth's options for about `images` train+val images (ILSVRC's ~26 train per val image).
@@ -55,6 +60,7 @@ synth::SynthOptions synth_options(const CorpusRequest& request) {
     options.seed = request.seed;
     options.quality = kQuality;
     options.large_fraction = request.large_fraction;
+    options.layout = request.layout;
     if (!request.image_size.empty())
         options.image_size = synth::parse_image_size(request.image_size);
     return options;
@@ -63,11 +69,14 @@ synth::SynthOptions synth_options(const CorpusRequest& request) {
 // Generates the corpus unless the marker beside it says this request made it. Returns
 // the synth seconds (0 when reused).
 double ensure_corpus(const CorpusRequest& request) {
-    const Json parameters = {{"classes", request.classes},
-                             {"images", request.images},
-                             {"large_fraction", request.large_fraction},
-                             {"seed", request.seed},
-                             {"image_size", request.image_size}};
+    Json parameters = {{"classes", request.classes},
+                       {"images", request.images},
+                       {"large_fraction", request.large_fraction},
+                       {"seed", request.seed},
+                       {"image_size", request.image_size}};
+    // Said only when not the default, so that corpora made before keep being reused.
+    if (request.layout != synth::Layout::ilsvrc)
+        parameters["layout"] = synth::to_string(request.layout);
     const fs::path marker = request.path.string() + ".bench.json";
     if (fs::exists(marker) && fs::is_directory(request.path)) {
         const auto bytes = read_file(marker);
@@ -123,13 +132,14 @@ void remove_bench_output(const BenchOptions& options, const fs::path& output) {
         {canonical_path(output), canonical_path(options.work_dir / "scratch"), {}});
 }
 
-ConvertResult run_convert(const BenchOptions& options, const fs::path& corpus, bool boxes,
-                          int ranks, const std::string& name) {
+// `inputs`: the corpus options (corpus_args).
+ConvertResult run_convert(const BenchOptions& options, std::vector<std::string> inputs, int ranks,
+                          const std::string& name) {
     ConvertResult result;
     result.output = options.work_dir / ("out-" + name);
     const fs::path stats = options.work_dir / ("stats-" + name + ".json");
     fs::remove(stats);
-    auto args = corpus_args(corpus, boxes);
+    auto args = std::move(inputs);
     const std::vector<std::string> rest{"--output",  result.output.string(),
                                         "--scratch", (options.work_dir / "scratch").string(),
                                         "--restart", "--quiet",
@@ -140,9 +150,10 @@ ConvertResult run_convert(const BenchOptions& options, const fs::path& corpus, b
     args.insert(args.begin(), "convert");
     args.insert(args.end(), rest.begin(), rest.end());
     const auto command = mpi_command(find_mpi_launcher(), ranks, options.program, args);
-    log::info("bench: convert " + name + " at " + std::to_string(ranks) + " rank(s)");
+    const std::string at_ranks = "at " + count_of(static_cast<std::uint64_t>(ranks), "rank");
+    log::info("bench: convert " + name + " " + at_ranks);
     result.child = run_child(command);
-    check_exit(result.child, "convert at " + std::to_string(ranks) + " rank(s)");
+    check_exit(result.child, "convert " + at_ranks);
     const auto bytes = read_file(stats);
     result.stats = Json::parse(bytes.begin(), bytes.end());
     return result;
@@ -190,7 +201,8 @@ Comparison measure_comparison(const BenchOptions& options, std::uint64_t images)
     Measurements& measurements = comparison.measurements;
     std::optional<manifest::Manifest> first;
     for (const int ranks : options.ranks) {
-        auto result = run_convert(options, corpus.path, true, ranks, std::to_string(ranks));
+        auto result =
+            run_convert(options, corpus_args(corpus.path, true), ranks, std::to_string(ranks));
         ConverterRun run = converter_run_from_stats(result.stats);
         run.wall_seconds = result.child.wall_seconds;
         const auto manifest = manifest::read_manifest(result.output / manifest::kManifestFileName);
@@ -257,6 +269,70 @@ Comparison measure_comparison(const BenchOptions& options, std::uint64_t images)
     return comparison;
 }
 
+// Alternated rounds of converter@1 from folders, the tar of tars and the .tar.gz; each
+// layout's fastest round is kept.
+constexpr int kArchiveRepetitions = 2;
+
+// converter@1 on the comparison corpus of `images` (made or reused) and on its twin in the
+// archives layout, alternated; the plain outer tar's header walk and the gzip index's pass
+// (which walks it too) timed in process.
+ArchiveRun measure_archives(const BenchOptions& options, std::uint64_t images,
+                            bool& identical_shards) {
+    const fs::path folders = options.work_dir / ("corpus-" + std::to_string(images));
+    const fs::path archives = folders.string() + "-archives";
+    ensure_corpus({folders, options.classes, images, options.large_fraction, options.seed, ""});
+    ensure_corpus({archives, options.classes, images, options.large_fraction, options.seed, "",
+                   synth::Layout::archives});
+    const fs::path tar = archives / synth::kTrainArchive;
+    const fs::path gzipped = archives / synth::kGzippedTrainArchive;
+    const fs::path index = options.work_dir / ("archives-" + std::to_string(images) + ".index");
+
+    ArchiveRun run;
+    {
+        corpus::FileByteSource source(tar);
+        const auto start = Clock::now();
+        run.outer_members = corpus::walk_outer_tar(source).members.size();
+        run.walk_seconds = seconds_since(start);
+    }
+    fs::remove(index);
+    const auto start = Clock::now();
+    run.compressed_bytes =
+        corpus::load_or_build_gzip_index(gzipped, index, "--input").compressed_size;
+    run.index_seconds = seconds_since(start);
+
+    const auto archive_args = [&](const fs::path& train) {
+        return std::vector<std::string>{
+            "--input",      train.string(),
+            "--val-input",  (archives / synth::kValArchive).string(),
+            "--val-labels", (archives / "LOC_val_solution.csv").string()};
+    };
+    auto gzip_args = archive_args(gzipped);
+    gzip_args.insert(gzip_args.end(), {"--archive-index", index.string()});
+    const std::vector<std::pair<std::vector<std::string>, double ArchiveRun::*>> layouts{
+        {corpus_args(folders, false), &ArchiveRun::folders_seconds},
+        {archive_args(tar), &ArchiveRun::tar_seconds},
+        {gzip_args, &ArchiveRun::gzip_seconds}};
+    std::optional<manifest::Manifest> first;
+    for (int round = 0; round < kArchiveRepetitions; ++round) {
+        for (const auto& [inputs, seconds] : layouts) {
+            const auto result = run_convert(options, inputs, 1, "archives");
+            const auto manifest =
+                manifest::read_manifest(result.output / manifest::kManifestFileName);
+            if (first) {
+                identical_shards =
+                    identical_shards && manifest::compare_shards(*first, manifest).empty();
+            } else {
+                first = manifest;
+                run.images = stored_images(manifest);
+            }
+            const double wall = result.child.wall_seconds;
+            run.*seconds = round == 0 ? wall : std::min(run.*seconds, wall);
+            remove_bench_output(options, result.output);
+        }
+    }
+    return run;
+}
+
 // At most tiny_classes, and no fewer than ~200 images a class (small --scale runs).
 int tiny_classes_for(const BenchOptions& options, std::uint64_t images) {
     return static_cast<int>(std::clamp<std::uint64_t>(
@@ -280,7 +356,7 @@ ScaleRun scale_run(const BenchOptions& options, const std::string& name, int cla
     run.plan_seconds = plan.wall_seconds;
     run.plan_peak_rss_bytes = plan.peak_rss_bytes;
 
-    const auto result = run_convert(options, corpus, true, ranks, name);
+    const auto result = run_convert(options, corpus_args(corpus, true), ranks, name);
     const auto& root = result.stats.at("per_rank").at(0);
     run.root_peak_rss_bytes = root.at("peak_rss_bytes").get<std::uint64_t>();
     for (const auto& [phase, seconds] : root.at("phases").items())
@@ -340,11 +416,11 @@ Json scale_json(const ScaleRun& run) {
 
 std::string format_corpus(const CorpusSummary& corpus, const Measurements& measurements) {
     std::ostringstream text;
-    text << "corpus: " << corpus.files << " images, mean "
+    text << "corpus: " << count_of(corpus.files, "image") << ", mean "
          << format_bytes(static_cast<double>(corpus.bytes) /
                          static_cast<double>(std::max<std::uint64_t>(corpus.files, 1)))
-         << ", largest " << static_cast<double>(corpus.max_pixels) / 1e6 << " Mpixel, "
-         << corpus.large_images << " over 1 Mpixel (" << corpus.path.string()
+         << ", largest " << pixel_count(corpus.max_pixels) << ", " << corpus.large_images
+         << " over 1 Mpixel (" << corpus.path.string()
          << (corpus.reused ? ", reused)" : ", generated)") << "\n";
     for (const auto& run : measurements.runs) {
         const double rate = static_cast<double>(run.images) / run.wall_seconds;
@@ -443,6 +519,14 @@ BenchReport run_bench(const BenchOptions& options, const Targets& targets) {
                 slope_figures(report.slope_measurements, report.measurements, targets);
         }
     }
+    if (options.archives && options.images != 0) {
+        for (const auto images : {options.slope_images, options.images}) {
+            if (images != 0)
+                report.archive_runs.push_back(
+                    measure_archives(options, images, report.archive_identical_shards));
+        }
+        report.archive_figures = archive_figures(report.archive_runs, targets);
+    }
     if (!options.scale.empty()) {
         measure_scale(options, report);
         report.scale_figures = scale_figures(report.scale, report.scale_startup, targets);
@@ -468,6 +552,12 @@ std::string format_report(const BenchReport& report) {
                  << format_table(report.slope_figures);
         }
     }
+    if (!report.archive_figures.empty()) {
+        text << "\nthe official archives (converter@1, the fastest of " << kArchiveRepetitions
+             << " alternated runs a layout; shards identical to the folders': "
+             << (report.archive_identical_shards ? "yes" : "NO") << "):\n"
+             << format_table(report.archive_figures);
+    }
     if (!report.scale.empty()) {
         if (report.corpus) text << "\n";
         text << "scale (tiny images, plan as one process, convert at " << report.scale.front().ranks
@@ -488,6 +578,22 @@ Json to_json(const BenchReport& report) {
             json["slope"] = measurements_json(*report.slope_corpus, report.slope_measurements);
             json["slope"]["figures"] = to_json(report.slope_figures);
         }
+    }
+    if (!report.archive_runs.empty()) {
+        Json runs = Json::array();
+        for (const auto& run : report.archive_runs) {
+            runs.push_back({{"images", run.images},
+                            {"folders_seconds", run.folders_seconds},
+                            {"tar_seconds", run.tar_seconds},
+                            {"gzip_seconds", run.gzip_seconds},
+                            {"outer_walk_seconds", run.walk_seconds},
+                            {"outer_members", run.outer_members},
+                            {"gzip_index_seconds", run.index_seconds},
+                            {"compressed_bytes", run.compressed_bytes}});
+        }
+        json["archives"] = {{"runs", runs},
+                            {"identical_shards", report.archive_identical_shards},
+                            {"figures", to_json(report.archive_figures)}};
     }
     if (!report.scale.empty()) {
         Json runs = Json::array();

@@ -340,6 +340,33 @@ std::vector<Figure> scale_figures(const std::vector<ScaleRun>& unsorted,
     return figures;
 }
 
+std::vector<Figure> archive_figures(const std::vector<ArchiveRun>& runs, const Targets& targets) {
+    if (runs.empty()) return {};
+    const ArchiveRun& first = runs.front();
+    const ArchiveRun& last = runs.back();
+    const auto per_image = [&](double ArchiveRun::*seconds) {
+        if (runs.size() > 1)
+            return slope_ms(first.images, first.*seconds, last.images, last.*seconds);
+        return ratio(last.*seconds * 1e3, static_cast<double>(last.images));
+    };
+    const std::string method = runs.size() > 1 ? "slope" : "per image";
+    const double folders = per_image(&ArchiveRun::folders_seconds);
+    const double tar = per_image(&ArchiveRun::tar_seconds);
+    const double gzip = per_image(&ArchiveRun::gzip_seconds);
+    return {
+        plain("archive_folders", "converter@1 from folders (" + method + ")", folders, "ms/image"),
+        plain("archive_tar", "converter@1 from the tar of tars (" + method + ")", tar, "ms/image"),
+        plain("archive_gzip", "converter@1 from the .tar.gz (" + method + ")", gzip, "ms/image"),
+        at_least("archive_tar_vs_folders", "tar of tars / folders (rates)", ratio(folders, tar),
+                 "x", targets.archive_ratio, 2),
+        plain("archive_gzip_vs_folders", ".tar.gz / folders (rates)", ratio(folders, gzip), "x"),
+        plain("archive_outer_walk",
+              "outer tar header walk (" + std::to_string(last.outer_members) + " members)",
+              last.walk_seconds * 1e3, "ms"),
+        plain("archive_gzip_index", "gzip index pass (compressed bytes)",
+              ratio(static_cast<double>(last.compressed_bytes) / 1e6, last.index_seconds), "MB/s")};
+}
+
 std::string to_string(Verdict verdict) {
     switch (verdict) {
         case Verdict::pass:

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "synshard/bench/bench.hpp"
+#include "synshard/bench/read_bench.hpp"
 #include "synshard/cli/command.hpp"
 #include "synshard/synth/plan.hpp"
 #include "synshard/synth/synsets.hpp"
@@ -61,6 +62,7 @@ bench::BenchOptions read_options(const po::variables_map& values) {
     if (values.count("scale") != 0)
         options.scale = parse_list<std::uint64_t>("scale", values["scale"].as<std::string>());
     options.tiny_size = values["tiny-size"].as<std::string>();
+    options.archives = values["archives"].as<bool>();
     bench::validate(options);
     return options;
 }
@@ -94,7 +96,7 @@ Command bench_command() {
                  "used for --scale")  //
                 ("large-fraction",
                  bounded_value<double>(0, 1)->default_value(0.05, "0.05")->value_name("F"),
-                 "share of large images (long side 800..2000, at most 3 Mpixel) (0..1)")  //
+                 "share of large images (long side 800..2000, at most 4 Mpixel) (0..1)")  //
                 ("seed", bounded_value<std::uint64_t>(0)->default_value(2012)->value_name("S"),
                  "seed of the corpora and of the conversion (0 or more)")  //
                 ("scale", po::value<std::string>()->value_name("LIST"),
@@ -104,7 +106,16 @@ Command bench_command() {
                 ("tiny-size", po::value<std::string>()->default_value("48x48")->value_name("WxH"),
                  "the size of the --scale images")  //
                 ("json", po::value<std::string>()->value_name("FILE"),
-                 "also write every measurement and figure as JSON");
+                 "also write every measurement and figure as JSON")  //
+                ("archives", po::bool_switch(),
+                 "also converter@1 from the same images as the official archives (the tar of "
+                 "tars, plain and gzipped) against their folders, alternated; the outer tar's "
+                 "header walk and the gzip index's pass (about doubles the comparison's time)")  //
+                ("read", po::bool_switch(),
+                 "instead: training reads of a converted corpus of the last --images size, "
+                 "torchvision's ImageFolder and README's h5py Dataset against synshard.Loader "
+                 "and synshard.torch, 2 cores each, warm and cold page cache (needs the Python "
+                 "package built and python3-torch)");
         },
         [](const po::variables_map& values, const mpi::Comm& comm) {
             bench::BenchOptions options = read_options(values);
@@ -114,6 +125,19 @@ Command bench_command() {
                     "itself");
             }
             options.program = std::filesystem::read_symlink("/proc/self/exe");
+            if (values["read"].as<bool>()) {
+                // build/src/synshard beside build/python, where the package is assembled.
+                const auto report =
+                    bench::run_read_bench({options.work_dir, options.program, "/usr/bin/python3",
+                                           options.program.parent_path().parent_path() / "python",
+                                           options.images, options.classes, options.seed});
+                std::cout << bench::format_read_report(report) << std::flush;
+                if (values.count("json") != 0) {
+                    write_file_atomically(values["json"].as<std::string>(),
+                                          bench::to_json(report).dump(2) + "\n");
+                }
+                return ExitCode::success;
+            }
             const auto report = bench::run_bench(options, bench::Targets{});
             std::cout << bench::format_report(report) << std::flush;
             if (values.count("json") != 0) {

@@ -2,16 +2,13 @@
 #include <sstream>
 
 #include "synshard/cli/command.hpp"
+#include "synshard/cli/synset_text.hpp"
 #include "synshard/util/error.hpp"
+#include "synshard/util/quantity.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::cli {
 namespace {
-
-std::string first_word(const wordnet::Hierarchy& hierarchy, const std::string& wnid) {
-    const std::string& words = hierarchy.synset(wnid).words;
-    return words.substr(0, words.find(','));
-}
 
 std::string describe(const wordnet::Hierarchy& hierarchy, const std::string& wnid) {
     const auto& synset = hierarchy.synset(wnid);
@@ -20,15 +17,15 @@ std::string describe(const wordnet::Hierarchy& hierarchy, const std::string& wni
     text << "  gloss: " << synset.gloss << "\n";
     text << "  depth: " << hierarchy.depth(wnid) << "\n";
     const auto paths = hierarchy.paths_to_root(wnid);
-    text << "  hypernym paths (" << paths.size() << "):\n";
+    text << "  " << count_of(paths.size(), "hypernym path") << " from the root:\n";
     for (const auto& path : paths) {
-        text << "   ";
-        for (std::size_t i = 0; i < path.size(); ++i) {
-            text << (i == 0 ? " " : " -> ") << first_word(hierarchy, path[i]);
-        }
-        text << "\n";
+        std::vector<std::string> words;
+        for (auto step = path.rbegin(); step != path.rend(); ++step)
+            words.push_back(hierarchy.synset(*step).words);
+        text << "    " << path_text(words) << "\n";
     }
-    text << "  children (" << synset.children.size() << "):\n";
+    text << "  " << count_of(synset.children.size(), "child", "children")
+         << (synset.children.empty() ? "\n" : ":\n");
     for (const auto& child : synset.children) {
         text << "    " << child << " " << hierarchy.synset(child).words << "\n";
     }
@@ -47,7 +44,7 @@ Command hierarchy_command() {
                           po::positional_options_description& positional) {
         options.add_options()  //
             ("synset", po::value<std::vector<std::string>>()->required()->value_name("WNID"),
-             "synset id(s) to describe (also given as operands)")  //
+             "synset ids to describe (also given as operands)")  //
             ("wordnet", po::value<std::string>()->value_name("DIR"),
              "WordNet data.noun folder, or words.txt + wordnet.is_a.txt (default "
              "/usr/share/wordnet)");

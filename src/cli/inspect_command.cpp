@@ -5,27 +5,27 @@
 #include <iostream>
 #include <iterator>
 #include <map>
-#include <opencv2/imgproc.hpp>
+#include <optional>
 #include <sstream>
 
 #include "synshard/cli/command.hpp"
+#include "synshard/cli/inspect_plot.hpp"
 #include "synshard/cli/options.hpp"
 #include "synshard/cli/root_only.hpp"
+#include "synshard/cli/synset_text.hpp"
+#include "synshard/cli/tab_separated.hpp"
 #include "synshard/reader/dataset.hpp"
 #include "synshard/reader/picture.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/quantity.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string first_word(const std::string& words) {
-    return words.substr(0, words.find(','));
-}
 
 std::uint64_t split_bytes(const manifest::SplitEntry& split) {
     std::uint64_t bytes = 0;
@@ -167,8 +167,8 @@ std::string render_summary(const Json& s) {
     text << "\n";
     line("geometry") << (s["resize"].is_string() ? s["resize"].get<std::string>() : "as stored")
                      << "\n";
-    line("label scheme") << s["label_scheme"].get<std::string>() << ", " << s["num_classes"]
-                         << " classes\n";
+    line("label scheme") << s["label_scheme"].get<std::string>() << ", "
+                         << count_of(s["num_classes"], "class") << "\n";
     line("seed") << s["seed"] << "\n";
     line("fingerprint") << s["input_fingerprint"].get<std::string>() << "\n";
     // nlohmann::json ignores stream widths, so numbers are turned into strings first.
@@ -190,10 +190,12 @@ std::string render_summary(const Json& s) {
     if (s["rejected"]["total"] != 0)
         text << " (" << reasons_text(s["rejected"]["by_reason"]) << ")";
     text << "\n";
-    line("duplicates") << s["duplicates"]["groups"] << " group(s) of inputs with identical bytes ("
-                       << s["duplicates"]["keys"] << " keys)\n";
-    line("leaks") << s["leaks"]["groups"] << " group(s) of val inputs identical to train inputs ("
-                  << s["leaks"]["keys"] << " keys)\n";
+    line("duplicates") << count_of(s["duplicates"]["groups"], "group")
+                       << " of inputs with identical bytes ("
+                       << count_of(s["duplicates"]["keys"], "key") << ")\n";
+    line("leaks") << count_of(s["leaks"]["groups"], "group")
+                  << " of val inputs identical to train inputs ("
+                  << count_of(s["leaks"]["keys"], "key") << ")\n";
     text << std::fixed << std::setprecision(2);
     for (const char* stat : {"mean", "std"}) {
         line(std::string(stat) + " (RGB)");
@@ -211,18 +213,17 @@ std::string render_synset(const Json& c) {
     std::ostringstream text;
     text << c["synset"].get<std::string>() << ": " << c["words"].get<std::string>() << "\n";
     if (c["label"].is_null()) {
-        text << "  not a class: an ancestor of " << c["classes"].size() << " classes\n";
+        text << "  not a class: an ancestor of " << count_of(c["classes"].size(), "class") << "\n";
     } else {
         text << "  label " << c["label"] << "\n";
     }
     text << "  gloss: " << c["gloss"].get<std::string>() << "\n";
-    text << "  depth " << c["depth"] << ", " << c["paths"].size() << " path(s) from the root:\n";
+    text << "  depth " << c["depth"] << ", " << count_of(c["paths"].size(), "path")
+         << " from the root:\n";
     for (const auto& path : c["paths"]) {
-        text << "   ";
-        for (std::size_t i = 0; i < path.size(); ++i) {
-            text << (i == 0 ? " " : " > ") << first_word(path[i]["words"].get<std::string>());
-        }
-        text << "\n";
+        std::vector<std::string> words;
+        for (const auto& step : path) words.push_back(step["words"].get<std::string>());
+        text << "    " << path_text(words) << "\n";
     }
     if (c["label"].is_null()) {
         for (const auto& entry : c["classes"]) {
@@ -239,108 +240,78 @@ std::string render_synset(const Json& c) {
     return text.str();
 }
 
-// --plot: one panel per split with a bar per class, sorted by count (most first), then a
-// panel with a bar per reject reason. White background; every split's bars and the
-// rejects have their own colour.
-constexpr int kPlotWidth = 900;
-constexpr int kMarginLeft = 60;
-constexpr int kMarginRight = 20;
-constexpr int kTitleHeight = 34;
-constexpr int kBarAreaHeight = 180;
-constexpr int kAxisHeight = 22;
-constexpr int kReasonRowHeight = 22;
-constexpr int kReasonLabelWidth = 180;
-const cv::Scalar kWhite{255, 255, 255};
-const cv::Scalar kInk{40, 40, 40};
-const cv::Scalar kRejectColor{60, 60, 200};  // BGR
-
-cv::Scalar split_color(std::size_t split) {
-    static const cv::Scalar colors[] = {{180, 110, 30}, {40, 150, 240}, {90, 160, 60}};
-    return colors[split % 3];
+// --plot's counts: each split's class sizes, and the rejects by reason and split (a val
+// input's key starts with "val/", see FORMAT.md).
+cv::Mat plot_of(const reader::Dataset& dataset) {
+    const manifest::Manifest& manifest = dataset.manifest();
+    std::vector<SplitSizes> splits;
+    for (const auto& [name, split] : manifest.splits) {
+        SplitSizes sizes{name, {}};
+        for (const auto& entry : manifest.classes) {
+            const auto found = entry.counts.find(name);
+            sizes.classes.push_back(
+                {first_word(entry.words), found == entry.counts.end() ? 0 : found->second});
+        }
+        splits.push_back(std::move(sizes));
+    }
+    std::map<std::string, RejectCount> by_reason;
+    for (const Rejection& rejection : manifest.rejected) {
+        const std::string reason(to_string(rejection.reason));
+        RejectCount& count = by_reason.try_emplace(reason, RejectCount{reason}).first->second;
+        ++(rejection.key.starts_with("val/") ? count.val : count.train);
+    }
+    std::vector<RejectCount> rejects;
+    for (auto& [reason, count] : by_reason) rejects.push_back(std::move(count));
+    return draw_plot(splits, std::move(rejects));
 }
 
-void put_text(cv::Mat& image, const std::string& text, cv::Point at, double scale = 0.5) {
-    cv::putText(image, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, kInk, 1, cv::LINE_AA);
+std::string reason_names() {
+    std::string names;
+    for (const Reason reason : all_reasons())
+        names += (names.empty() ? "" : ", ") + std::string(to_string(reason));
+    return names;
 }
 
-cv::Mat class_panel(const std::string& split, std::vector<std::uint64_t> counts,
-                    const cv::Scalar& color) {
-    cv::Mat panel(kTitleHeight + kBarAreaHeight + kAxisHeight, kPlotWidth, CV_8UC3, kWhite);
-    std::sort(counts.rbegin(), counts.rend());
-    std::uint64_t total = 0;
-    for (const auto count : counts) total += count;
-    const std::uint64_t most = counts.empty() ? 0 : counts.front();
-    put_text(panel,
-             split + ": " + std::to_string(total) + " images in " + std::to_string(counts.size()) +
-                 " classes, sorted (max " + std::to_string(most) + ", min " +
-                 std::to_string(counts.empty() ? 0 : counts.back()) + ")",
-             {kMarginLeft, 22});
-    const int width = kPlotWidth - kMarginLeft - kMarginRight;
-    const int bottom = kTitleHeight + kBarAreaHeight;
-    cv::line(panel, {kMarginLeft - 1, kTitleHeight}, {kMarginLeft - 1, bottom}, kInk);
-    cv::line(panel, {kMarginLeft - 1, bottom}, {kPlotWidth - kMarginRight, bottom}, kInk);
-    put_text(panel, std::to_string(most), {4, kTitleHeight + 12}, 0.4);
-    put_text(panel, "0", {kMarginLeft - 16, bottom}, 0.4);
-    put_text(panel, "classes, most images first", {kMarginLeft, bottom + 16}, 0.4);
-    const auto n = static_cast<std::int64_t>(counts.size());
-    for (std::int64_t i = 0; i < n; ++i) {
-        const std::uint64_t count = counts[static_cast<std::size_t>(i)];
-        if (most == 0 || count == 0) continue;
-        // With more classes than pixels several share a column; sorted, the tallest shows.
-        int left = kMarginLeft + static_cast<int>(i * width / n);
-        int right = kMarginLeft + static_cast<int>((i + 1) * width / n) - 1;
-        if (right - left >= 2) --right;  // a gap between bars wide enough to have one
-        right = std::max(left, right);
-        const int height = static_cast<int>(
-            std::lround(static_cast<double>(count) * kBarAreaHeight / static_cast<double>(most)));
-        if (height == 0) continue;
-        cv::rectangle(panel, cv::Point(left, bottom - height), cv::Point(right, bottom - 1), color,
-                      cv::FILLED);
+// --rejected [REASON]: the reason asked for, none for all.
+std::optional<Reason> rejected_filter(const po::variables_map& values) {
+    if (values.count("reason") == 0) return std::nullopt;
+    const std::string text = values["reason"].as<std::string>();
+    if (!values["rejected"].as<bool>())
+        throw UsageError(text + ": a REASON is taken only after --rejected");
+    const std::optional<Reason> reason = parse_reason(text);
+    if (!reason) {
+        throw UsageError("--rejected " + text + ": no such reason; the reasons are " +
+                         reason_names());
     }
-    return panel;
+    return reason;
 }
 
-cv::Mat rejects_panel(const Json& by_reason) {
-    std::vector<std::pair<std::string, std::uint64_t>> reasons;
-    for (const auto& [reason, count] : by_reason.items()) reasons.emplace_back(reason, count);
-    std::stable_sort(reasons.begin(), reasons.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
-    const int rows = std::max<int>(1, static_cast<int>(reasons.size()));
-    cv::Mat panel(kTitleHeight + rows * kReasonRowHeight + 10, kPlotWidth, CV_8UC3, kWhite);
-    std::uint64_t total = 0;
-    for (const auto& reason : reasons) total += reason.second;
-    put_text(panel, "rejected inputs by reason: " + std::to_string(total), {kMarginLeft, 22});
-    if (reasons.empty()) {
-        put_text(panel, "none", {kMarginLeft, kTitleHeight + 16});
-        return panel;
+std::vector<Rejection> rejected_inputs(const reader::Dataset& dataset,
+                                       std::optional<Reason> reason) {
+    std::vector<Rejection> listed;
+    for (const Rejection& rejection : dataset.manifest().rejected) {
+        if (!reason || rejection.reason == *reason) listed.push_back(rejection);
     }
-    const int width = kPlotWidth - kReasonLabelWidth - kMarginRight - 50;
-    for (std::size_t i = 0; i < reasons.size(); ++i) {
-        const int top = kTitleHeight + static_cast<int>(i) * kReasonRowHeight;
-        put_text(panel, reasons[i].first, {10, top + 15});
-        const int length = std::max(
-            1, static_cast<int>(std::lround(static_cast<double>(reasons[i].second) * width /
-                                            static_cast<double>(reasons.front().second))));
-        cv::rectangle(panel, cv::Point(kReasonLabelWidth, top + 3),
-                      cv::Point(kReasonLabelWidth + length - 1, top + kReasonRowHeight - 4),
-                      kRejectColor, cv::FILLED);
-        put_text(panel, std::to_string(reasons[i].second),
-                 {kReasonLabelWidth + length + 6, top + 15});
-    }
-    return panel;
+    return listed;
 }
 
-cv::Mat draw_plot(const reader::Dataset& dataset, const Json& summary) {
-    std::vector<cv::Mat> panels;
-    std::size_t index = 0;
-    for (const auto& [name, split] : dataset.manifest().splits) {
-        panels.push_back(
-            class_panel(name, class_counts(dataset.manifest(), name), split_color(index++)));
+Json rejections_json(const std::vector<Rejection>& rejections) {
+    Json list = Json::array();
+    for (const Rejection& rejection : rejections) {
+        list.push_back(Json{{"key", rejection.key},
+                            {"reason", to_string(rejection.reason)},
+                            {"detail", rejection.detail}});
     }
-    panels.push_back(rejects_panel(summary["rejected"]["by_reason"]));
-    cv::Mat plot;
-    cv::vconcat(panels, plot);
-    return plot;
+    return list;
+}
+
+std::string rejections_text(const std::vector<Rejection>& rejections) {
+    std::string text;
+    for (const Rejection& rejection : rejections) {
+        text += tab_field(rejection.key) + "\t" + std::string(to_string(rejection.reason)) + "\t" +
+                tab_field(rejection.detail) + "\n";
+    }
+    return text;
 }
 
 void write_json(const std::string& destination, const Json& json) {
@@ -358,7 +329,7 @@ Command inspect_command() {
     Command command;
     command.name = "inspect";
     command.summary = "summarize a converted output (splits, classes, rejects, stats), or a class";
-    command.operands = "OUT";
+    command.operands = "OUT [--rejected [REASON]]";
     command.describe = [](po::options_description& options,
                           po::positional_options_description& positional) {
         add_output_operand(options, positional);
@@ -369,7 +340,14 @@ Command inspect_command() {
              "also write the summary as JSON to FILE ('-': standard output, instead of the "
              "text)")  //
             ("plot", po::value<std::string>()->value_name("FILE.png"),
-             "also draw images per class for each split and rejects by reason (PNG)");
+             "also draw images per class for each split and rejects by reason (PNG)")  //
+            ("rejected", po::bool_switch(),
+             "list the rejected inputs instead, one 'KEY<TAB>REASON<TAB>DETAIL' line each (tabs "
+             "and newlines in them escaped), only REASON's when given")  //
+            ("reason", po::value<std::string>()->value_name("REASON"),
+             "with --rejected: a reason code, e.g. too-small (also given as the operand after "
+             "OUT)");
+        positional.add("reason", 1);
     };
     command.execute = [](const po::variables_map& values, const mpi::Comm& comm) {
         const std::string output = values["output"].as<std::string>();
@@ -383,8 +361,18 @@ Command inspect_command() {
         if (!wnid.empty() && !wordnet::is_wnid(wnid)) {
             throw UsageError("--class " + wnid + ": expected a WordNet id like n01440764");
         }
+        const bool rejected = values["rejected"].as<bool>();
+        const std::optional<Reason> reason = rejected_filter(values);
+        if (rejected && (!wnid.empty() || !plot.empty()))
+            throw UsageError("--rejected lists rejected inputs: it takes no --class or --plot");
         return run_on_root(comm, "inspect", [&] {
             const reader::Dataset dataset(output);
+            if (rejected) {
+                const auto listed = rejected_inputs(dataset, reason);
+                if (json != "-") std::cout << rejections_text(listed) << std::flush;
+                if (!json.empty()) write_json(json, rejections_json(listed));
+                return ExitCode::success;
+            }
             const Json summary = wnid.empty() ? summarize(dataset) : describe_synset(dataset, wnid);
             if (json != "-") {
                 std::cout << (wnid.empty() ? render_summary(summary) : render_synset(summary))
@@ -392,8 +380,7 @@ Command inspect_command() {
             }
             if (!json.empty()) write_json(json, summary);
             if (!plot.empty()) {
-                reader::write_png(plot,
-                                  draw_plot(dataset, wnid.empty() ? summary : summarize(dataset)));
+                reader::write_png(plot, plot_of(dataset));
                 if (json != "-") log::info("inspect: plot written to " + plot);
             }
             return ExitCode::success;

@@ -5,6 +5,7 @@
 #include "synshard/cli/command.hpp"
 #include "synshard/cli/options.hpp"
 #include "synshard/cli/root_only.hpp"
+#include "synshard/cli/tab_separated.hpp"
 #include "synshard/reader/dataset.hpp"
 
 namespace synshard::cli {
@@ -33,7 +34,8 @@ Command locate_command() {
         add_output_operand(options, positional);
         options.add_options()  //
             ("key", po::value<std::vector<std::string>>()->required()->value_name("KEY"),
-             "image keys as stored, e.g. n01440764_10026.JPEG or ILSVRC2012_val_00000001.JPEG");
+             "image keys as stored, e.g. n01440764/n01440764_10026.JPEG or "
+             "val/ILSVRC2012_val_00000001.JPEG");
         positional.add("key", -1);
     };
     command.execute = [](const po::variables_map& values, const mpi::Comm& comm) {
@@ -43,14 +45,16 @@ Command locate_command() {
             std::ostringstream text;
             for (const std::string& key : values["key"].as<std::vector<std::string>>()) {
                 if (const auto located = dataset.locate(key)) {
-                    text << key << '\t' << located->split << '\t' << located->shard << '\t'
-                         << located->row << '\t' << located->shard_path << '\n';
+                    text << tab_field(key) << '\t' << located->split << '\t' << located->shard
+                         << '\t' << located->row << '\t' << located->shard_path << '\n';
                     continue;
                 }
                 all_found = false;
                 const std::string rejection = rejection_of(dataset, key);
-                text << key << '\t' << (rejection.empty() ? "not found" : "rejected") << '\t'
-                     << (rejection.empty() ? "in no split of the output" : rejection) << '\n';
+                text << tab_field(key) << '\t' << (rejection.empty() ? "not found" : "rejected")
+                     << '\t'
+                     << (rejection.empty() ? "in no split of the output" : tab_field(rejection))
+                     << '\n';
             }
             std::cout << text.str() << std::flush;
             return all_found ? ExitCode::success : ExitCode::failure;

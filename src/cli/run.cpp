@@ -11,6 +11,7 @@
 #include "synshard/mpi/phase.hpp"
 #include "synshard/util/interrupt.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/progress.hpp"
 #include "synshard/util/versions.hpp"
 
 namespace synshard::cli {
@@ -97,7 +98,11 @@ ExitCode dispatch(const std::vector<std::string>& args, const mpi::Comm& comm) {
         print_on_root(comm, std::cout, command_help(command));
         return ExitCode::success;
     }
-    log::configure(comm.rank(), comm.size(), parse_level(options["log-level"].as<std::string>()));
+    log::configure(comm.rank(), comm.size(), parse_level(options["log-level"].as<std::string>()),
+                   log::parse_format(options["log-format"].as<std::string>()));
+    if (options.count("progress") != 0)
+        configure_progress(parse_progress_mode(options["progress"].as<std::string>()));
+    const log::PhaseScope phase(command.name);
     return command.execute(options, comm);
 }
 

@@ -8,6 +8,7 @@
 #include "synshard/util/error.hpp"
 #include "synshard/util/log.hpp"
 #include "synshard/util/option_values.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::cli {
 namespace {
@@ -50,7 +51,8 @@ reader::Tile tile_of(const reader::Dataset& dataset, const h5::SampleRow& sample
         sample.boxes,
         {where + "  " + std::to_string(sample.width) + "x" + std::to_string(sample.height) +
              "  label " + std::to_string(sample.label),
-         entry.synset + " " + entry.words, sample.key}};
+         // The words first: a narrow tile cuts the line's end, and the class stays legible.
+         entry.words + "  " + entry.synset, sample.key}};
 }
 
 ExitCode show(const ShowOptions& options) {
@@ -91,7 +93,7 @@ ExitCode show(const ShowOptions& options) {
                                 ? reader::draw_tile(tiles.front())
                                 : reader::draw_contact_sheet(tiles, options.tile);
     reader::write_png(options.picture, picture);
-    log::info("show: " + std::to_string(count) + " " + options.split + " sample(s) from " +
+    log::info("show: " + count_of(count, options.split + " sample") + " from " +
               std::to_string(options.index) + " -> " + options.picture.string() + " (" +
               std::to_string(picture.cols) + "x" + std::to_string(picture.rows) + ")");
     return ExitCode::success;

@@ -9,6 +9,7 @@
 #include "synshard/synth/synsets.hpp"
 #include "synshard/util/log.hpp"
 #include "synshard/util/option_values.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::cli {
 namespace {
@@ -33,10 +34,11 @@ synth::SynthOptions read_options(const po::variables_map& values) {
 
 std::string summary_line(const synth::SynthSummary& summary, const synth::SynthOptions& options) {
     std::ostringstream text;
-    text << "synth: " << summary.classes << " classes, " << summary.train_images
-         << " train images, " << summary.val_images << " val images, " << summary.files
-         << " files, " << std::fixed << std::setprecision(1)
-         << static_cast<double>(summary.bytes) / 1e6 << " MB in " << options.output.string();
+    text << "synth: " << count_of(summary.classes, "class") << ", "
+         << count_of(summary.train_images, "train image") << ", "
+         << count_of(summary.val_images, "val image") << ", " << count_of(summary.files, "file")
+         << ", " << std::fixed << std::setprecision(1) << static_cast<double>(summary.bytes) / 1e6
+         << " MB in " << options.output.string();
     return text.str();
 }
 
@@ -70,7 +72,7 @@ Command synth_command() {
                  "share of images from the large tail (long side 800..2000) (0..1)")  //
                 ("image-size", po::value<std::string>()->value_name("WxH"),
                  "force every regular image to this size (e.g. 48x48 for scale tests)")  //
-                ("quirks", po::value<bool>()->default_value(false)->implicit_value(true),
+                ("quirks", switch_value(),
                  "add the known traps (CMYK, PNG named .JPEG, truncated, duplicates, ...); "
                  "quirks.json lists them")  //
                 ("layout", po::value<std::string>()->default_value("ilsvrc")->value_name("NAME"),

@@ -24,7 +24,7 @@ Command verify_command() {
         options.add_options()  //
             ("output", po::value<std::string>()->required()->value_name("OUT"),
              "the output directory to check (also the first operand)")  //
-            ("full", po::value<bool>()->default_value(false)->implicit_value(true),
+            ("full", switch_value(),
              "decode every encoded image and recompute the train mean and std (default: "
              "--sample images per shard)")  //
             ("sample", bounded_value<std::uint64_t>(0)->default_value(16)->value_name("N"),

@@ -18,6 +18,7 @@
 #include "synshard/convert/output_files.hpp"
 #include "synshard/convert/outputs.hpp"
 #include "synshard/convert/record.hpp"
+#include "synshard/corpus/reader.hpp"
 #include "synshard/h5/index_writer.hpp"
 #include "synshard/h5/shard_writer.hpp"
 #include "synshard/manifest/manifest.hpp"
@@ -117,6 +118,10 @@ Journal::Expectation compare_with(const std::filesystem::path& reference,
 // "N shards differ from REF:" and one line per shard.
 std::string expectation_failure(const Journal::Expectation& expectation);
 
+OutputFiles output_files(const ConvertOptions& options);
+// Throws UsageError naming the first path in OUT that synshard did not write.
+void require_only_our_files(const ConvertOptions& options);
+
 // The state of one conversion on one rank.
 class Conversion {
   public:
@@ -128,8 +133,7 @@ class Conversion {
     ExitCode run();
 
   private:
-    // Root, before anything is written: OUT holds nothing foreign (else UsageError) and
-    // its journal, if any, is read.
+    // Root, before anything is written: check_output(), and OUT's journal, if any, is read.
     void inspect_output();
     // Every check the plan allows before any image is processed (shard counts against
     // the planned images): a UsageError, with nothing written.
@@ -146,11 +150,8 @@ class Conversion {
     // spool folders earlier runs on this OUT left there; other spool folders are reported.
     void open_spool_folder();
     // Collective: every rank removes the run's spool folder from its scratch, and the
-    // scratch folder when that leaves it empty.
+    // scratch folder when that leaves it empty; the root removes OUT's archive index.
     void remove_spool_folders(const std::string& run_id);
-    OutputFiles output_files() const;
-    // Throws UsageError naming the first path in OUT that synshard did not write.
-    void require_only_our_files() const;
     // Collective, after a failed phase: the root writes every reject known so far to
     // OUT/rejected.json; returns the failure with a pointer to it.
     mpi::PhaseFailure with_rejects_listed(const mpi::PhaseFailure& failure);
@@ -218,6 +219,7 @@ class Conversion {
     std::vector<std::unique_ptr<Spool>> spools_;
     std::map<std::filesystem::path, std::uint32_t> spool_index_;
     survey::PlanResult plan_;
+    corpus::GzipArchives gzip_archives_;  // what this rank's pieces read a gzipped input through
     std::vector<LocalImage> images_;
     std::string keys_;  // the keys of images_, one after the other
     // Exact sums over the stored pixels of this rank's train images that are not dropped

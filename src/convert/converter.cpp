@@ -4,6 +4,7 @@
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"
 #include "synshard/util/memory.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::convert {
 
@@ -39,10 +40,10 @@ ExitCode Conversion::run() {
     plan_ = survey::make_plan(options_.corpus, comm_);
     time_phase("plan", plan_start);
     if (comm_.is_root()) {
-        log::info("plan: " + std::to_string(plan_.plan.classes.size()) + " classes, " +
+        log::info("plan: " + count_of(plan_.plan.classes.size(), "class") + ", " +
                   std::to_string(plan_.plan.images[0]) + " train and " +
-                  std::to_string(plan_.plan.images[1]) + " val images on " +
-                  std::to_string(comm_.size()) + (comm_.size() == 1 ? " rank" : " ranks"));
+                  count_of(plan_.plan.images[1], "val image") + " on " +
+                  count_of(static_cast<std::uint64_t>(comm_.size()), "rank"));
     }
     check_plan();
     if (const auto finished = finished_outcome()) return *finished;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "synshard/convert/output_files.hpp"
 #include "synshard/corpus/listing.hpp"
 #include "synshard/manifest/manifest.hpp"
 #include "synshard/plan/shard_limits.hpp"
@@ -10,6 +11,7 @@
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/option_values.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::convert {
 
@@ -59,6 +61,14 @@ void check_no_overlap(const ConvertOptions& options, const po::variables_map& va
                              ": choose a folder apart from the inputs");
         }
     }
+    // The user's index outlives OUT, whose files a rerun or --restart removes or replaces.
+    if (values.count("archive-index") != 0 &&
+        is_same_or_inside(canonical_path(*options.corpus.archive_index), output)) {
+        throw UsageError("--archive-index " + options.corpus.archive_index->string() +
+                         " lies in --output " + options.output.string() +
+                         ": keep it outside (without --archive-index, OUT keeps one until the "
+                         "run is complete)");
+    }
 }
 
 struct RecordedOption {
@@ -81,8 +91,10 @@ const std::vector<RecordedOption>& recorded_options() {
         add_declared(corpus::add_corpus_options, OptionRole::processing);
         // How closely a resume checks the inputs shapes no output: the resume fingerprint
         // (in the journal only) carries it.
-        std::erase_if(all,
-                      [](const RecordedOption& option) { return option.name == "fingerprint"; });
+        // Nor does where a gzipped input's seek index is kept.
+        std::erase_if(all, [](const RecordedOption& option) {
+            return option.name == "fingerprint" || option.name == "archive-index";
+        });
         add_declared(image::add_pipeline_options, OptionRole::processing);
         add_declared(add_shard_options, OptionRole::write);
         all.push_back({"drop-leaks", OptionRole::processing});
@@ -131,12 +143,15 @@ void record_canonical_paths(nlohmann::ordered_json& recorded) {
 
 void add_shard_options(po::options_description& options) {
     options.add_options()  //
-        ("shard-size", bounded_value<std::uint64_t>(1, plan::kMaxShardSize)->default_value(1024),
+        ("shard-size",
+         bounded_value<std::uint64_t>(1, plan::kMaxShardSize)->default_value(1024)->value_name("N"),
          "images per shard; the shard count is ceil(N / shard-size) (1..2147483648)")  //
-        ("train-shards", bounded_value<std::uint32_t>(0, plan::kMaxShardCount)->default_value(0),
-         "exact number of train shards (0..99999; 0: from --shard-size)")  //
-        ("val-shards", bounded_value<std::uint32_t>(0, plan::kMaxShardCount)->default_value(0),
-         "exact number of val shards (0..99999; 0: from --shard-size)");
+        ("train-shards",
+         bounded_value<std::uint32_t>(0, plan::kMaxShardCount)->default_value(0)->value_name("N"),
+         "exact number of train shards (0..999999; 0: from --shard-size)")  //
+        ("val-shards",
+         bounded_value<std::uint32_t>(0, plan::kMaxShardCount)->default_value(0)->value_name("N"),
+         "exact number of val shards (0..999999; 0: from --shard-size)");
 }
 
 ShardOptions shard_options_from(const po::variables_map& values) {
@@ -158,7 +173,7 @@ std::array<std::uint32_t, 2> shard_counts_for_plan(
             const std::string option =
                 requested[index] != 0 ? "--" + name + "-shards" : "--shard-size";
             throw UsageError(option + ": " + error.what() + " (the plan has " +
-                             std::to_string(planned_images[index]) + " " + name + " images)");
+                             count_of(planned_images[index], name + " image") + ")");
         }
     }
     return counts;
@@ -172,22 +187,23 @@ void add_convert_options(po::options_description& options) {
          "where processed images are spooled (default OUT/.scratch; node-local disk is fine)");
     add_shard_options(options);
     options.add_options()  //
-        ("drop-leaks", po::value<bool>()->default_value(false)->implicit_value(true),
+        ("drop-leaks", switch_value(),
          "remove train images whose bytes are identical to a val image")  //
-        ("max-reject-fraction", bounded_value<double>(0, 1)->default_value(0.05),
+        ("max-reject-fraction",
+         bounded_value<double>(0, 1)->default_value(0.05, "0.05")->value_name("F"),
          "fail when more than this share of the inputs is rejected (0..1)")  //
         ("expect-manifest", po::value<std::string>()->value_name("FILE"),
          "after writing, fail unless every shard's sha256 matches this manifest's")  //
-        ("resume", po::value<bool>()->default_value(true)->implicit_value(true),
+        ("resume", switch_value(true),
          "continue the unfinished run recorded in OUT's journal (the inputs and options must be "
          "the same)")  //
-        ("restart", po::value<bool>()->default_value(false)->implicit_value(true),
+        ("restart", switch_value(),
          "remove what an earlier run wrote to OUT and convert from scratch (OUT must hold "
          "nothing else)")  //
-        ("no-lock", po::bool_switch(),
+        ("no-lock", switch_value(),
          "do not lock OUT (only where the file system cannot lock and no other conversion can "
          "write OUT; see docs/CLUSTER.md)")  //
-        ("quiet", po::value<bool>()->default_value(false)->implicit_value(true),
+        ("quiet", switch_value(),
          "no progress and no summary: only warnings and errors")  //
         ("stats", po::value<std::string>()->value_name("FILE"),
          "write per-rank timings, pipeline stage times and peak RSS as JSON to FILE");
@@ -195,10 +211,10 @@ void add_convert_options(po::options_description& options) {
 
 ConvertOptions convert_options_from(const po::variables_map& values) {
     ConvertOptions options;
-    options.corpus = corpus::corpus_options_from(values);
-    options.pipeline = image::pipeline_options_from(values);
     options.output = values["output"].as<std::string>();
     if (options.output.empty()) throw UsageError("--output must not be empty");
+    options.corpus = corpus::corpus_options_from(values, options.output / kArchiveIndexFileName);
+    options.pipeline = image::pipeline_options_from(values);
     options.scratch = values.count("scratch") != 0
                           ? std::filesystem::path(values["scratch"].as<std::string>())
                           : options.output / ".scratch";

@@ -5,6 +5,7 @@
 
 #include "synshard/convert/journal.hpp"
 #include "synshard/convert/spool_folder.hpp"
+#include "synshard/corpus/archive_input.hpp"
 #include "synshard/h5/format.hpp"
 #include "synshard/h5/index_writer.hpp"
 #include "synshard/manifest/manifest.hpp"
@@ -22,12 +23,20 @@ std::string lock_file_name() {
     return OutputLock::lock_path("").filename().string();
 }
 
+// The archive index and its listings, which remove_our_files() leaves.
+bool is_archive_index_name(const std::string& name) {
+    return name == kArchiveIndexFileName ||
+           name == corpus::listings_path_for(kArchiveIndexFileName).string();
+}
+
 bool is_top_file_name(const std::string& name) {
     const std::string journal = journal_path("").filename().string();
     const std::string lock = lock_file_name();
+    const std::string archive_index = kArchiveIndexFileName;
     for (const std::string& ours :
          {std::string(manifest::kManifestFileName), std::string(h5::kIndexFileName),
-          std::string(kRejectedFileName), journal, lock}) {
+          std::string(kRejectedFileName), journal, lock, archive_index,
+          corpus::listings_path_for(archive_index).string()}) {
         if (name == ours || name == ours + kTemporarySuffix) return true;
     }
     return false;
@@ -203,6 +212,7 @@ void remove_our_files(const OutputFiles& files) {
                 self(entry.path(), child, walk.rule_of(child), self);
                 remove_if_empty(entry.path());
             } else if (walk.is_ours(entry, child, rule) && name != lock &&
+                       !(rule == FolderRule::top && is_archive_index_name(name)) &&
                        !(files.user_file && entry.path() == *files.user_file)) {
                 remove_file(entry.path());
             }
@@ -213,12 +223,21 @@ void remove_our_files(const OutputFiles& files) {
     remove_in(files.output, "", FolderRule::top, remove_in);
 }
 
+void remove_archive_index(const fs::path& output) {
+    for (const fs::path& index : {output / kArchiveIndexFileName,
+                                  corpus::listings_path_for(output / kArchiveIndexFileName)}) {
+        std::error_code error;
+        if (fs::symlink_status(index, error).type() == fs::file_type::regular) remove_file(index);
+    }
+}
+
 void remove_output_folder(const OutputFiles& files) {
     if (const auto foreign = first_foreign_path(files)) {
         throw Error("not removing " + files.output.string() + ": it holds " + foreign->string() +
                     ", which synshard did not write");
     }
     remove_our_files(files);
+    remove_archive_index(files.output);
     std::error_code error;
     if (fs::symlink_status(OutputLock::lock_path(files.output), error).type() ==
         fs::file_type::regular) {

@@ -2,15 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 
 #include "conversion.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::convert {
 
 std::string expectation_failure(const Journal::Expectation& expectation) {
-    std::string text = std::to_string(expectation.differences.size()) + " shards differ from " +
+    std::string text = count_of(expectation.differences.size(), "shard") +
+                       (expectation.differences.size() == 1 ? " differs" : " differ") + " from " +
                        expectation.reference + ":";
     for (const auto& difference : expectation.differences) text += "\n  " + difference;
     return text;
@@ -217,11 +220,14 @@ ExitCode Conversion::finish() {
 void Conversion::log_summary(manifest::Manifest& result) {
     std::ostringstream summary;
     summary << "converted " << result.splits["train"].num_samples << " train and "
-            << result.splits["val"].num_samples << " val images into "
-            << result.splits["train"].shards.size() + result.splits["val"].shards.size()
-            << " shards in " << std::lround(timings_["total"]) << " s; " << result.rejected.size()
-            << " inputs rejected, " << result.duplicates.size() << " duplicate groups, "
-            << result.leaks.size() << " train/val leaks; output in " << options_.output.string();
+            << count_of(result.splits["val"].num_samples, "val image") << " into "
+            << count_of(result.splits["train"].shards.size() + result.splits["val"].shards.size(),
+                        "shard")
+            << " in " << std::fixed << std::setprecision(1) << timings_["total"] << " s; "
+            << count_of(result.rejected.size(), "input") << " rejected, "
+            << count_of(result.duplicates.size(), "duplicate group") << ", "
+            << count_of(result.leaks.size(), "train/val leak") << "; output in "
+            << options_.output.string();
     log::info(summary.str());
     for (const auto& warning : plan::box_source_warnings(plan_.plan)) log::warn(warning);
 }

@@ -6,46 +6,51 @@
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::convert {
 
-OutputFiles Conversion::output_files() const {
-    OutputFiles files{canonical_path(options_.output), canonical_path(options_.scratch), {}};
-    if (options_.stats) files.user_file = canonical_path(*options_.stats);
+OutputFiles output_files(const ConvertOptions& options) {
+    OutputFiles files{canonical_path(options.output), canonical_path(options.scratch), {}};
+    if (options.stats) files.user_file = canonical_path(*options.stats);
     return files;
 }
 
-void Conversion::require_only_our_files() const {
-    if (const auto foreign = first_foreign_path(output_files())) {
-        throw UsageError(options_.output.string() + " holds files synshard did not write, e.g. " +
+void require_only_our_files(const ConvertOptions& options) {
+    if (const auto foreign = first_foreign_path(output_files(options))) {
+        throw UsageError(options.output.string() + " holds files synshard did not write, e.g. " +
                          foreign->string() + "; choose an empty or new folder" +
-                         (options_.restart ? " (--restart removed nothing)" : ""));
+                         (options.restart ? " (--restart removed nothing)" : ""));
     }
+}
+
+std::optional<Journal> check_output(const ConvertOptions& options) {
+    const auto& output = options.output;
+    std::error_code error;
+    if (std::filesystem::exists(output, error) && !std::filesystem::is_directory(output)) {
+        throw UsageError("--output " + output.string() + " exists and is not a folder");
+    }
+    require_only_our_files(options);
+    if (options.restart) return std::nullopt;
+    auto journal = read_journal(output);
+    if (!journal && std::filesystem::exists(output / manifest::kManifestFileName)) {
+        throw Error(output.string() +
+                    " holds a manifest.json but no journal of a synshard run; choose another "
+                    "--output or use --restart to replace it");
+    }
+    const bool finished = journal && journal->finished &&
+                          std::filesystem::exists(output / manifest::kManifestFileName);
+    if (journal && !finished && !options.resume) {
+        throw UsageError(
+            output.string() +
+            " holds an unfinished run; rerun with --resume (the default) or --restart");
+    }
+    return journal;
 }
 
 void Conversion::inspect_output() {
     mpi::run_phase(comm_, "prepare", [&] {
-        if (!comm_.is_root()) return;
-        const auto& output = options_.output;
-        std::error_code error;
-        if (std::filesystem::exists(output, error) && !std::filesystem::is_directory(output)) {
-            throw UsageError("--output " + output.string() + " exists and is not a folder");
-        }
-        require_only_our_files();
-        if (options_.restart) return;
-        journal_ = read_journal(output);
-        if (!journal_ && std::filesystem::exists(output / manifest::kManifestFileName)) {
-            throw Error(output.string() +
-                        " holds a manifest.json but no journal of a synshard run; choose another "
-                        "--output or use --restart to replace it");
-        }
-        const bool finished = journal_ && journal_->finished &&
-                              std::filesystem::exists(output / manifest::kManifestFileName);
-        if (journal_ && !finished && !options_.resume) {
-            throw UsageError(
-                output.string() +
-                " holds an unfinished run; rerun with --resume (the default) or --restart");
-        }
+        if (comm_.is_root()) journal_ = check_output(options_);
     });
 }
 
@@ -100,12 +105,12 @@ void Conversion::take_output() {
         std::filesystem::create_directories(output);
         if (options_.lock) lock_.emplace(output);
         // Checked before planning, and again now that no other conversion can write OUT.
-        require_only_our_files();
+        require_only_our_files(options_);
         const Journal now =
             new_journal(plan_.plan.input_fingerprint, plan_.resume_fingerprint, options_.effective);
         if (options_.restart) {
             // The old run's spool folders go with the sweep of open_spool_folder().
-            remove_our_files(output_files());
+            remove_our_files(output_files(options_));
             journal_.reset();
         } else {
             journal_ = read_journal(output);
@@ -132,13 +137,13 @@ void Conversion::take_output() {
                 log::info("the shard options changed (" + changes +
                           "): the processed images are "
                           "reused and the " +
-                          std::to_string(journal_->shards.size()) +
-                          " shards published so far are written again");
+                          count_of(journal_->shards.size(), "shard") +
+                          " published so far are written again");
                 journal_->shards.clear();
                 journal_->write_options = now.write_options;
             }
             log::info("resuming the run recorded in " + journal_path(output).string() + " (" +
-                      std::to_string(journal_->shards.size()) + " shards published)");
+                      count_of(journal_->shards.size(), "shard") + " published)");
         } else {
             journal_ = now;
         }
@@ -229,6 +234,7 @@ void Conversion::remove_spool_folders(const std::string& root_run_id) {
     ByteReader reader(bytes);
     const auto run_id = reader.get_string();
     mpi::run_phase(comm_, "clean up", [&] {
+        if (comm_.is_root()) remove_archive_index(options_.output);
         remove_spool_folder(spool_folder(options_.scratch, run_id));
         std::error_code ignored;
         std::filesystem::remove(options_.scratch, ignored);  // only if now empty

@@ -188,6 +188,7 @@ bool Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
         }
     }
     done += items.size() - pending.size();
+    progress.add_reused(items.size() - pending.size());
     if (rejects.exceeded(counted_rejects_)) return stop();
 
     if (!pending.empty()) {
@@ -201,7 +202,8 @@ bool Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
             if (path.parent_path() == folder) taken.insert(path.filename().string());
         const std::string spool_file = new_spool_file(stem, taken);
         Spool& spool = *spools_[open_spool(folder / spool_file, Spool::Mode::create)];
-        corpus::PieceReader reader(pending, options_.corpus.max_member_bytes);
+        corpus::PieceReader reader(pending, options_.corpus.max_member_bytes,
+                                   plan.sources[piece.source].source.gzip_index, &gzip_archives_);
         std::vector<image::Box> boxes;
         while (auto read = reader.next()) {
             if (interrupt_signal() != 0 || rejects.exceeded(counted_rejects_)) return stop();

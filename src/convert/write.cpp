@@ -6,6 +6,7 @@
 #include "synshard/plan/shards.hpp"
 #include "synshard/util/hash.hpp"
 #include "synshard/util/log.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::convert {
 
@@ -100,8 +101,8 @@ std::vector<std::uint8_t> Conversion::kept_shards(
             if (kept[job] == 0) journal_->shards.erase(shard_path(jobs[job]));
         }
         if (rewritten > 0) {
-            log::info(std::to_string(rewritten) +
-                      " published shards are written again: this run assigns them other images");
+            log::info(count_of(rewritten, "published shard") + " written again: this run assigns " +
+                      (rewritten == 1 ? "it" : "them") + " other images");
         }
     });
     kept = comm_.broadcast(kept);
@@ -144,6 +145,7 @@ bool Conversion::write_shards() {
         total_images += std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
     }
     mpi::PhaseProgress progress(comm_, "write", total_images, *display_);
+    progress.add_reused(written_images);
 
     for (std::size_t round = 0; round < rounds; ++round) {
         if (interrupted_everywhere()) return false;

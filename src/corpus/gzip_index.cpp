@@ -34,7 +34,7 @@ constexpr std::size_t kGzipTrailerBytes = 8;
 // and the table is known only at its end, hence the table last.
 constexpr std::array<char, 16> kIndexMagic{'s', 'y', 'n', 's', 'h', 'a', 'r', 'd',
                                            '-', 'g', 'z', 'i', 'n', 'd', 'e', 'x'};
-constexpr std::uint32_t kIndexVersion = 1;
+constexpr std::uint32_t kIndexVersion = 2;
 constexpr std::size_t kIndexHeaderBytes = kIndexMagic.size() + sizeof(std::uint32_t);
 constexpr std::size_t kIndexTrailerBytes = 3 * sizeof(std::uint64_t);
 // What one point takes in the table: the smallest count of bytes a point is read from.
@@ -84,6 +84,10 @@ class Inflater {
             } else if (status == Z_MEM_ERROR) {
                 throw std::bad_alloc();
             } else if (status != Z_OK && status != Z_BUF_ERROR) {
+                // zlib reads the next block's header once a block ends, even with no room
+                // left: output asked for and given is good, the damage is for the next call
+                // (the stream stays broken).
+                if (stream_.avail_out == 0) break;
                 fail(std::string("corrupt gzip data (") +
                      (stream_.msg != nullptr ? stream_.msg
                                              : "zlib error " + std::to_string(status)) +
@@ -103,6 +107,8 @@ class Inflater {
     // How many bits of the last byte taken belong to the next block.
     std::uint8_t unused_bits() const { return static_cast<std::uint8_t>(stream_.data_type & 7); }
     std::uint64_t compressed_offset() const { return next_read_ - stream_.avail_in; }
+    // The output of the current member so far (zlib restarts the count at each member).
+    std::uint64_t member_output() const { return stream_.total_out; }
     std::uint64_t bytes_read() const { return next_read_; }
 
   private:
@@ -161,6 +167,8 @@ void write_table(ByteWriter& writer, const GzipIndex& index) {
     writer.put(index.compressed_size);
     writer.put(index.compressed_mtime_ns);
     writer.put(index.uncompressed_size);
+    writer.put_string(index.damage);
+    writer.put_string(index.appendix);
     writer.put<std::uint64_t>(index.points.size());
     for (const auto& point : index.points) {
         writer.put(point.uncompressed_offset);
@@ -179,6 +187,8 @@ bool read_table(std::span<const std::uint8_t> table, std::uint64_t windows_end, 
     index.compressed_size = reader.get<std::uint64_t>();
     index.compressed_mtime_ns = reader.get<std::int64_t>();
     index.uncompressed_size = reader.get<std::uint64_t>();
+    index.damage = reader.get_string();
+    index.appendix = reader.get_string();
     index.points.resize(reader.get_count(kPointBytes));
     const GzipAccessPoint* previous = nullptr;
     for (auto& point : index.points) {
@@ -243,8 +253,9 @@ class IndexFileWriter {
     // Writes the table and the trailer and publishes the file; the table's digest.
     std::string finish(const GzipIndex& index) {
         ByteWriter checked;
-        checked.reserve(kIndexHeaderBytes + 4 * sizeof(std::uint64_t) +
-                        kPointBytes * index.points.size() + kIndexTrailerBytes);
+        checked.reserve(kIndexHeaderBytes + 6 * sizeof(std::uint64_t) + index.damage.size() +
+                        index.appendix.size() + kPointBytes * index.points.size() +
+                        kIndexTrailerBytes);
         checked.put(kIndexMagic);
         checked.put(kIndexVersion);
         const std::size_t table_begin = checked.buffer().size();
@@ -304,45 +315,158 @@ class WindowRing {
     bool full_ = false;
 };
 
+// The pass that builds an index, a step at a time: inflates front to back, setting an
+// access point (its window saved) at the first block boundary after every span of output.
+class IndexPass {
+  public:
+    IndexPass(const std::filesystem::path& gz_path, const std::filesystem::path& index_path,
+              std::uint64_t span_bytes, const std::function<void(std::uint64_t)>& on_progress)
+        : file_(gz_path),
+          writer_(index_path),
+          inflater_(file_),
+          span_bytes_(span_bytes),
+          on_progress_(on_progress) {
+        index_.file = index_path;
+        index_.compressed_size = file_.size();
+        index_.compressed_mtime_ns = file_.mtime_ns();
+        inflater_.start_at_beginning();
+    }
+
+    // The output of one step (in the ring: valid until the next step); empty once done.
+    std::span<const std::uint8_t> step() {
+        if (done()) return {};
+        std::size_t produced = 0;
+        try {
+            produced = inflater_.inflate(ring_.room(), Z_BLOCK);
+        } catch (const ArchiveError& error) {
+            index_.damage = error.what();
+            // A failed check clears nothing of the member: none of its output is kept.
+            const std::string_view message = error.what();
+            if (message.find("incorrect data check") != std::string_view::npos ||
+                message.find("incorrect length check") != std::string_view::npos) {
+                output_ = member_start_;
+                std::erase_if(index_.points, [&](const GzipAccessPoint& point) {
+                    return point.uncompressed_offset > output_;
+                });
+            }
+            return {};
+        }
+        std::span<const std::uint8_t> bytes = ring_.room().first(produced);
+        ring_.advance(produced);
+        output_ += produced;
+        member_start_ = output_ - inflater_.member_output();
+        const bool span_done = index_.points.empty() ||
+                               output_ - index_.points.back().uncompressed_offset >= span_bytes_;
+        if (inflater_.at_block_boundary() && span_done) {
+            // Taking the window turns the ring in place: the step's output moves first.
+            produced_.assign(bytes.begin(), bytes.end());
+            bytes = produced_;
+            GzipAccessPoint point;
+            point.uncompressed_offset = output_;
+            point.compressed_offset = inflater_.compressed_offset();
+            point.bits = inflater_.unused_bits();
+            writer_.add_window(point, ring_.window());
+            index_.points.push_back(point);
+        }
+        if (on_progress_ && inflater_.bytes_read() != reported_) {
+            reported_ = inflater_.bytes_read();
+            on_progress_(reported_);
+        }
+        return bytes;
+    }
+
+    bool done() const { return inflater_.at_end() || !index_.damage.empty(); }
+    std::uint64_t output() const { return output_; }
+    const std::string& name() const { return file_.name(); }
+
+    // Runs the pass to its end and publishes the index with the appendix.
+    GzipIndex finish(std::string appendix) {
+        while (!done()) step();
+        index_.uncompressed_size = output_;
+        index_.appendix = std::move(appendix);
+        index_.digest = writer_.finish(index_);
+        return std::move(index_);
+    }
+
+  private:
+    FileByteSource file_;
+    IndexFileWriter writer_;
+    Inflater inflater_;
+    WindowRing ring_;
+    std::vector<std::uint8_t> produced_;
+    std::uint64_t span_bytes_;
+    const std::function<void(std::uint64_t)>& on_progress_;
+    GzipIndex index_;
+    std::uint64_t output_ = 0;
+    std::uint64_t member_start_ = 0;  // where the current gzip member's output starts
+    std::uint64_t reported_ = 0;
+};
+
+// The pass's output read as it comes: only what lies at or after the last read's start is
+// kept, so a walk that reads forward holds a few blocks at a time.
+class PassByteSource : public GzipPassSource {
+  public:
+    explicit PassByteSource(IndexPass& pass) : pass_(pass) {}
+
+    std::size_t read_at(std::uint64_t offset, std::span<std::uint8_t> buffer) override {
+        forget_before(offset);
+        fill_to(offset + buffer.size());
+        const std::size_t got = std::min(buffer.size(), kept_.size());
+        std::copy_n(kept_.begin(), got, buffer.begin());
+        return got;
+    }
+    std::uint64_t size() const override { return ~std::uint64_t{0}; }
+    const std::string& name() const override { return pass_.name(); }
+
+    bool ends_at(std::uint64_t offset) override {
+        forget_before(offset);
+        fill_to(offset + 1);
+        return pass_.done() && pass_.output() == offset;
+    }
+
+  private:
+    // Nothing before offset is read again: what is kept of it goes.
+    void forget_before(std::uint64_t offset) {
+        if (offset < kept_start_)
+            throw Error(name() + ": a read during the index's pass went backwards");
+        const auto drop =
+            static_cast<std::size_t>(std::min<std::uint64_t>(offset - kept_start_, kept_.size()));
+        kept_.erase(kept_.begin(), kept_.begin() + static_cast<std::ptrdiff_t>(drop));
+        kept_start_ = offset;
+    }
+
+    // Steps the pass until its output reaches `end` or it is done, keeping the output from
+    // kept_start_ on.
+    void fill_to(std::uint64_t end) {
+        while (pass_.output() < end && !pass_.done()) {
+            const auto bytes = pass_.step();
+            const std::uint64_t bytes_start = pass_.output() - bytes.size();
+            const std::uint64_t keep_from = std::max(kept_start_ + kept_.size(), bytes_start);
+            if (keep_from >= pass_.output()) continue;
+            const auto skip = static_cast<std::ptrdiff_t>(keep_from - bytes_start);
+            kept_.insert(kept_.end(), bytes.begin() + skip, bytes.end());
+        }
+    }
+
+    IndexPass& pass_;
+    std::uint64_t kept_start_ = 0;
+    std::vector<std::uint8_t> kept_;
+};
+
 }  // namespace
 
 GzipIndex build_gzip_index(const std::filesystem::path& gz_path,
                            const std::filesystem::path& index_path, std::uint64_t span_bytes,
-                           const std::function<void(std::uint64_t)>& on_progress) {
+                           const std::function<void(std::uint64_t)>& on_progress,
+                           const std::function<std::string(GzipPassSource&)>& make_appendix) {
     if (span_bytes == 0) throw Error("the span between gzip access points must not be 0");
-    FileByteSource file(gz_path);
-    GzipIndex index;
-    index.file = index_path;
-    index.compressed_size = file.size();
-    index.compressed_mtime_ns = file.mtime_ns();
-    IndexFileWriter writer(index_path);
-    Inflater inflater(file);
-    inflater.start_at_beginning();
-    WindowRing ring;
-    std::uint64_t output = 0;
-    std::uint64_t reported = 0;
-    while (!inflater.at_end()) {
-        const auto produced = inflater.inflate(ring.room(), Z_BLOCK);
-        ring.advance(produced);
-        output += produced;
-        const bool span_done =
-            index.points.empty() || output - index.points.back().uncompressed_offset >= span_bytes;
-        if (inflater.at_block_boundary() && span_done) {
-            GzipAccessPoint point;
-            point.uncompressed_offset = output;
-            point.compressed_offset = inflater.compressed_offset();
-            point.bits = inflater.unused_bits();
-            writer.add_window(point, ring.window());
-            index.points.push_back(point);
-        }
-        if (on_progress && inflater.bytes_read() != reported) {
-            reported = inflater.bytes_read();
-            on_progress(reported);
-        }
+    IndexPass pass(gz_path, index_path, span_bytes, on_progress);
+    std::string appendix;
+    if (make_appendix) {
+        PassByteSource source(pass);
+        appendix = make_appendix(source);
     }
-    index.uncompressed_size = output;
-    index.digest = writer.finish(index);
-    return index;
+    return pass.finish(std::move(appendix));
 }
 
 std::optional<GzipIndex> load_gzip_index(const std::filesystem::path& index_path,

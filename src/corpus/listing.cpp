@@ -9,11 +9,13 @@
 
 #include "mtime.hpp"
 #include "synshard/corpus/archive.hpp"
+#include "synshard/corpus/archive_input.hpp"
 #include "synshard/corpus/file_byte_source.hpp"
 #include "synshard/corpus/tar_walker.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"
+#include "synshard/util/quantity.hpp"
 #include "synshard/wordnet/hierarchy.hpp"
 
 namespace synshard::corpus {
@@ -123,11 +125,17 @@ Discovery discover_synsets(const fs::path& root, Split split, const std::string&
             const std::string stem = tar ? name.substr(0, name.size() - kTarSuffix.size()) : name;
             std::string detail =
                 no_class_detail(stem, name_prefix + (tar ? name : name + "/"), tar, wordnet);
-            found.sources.push_back({name_prefix + stem, path,
-                                     tar ? Source::Kind::tar : Source::Kind::directory, split,
+            found.sources.push_back({name_prefix + stem,
+                                     path,
+                                     tar ? Source::Kind::tar : Source::Kind::directory,
+                                     split,
                                      detail.empty() ? stem : std::string(),
                                      key_prefix_root.empty() ? stem + "/" : key_prefix_root,
-                                     std::move(detail), "", 0, 0});
+                                     std::move(detail),
+                                     "",
+                                     0,
+                                     0,
+                                     {}});
         } else if (kind.dangling) {
             found.rejected.push_back({name_prefix + name, Reason::not_a_file, kind.what});
         } else {
@@ -280,9 +288,8 @@ class TarMembers {
 
     // After a broken tar: one `archive-error` keyed `tar`, after the members listed.
     void reject_archive(const std::string& tar, const ArchiveError& error) {
-        listing_.rejected.push_back(
-            {tar, Reason::archive_error,
-             "after " + std::to_string(count_) + " member(s): " + error.what()});
+        listing_.rejected.push_back({tar, Reason::archive_error,
+                                     "after " + count_of(count_, "member") + ": " + error.what()});
     }
 
   private:
@@ -331,22 +338,32 @@ std::string archive_member_name(const Source& source) {
 }
 
 SourceListing list_archive_member(const Source& source, std::uint64_t max_item_bytes,
-                                  FingerprintMode mode) {
+                                  FingerprintMode mode, std::optional<OuterListing>* walk) {
     SourceListing listing;
     const std::string tar = archive_member_name(source);
     TarMembers members(source, fs::path(tar).stem().string(), max_item_bytes, listing, tar);
     try {
-        FileByteSource archive(source.path);
-        listing.archive_size = archive.size();
-        listing.archive_mtime_ns = archive.mtime_ns();
-        TarWalker walker(archive, source.offset, source.offset + source.size,
-                         source.member.empty() ? archive.name() : archive.name() + ": " + tar);
-        while (auto member = walker.next()) {
-            ListedItem* item = members.add(member->header);
+        const FileByteSource file(source.path);
+        listing.archive_size = file.size();
+        listing.archive_mtime_ns = file.mtime_ns();
+        const bool saved = walk != nullptr && walk->has_value();
+        // A saved walk needs the tar's bytes only for the content of its members.
+        std::unique_ptr<ByteSource> archive;
+        if (!saved || mode == FingerprintMode::content)
+            archive = open_tar_bytes(source.path, source.gzip_index);
+        OuterListing walked =
+            saved ? std::move(**walk)
+                  : walk_inner_tar(
+                        *archive, source.offset, source.offset + source.size,
+                        source.member.empty() ? archive->name() : archive->name() + ": " + tar);
+        for (const auto& member : walked.members) {
+            ListedItem* item = members.add(member.header);
             if (item == nullptr) continue;
-            item->offset = member->data_offset;
-            if (mode == FingerprintMode::content) item->content = member_content(archive, *item);
+            item->offset = member.data_offset;
+            if (mode == FingerprintMode::content) item->content = member_content(*archive, *item);
         }
+        if (!walked.failure.empty()) members.reject_archive(tar, ArchiveError(walked.failure));
+        if (walk != nullptr) *walk = std::move(walked);
     } catch (const ArchiveError& error) {
         members.reject_archive(tar, error);
     }
@@ -361,10 +378,12 @@ std::string outer_member_kind(const MemberHeader& header) {
 // An archive given as an input option: one that cannot be opened, or whose first header
 // is no tar header (a CSV named by mistake), is a usage error; later damage is the
 // archive's `archive-error`.
-FileByteSource open_input_archive(const fs::path& path, const char* option) {
+std::unique_ptr<ByteSource> open_input_archive(const fs::path& path, const char* option,
+                                               const fs::path& gzip_index = {},
+                                               GzipIndex* loaded = nullptr) {
     try {
-        FileByteSource archive(path);
-        TarWalker(archive, 0, archive.size(), archive.name()).next();
+        auto archive = open_tar_bytes(path, gzip_index, loaded);
+        TarWalker(*archive, 0, archive->size(), archive->name()).next();
         return archive;
     } catch (const ArchiveError& error) {
         throw UsageError(std::string(option) + " " + path.string() +
@@ -373,50 +392,57 @@ FileByteSource open_input_archive(const fs::path& path, const char* option) {
 }
 
 // The per-synset train tars inside an archive file (see discover_train).
-Discovery discover_train_archive(const fs::path& archive_path, const wordnet::Hierarchy& wordnet) {
+Discovery discover_train_archive(const fs::path& archive_path, const wordnet::Hierarchy& wordnet,
+                                 const fs::path& gzip_index) {
     Discovery found;
-    FileByteSource archive = open_input_archive(archive_path, "--input");
+    GzipIndex index;
+    const auto archive = open_input_archive(archive_path, "--input", gzip_index, &index);
     const std::string archive_name = archive_path.filename().string();
+    // A gzipped archive's headers were walked once, by the pass that built its index; a
+    // damaged one's tar ends where the damage starts: the member cut there is named by the
+    // walk, and the loss of those after it here.
+    const OuterListing listing =
+        gzip_index.empty() ? walk_outer_tar(*archive) : decode_outer_listing(index.appendix);
+    std::string broken;
+    if (!listing.failure.empty()) {
+        broken = "after " + count_of(listing.members.size(), "member") + ": " + listing.failure;
+    }
+    if (!index.damage.empty()) {
+        broken = index.damage + ": no member after uncompressed offset " +
+                 std::to_string(archive->size()) + " is read" +
+                 (broken.empty() ? "" : " (the walk stopped " + broken + ")");
+    }
     // Each synset's first tar, by member path.
     std::map<std::string, std::string> first_tar;
-    std::size_t members = 0;
-    try {
-        TarWalker walker(archive, 0, archive.size(), archive.name());
-        while (auto member = walker.next()) {
-            ++members;
-            const MemberHeader& header = member->header;
-            if (header.type == MemberHeader::Type::directory) continue;
-            const std::string name = fs::path(header.path).filename().string();
-            if (name.starts_with(".")) {
-                found.rejected.push_back({header.path, Reason::hidden, "hidden entry"});
-            } else if (is_unsafe_member_path(header.path)) {
-                found.rejected.push_back(
-                    {header.path, Reason::unsafe_path, "member path escapes the archive"});
-            } else if (header.type != MemberHeader::Type::regular || !is_tar_name(name)) {
-                found.rejected.push_back(
-                    {header.path, Reason::archive_error,
-                     header.path + " in " + archive_name + " is " + outer_member_kind(header) +
-                         ", not a tar: only synset tars nXXXXXXXX.tar are read from it"});
-            } else if (const std::string stem = name.substr(0, name.size() - kTarSuffix.size());
-                       !first_tar.emplace(stem, header.path).second) {
-                found.rejected.push_back({header.path, Reason::archive_error,
-                                          archive_name + " holds " + name +
-                                              " twice: " + first_tar[stem] + " (used, first) and " +
-                                              header.path + " (ignored)"});
-            } else {
-                std::string detail = no_class_detail(stem, header.path, true, wordnet);
-                found.sources.push_back({stem, archive_path, Source::Kind::archive_member,
-                                         Split::train, detail.empty() ? stem : std::string(),
-                                         stem + "/", std::move(detail), header.path,
-                                         member->data_offset,
-                                         static_cast<std::uint64_t>(header.declared_size)});
-            }
+    for (const auto& member : listing.members) {
+        const MemberHeader& header = member.header;
+        if (header.type == MemberHeader::Type::directory) continue;
+        const std::string name = fs::path(header.path).filename().string();
+        if (name.starts_with(".")) {
+            found.rejected.push_back({header.path, Reason::hidden, "hidden entry"});
+        } else if (is_unsafe_member_path(header.path)) {
+            found.rejected.push_back(
+                {header.path, Reason::unsafe_path, "member path escapes the archive"});
+        } else if (header.type != MemberHeader::Type::regular || !is_tar_name(name)) {
+            found.rejected.push_back(
+                {header.path, Reason::archive_error,
+                 header.path + " in " + archive_name + " is " + outer_member_kind(header) +
+                     ", not a tar: only synset tars nXXXXXXXX.tar are read from it"});
+        } else if (const std::string stem = name.substr(0, name.size() - kTarSuffix.size());
+                   !first_tar.emplace(stem, header.path).second) {
+            found.rejected.push_back({header.path, Reason::archive_error,
+                                      archive_name + " holds " + name +
+                                          " twice: " + first_tar[stem] + " (used, first) and " +
+                                          header.path + " (ignored)"});
+        } else {
+            std::string detail = no_class_detail(stem, header.path, true, wordnet);
+            found.sources.push_back({stem, archive_path, Source::Kind::archive_member, Split::train,
+                                     detail.empty() ? stem : std::string(), stem + "/",
+                                     std::move(detail), header.path, member.data_offset,
+                                     static_cast<std::uint64_t>(header.declared_size), gzip_index});
         }
-    } catch (const ArchiveError& error) {
-        found.rejected.push_back(
-            {archive_name, Reason::archive_error,
-             "after " + std::to_string(members) + " member(s): " + error.what()});
     }
+    if (!broken.empty()) found.rejected.push_back({archive_name, Reason::archive_error, broken});
     std::sort(found.sources.begin(), found.sources.end(),
               [](const Source& a, const Source& b) { return a.name < b.name; });
     return found;
@@ -449,18 +475,28 @@ std::string_view to_string(Source::Kind kind) {
     return "?";
 }
 
-Discovery discover_train(const fs::path& root, const wordnet::Hierarchy& wordnet) {
-    if (names_a_file(root)) return discover_train_archive(root, wordnet);
+Discovery discover_train(const fs::path& root, const wordnet::Hierarchy& wordnet,
+                         const fs::path& gzip_index) {
+    if (names_a_file(root)) return discover_train_archive(root, wordnet, gzip_index);
     require_folder(root, "--input");
     return discover_synsets(root, Split::train, "", "", wordnet);
 }
 
 Discovery discover_val(const fs::path& root, const wordnet::Hierarchy& wordnet) {
     if (names_a_file(root)) {
-        const FileByteSource archive = open_input_archive(root, "--val-input");
+        const auto archive = open_input_archive(root, "--val-input");
         Discovery flat;
-        flat.sources.push_back({"val", root, Source::Kind::archive_member, Split::val, "", "val/",
-                                "", "", 0, archive.size()});
+        flat.sources.push_back({"val",
+                                root,
+                                Source::Kind::archive_member,
+                                Split::val,
+                                "",
+                                "val/",
+                                "",
+                                "",
+                                0,
+                                archive->size(),
+                                {}});
         return flat;
     }
     require_folder(root, "--val-input");
@@ -472,16 +508,16 @@ Discovery discover_val(const fs::path& root, const wordnet::Hierarchy& wordnet) 
     }
     Discovery flat;
     flat.sources.push_back(
-        {"val", root, Source::Kind::directory, Split::val, "", "val/", "", "", 0, 0});
+        {"val", root, Source::Kind::directory, Split::val, "", "val/", "", "", 0, 0, {}});
     return flat;
 }
 
-SourceListing list_source(const Source& source, std::uint64_t max_item_bytes,
-                          FingerprintMode mode) {
+SourceListing list_source(const Source& source, std::uint64_t max_item_bytes, FingerprintMode mode,
+                          std::optional<OuterListing>* walk) {
     SourceListing listing = source.kind == Source::Kind::tar
                                 ? list_tar(source, max_item_bytes, mode)
                             : source.kind == Source::Kind::archive_member
-                                ? list_archive_member(source, max_item_bytes, mode)
+                                ? list_archive_member(source, max_item_bytes, mode, walk)
                                 : list_folder(source, max_item_bytes, mode);
     finish(listing);
     return listing;

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "synshard/corpus/archive_input.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/option_values.hpp"
 
@@ -82,7 +83,7 @@ void add_corpus_options(po::options_description& options) {
          "(ILSVRC2012_devkit_t12.tar.gz)")  //
         ("label-scheme", po::value<std::string>()->default_value("sorted")->value_name("NAME"),
          "sorted (alphabetical wnid), file (--classes order) or ilsvrc2012-id (devkit ID - 1)")  //
-        ("seed", bounded_value<std::uint64_t>(0)->default_value(0)->value_name("N"),
+        ("seed", bounded_value<std::uint64_t>(0)->default_value(0)->value_name("S"),
          "seed of the keyed hash that orders selection, split and shards (0 or more)")  //
         ("val-per-class", bounded_value<std::uint64_t>(0, kMaxPerClass)->value_name("K"),
          "without --val-input: min(K, n/2) images of each class go to val (0..1000000000)")  //
@@ -102,10 +103,16 @@ void add_corpus_options(po::options_description& options) {
          "(1..2147483647)")  //
         ("fingerprint", po::value<std::string>()->default_value("stat")->value_name("MODE"),
          "what a resume checks of each image: stat (size and modification time) or content "
-         "(also its bytes: the survey reads every image)");
+         "(also its bytes: the survey reads every image)")  //
+        ("archive-index", po::value<std::string>()->value_name("FILE"),
+         "save the seek index of a gzipped --input (winter21_whole.tar.gz), or the listings of "
+         "an archive's inner tars, here and reuse them in later runs while the archive is "
+         "unchanged (never removed by --restart; convert's default for a gzipped --input: "
+         "OUT/archive.index until the run is complete)");
 }
 
-CorpusOptions corpus_options_from(const po::variables_map& values) {
+CorpusOptions corpus_options_from(const po::variables_map& values,
+                                  const std::optional<fs::path>& default_archive_index) {
     CorpusOptions options;
     options.input = *existing_path(values, "input");
     options.val_input = existing_path(values, "val-input");
@@ -132,7 +139,16 @@ CorpusOptions corpus_options_from(const po::variables_map& values) {
         options.max_per_class = values["max-per-class"].as<std::uint64_t>();
     options.max_member_bytes = values["max-member-bytes"].as<std::uint64_t>();
     options.fingerprint = parse_fingerprint_mode(values["fingerprint"].as<std::string>());
+    if (values.count("archive-index") != 0)
+        options.archive_index = values["archive-index"].as<std::string>();
+    else if (default_archive_index && is_gzip_file(options.input))
+        options.archive_index = default_archive_index;
 
+    if (!options.archive_index && is_gzip_file(options.input)) {
+        throw UsageError("--input " + options.input.string() +
+                         " is gzipped: name a file for its seek index with --archive-index FILE "
+                         "(built in one pass, reused by later runs)");
+    }
     if (options.val_per_class && options.val_fraction) {
         throw UsageError("--val-per-class and --val-fraction exclude each other");
     }

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "synshard/corpus/archive_input.hpp"
 #include "synshard/util/fs.hpp"
 
 namespace synshard::corpus {
@@ -31,14 +32,31 @@ void advise_file(const std::string& path, std::uint64_t max_item_bytes) {
 
 }  // namespace
 
-PieceReader::PieceReader(std::span<const Item> items, std::uint64_t max_item_bytes)
+ByteSource& GzipArchives::open(const std::filesystem::path& archive,
+                               const std::filesystem::path& gzip_index) {
+    auto& bytes = open_[archive];
+    if (!bytes) bytes = open_tar_bytes(archive, gzip_index);
+    return *bytes;
+}
+
+PieceReader::PieceReader(std::span<const Item> items, std::uint64_t max_item_bytes,
+                         const std::filesystem::path& gzip_index, GzipArchives* gzip_archives)
     : items_(items), max_item_bytes_(max_item_bytes) {
     if (!items_.empty() && items_.front().offset) {
         for (const auto& item : items_) by_offset_.push_back(&item);
         std::sort(by_offset_.begin(), by_offset_.end(),
                   [](const Item* a, const Item* b) { return *a->offset < *b->offset; });
         try {
-            archive_file_ = std::make_unique<FileByteSource>(items_.front().path);
+            if (gzip_index.empty()) {
+                auto file = std::make_unique<FileByteSource>(items_.front().path);
+                archive_hints_ = file->fd();
+                archive_file_ = std::move(file);
+            } else if (gzip_archives != nullptr) {
+                archive_bytes_ = &gzip_archives->open(items_.front().path, gzip_index);
+            } else {
+                archive_file_ = open_tar_bytes(items_.front().path, gzip_index);
+            }
+            if (archive_file_) archive_bytes_ = archive_file_.get();
         } catch (const ArchiveError& error) {
             archive_failure_ = error.what();
         }
@@ -76,20 +94,20 @@ void PieceReader::read_ahead_files() {
 }
 
 void PieceReader::read_ahead_in_place() {
-    if (!archive_file_) return;
+    if (archive_hints_ < 0) return;
     const std::size_t end = std::min(by_offset_.size(), next_index_ + 1 + kReadAheadItems);
     for (advised_items_ = std::max(advised_items_, next_index_ + 1); advised_items_ < end;
          ++advised_items_) {
         const Item& item = *by_offset_[advised_items_];
         if (item.size > max_item_bytes_) continue;
-        ::posix_fadvise(archive_file_->fd(), static_cast<off_t>(*item.offset),
+        ::posix_fadvise(archive_hints_, static_cast<off_t>(*item.offset),
                         static_cast<off_t>(item.size), POSIX_FADV_WILLNEED);
     }
 }
 
 ReadItem PieceReader::read_in_place(const Item& item) {
     ReadItem result{&item, {}, std::nullopt};
-    if (!archive_file_) {
+    if (archive_bytes_ == nullptr) {
         result.rejection = Rejection{item.key, Reason::archive_error, archive_failure_};
     } else if (item.size > max_item_bytes_) {
         result.rejection =
@@ -97,7 +115,7 @@ ReadItem PieceReader::read_in_place(const Item& item) {
     } else {
         result.bytes.resize(item.size);
         try {
-            const std::size_t got = archive_file_->read_at(*item.offset, result.bytes);
+            const std::size_t got = archive_bytes_->read_at(*item.offset, result.bytes);
             if (got != item.size) {
                 throw ArchiveError(item.path + ": member " + item.member + " ends after " +
                                    std::to_string(got) + " of " + std::to_string(item.size) +

@@ -17,9 +17,11 @@ bool is_readable_format_version(std::int64_t version) {
 
 std::string shard_file_name(std::string_view split, std::int64_t shard_index,
                             std::int64_t shard_count) {
+    // Index and count share one width, so that the names sort in shard order.
+    const int width = std::max<int>(5, static_cast<int>(std::to_string(shard_count).size()));
     char numbers[64];
-    std::snprintf(numbers, sizeof numbers, "-%05lld-of-%05lld.h5",
-                  static_cast<long long>(shard_index), static_cast<long long>(shard_count));
+    std::snprintf(numbers, sizeof numbers, "-%0*lld-of-%0*lld.h5", width,
+                  static_cast<long long>(shard_index), width, static_cast<long long>(shard_count));
     return std::string(split) + numbers;
 }
 

@@ -175,8 +175,19 @@ FileImage File::publish() {
 File File::open_read_only(const std::filesystem::path& path) {
     silence_automatic_printing();
     const std::string where = path.string();
-    return File(check_id(H5Fopen(where.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "opening " + where),
-                where, path, nullptr);
+    // Without HDF5's flock: outputs are never written in place (File::publish renames a
+    // finished file), and the lock fails on read-only mounts and on parallel file systems
+    // without flock (errno 37), or while another process holds one on the file.
+    PropertyList access(H5P_FILE_ACCESS, where);
+    check_status(H5Pset_file_locking(access.id(), false, true),
+                 "disabling file locking of " + where);
+    hid_t id = H5Fopen(where.c_str(), H5F_ACC_RDONLY, access.id());
+    if (id < 0) {
+        // HDF5 shares a file open twice in one process only with one locking setting: one
+        // that h5py (the same library) holds open with its default locking opens so.
+        id = H5Fopen(where.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    }
+    return File(check_id(id, "opening " + where), where, path, nullptr);
 }
 
 }  // namespace synshard::h5

@@ -115,68 +115,6 @@ const cv::Mat& resample(const cv::Mat& in, bool dct_scaled, double extent_width,
     return scratch;
 }
 
-// JPEG's limit on a side, which keeps 32-bit row sums of squares from overflowing.
-constexpr int kMaxJpegSide = 65535;
-
-// libjpeg-turbo's YCbCr -> RGB conversion (jdcolor.c): JFIF's in 16-bit fixed point, so
-// that sums computed from planes are those of the pixels libjpeg decodes from them. Its
-// tables hold these offsets by sample; computed per pixel, the loop vectorises.
-constexpr int kYcbcrScaleBits = 16;
-
-constexpr std::int32_t fixed_point(double value) {
-    return static_cast<std::int32_t>(value * (1 << kYcbcrScaleBits) + 0.5);
-}
-
-struct RgbOffsets {
-    std::int16_t red = 0;
-    std::int16_t green = 0;
-    std::int16_t blue = 0;
-};
-
-constexpr RgbOffsets rgb_offsets(std::uint8_t cb, std::uint8_t cr) {
-    constexpr std::int32_t one_half = std::int32_t{1} << (kYcbcrScaleBits - 1);
-    const std::int32_t blue_difference = cb - 128;
-    const std::int32_t red_difference = cr - 128;
-    // Green's two terms are added before the shift, as libjpeg does.
-    return {static_cast<std::int16_t>((fixed_point(1.40200) * red_difference + one_half) >>
-                                      kYcbcrScaleBits),
-            static_cast<std::int16_t>((-fixed_point(0.34414) * blue_difference -
-                                       fixed_point(0.71414) * red_difference + one_half) >>
-                                      kYcbcrScaleBits),
-            static_cast<std::int16_t>((fixed_point(1.77200) * blue_difference + one_half) >>
-                                      kYcbcrScaleBits)};
-}
-
-// Row `row` of the image, from a 4:2:0 chroma plane of rows x columns samples, as
-// libjpeg-turbo's decoder upsamples it (jdsample.c), into out[0, 2 * columns): a triangle
-// filter, 3/4 of the nearer sample and 1/4 of the further one in each direction, edge
-// samples repeated, with its rounding (+8 and +7 alternately before the shift by 4, so
-// that no direction is favoured). Planes two samples wide or less it does not filter: each
-// sample covers its 2x2 block.
-void upsample_chroma_row(const cv::Mat& plane, int rows, int columns, int row,
-                         std::vector<std::int16_t>& column_sums, std::uint8_t* out) {
-    const std::uint8_t* nearer = plane.ptr<std::uint8_t>(row / 2);
-    if (columns <= 2) {
-        for (int x = 0; x < columns; ++x) out[2 * x] = out[2 * x + 1] = nearer[x];
-        return;
-    }
-    const int further_row = std::clamp(row / 2 + (row % 2 == 0 ? -1 : 1), 0, rows - 1);
-    const std::uint8_t* further = plane.ptr<std::uint8_t>(further_row);
-    std::int16_t* sums = column_sums.data();
-    for (int x = 0; x < columns; ++x)
-        sums[x] = static_cast<std::int16_t>(3 * nearer[x] + further[x]);
-    // 16-bit arithmetic (at most 16 * 255 + 8) and no branch inside, so that it vectorises.
-    const auto interpolate = [&](int x, std::int16_t left, std::int16_t right) {
-        const auto weighted = static_cast<std::int16_t>(3 * sums[x]);
-        out[2 * x] = static_cast<std::uint8_t>(static_cast<std::int16_t>(weighted + left + 8) >> 4);
-        out[2 * x + 1] =
-            static_cast<std::uint8_t>(static_cast<std::int16_t>(weighted + right + 7) >> 4);
-    };
-    interpolate(0, sums[0], sums[1]);
-    for (int x = 1; x + 1 < columns; ++x) interpolate(x, sums[x - 1], sums[x + 1]);
-    interpolate(columns - 1, sums[columns - 2], sums[columns - 1]);
-}
-
 cv::Rect to_cv(const Rect& rect) {
     return {rect.x, rect.y, rect.width, rect.height};
 }
@@ -231,28 +169,36 @@ Rgb parse_background(std::string_view text) {
 
 void add_pipeline_options(po::options_description& options) {
     const PipelineOptions defaults;
-    auto flag = [] { return po::value<bool>()->default_value(false)->implicit_value(true); };
-    options.add_options()("resize",
-                          po::value<std::string>()->default_value(to_string(defaults.resize)),
-                          "geometry: shorter:N, crop:N, fixed:WxH, fit:WxH, longer:N or none")(
-        "no-upscale", flag(), "keep images smaller than the geometry's target as they are")(
-        "encoding", po::value<std::string>()->default_value("jpeg"),
-        "stored bytes: jpeg, png, raw (HxWx3 uint8; needs crop, fixed or fit) or original")(
-        "quality", bounded_value<int>(1, 100)->default_value(defaults.quality),
-        "JPEG quality (1..100)")("formats", po::value<std::string>()->default_value("jpeg,png"),
-                                 "source formats accepted (told by content): jpeg, png, webp, bmp")(
-        "max-side", bounded_value<int>(1)->default_value(defaults.max_side),
-        "reject images with a longer side (too-large), decided from the header (1 or more)")(
-        "max-pixels", bounded_value<std::int64_t>(1)->default_value(defaults.max_pixels),
-        "reject images with more pixels (too-large), decided from the header (1 or more)")(
-        "max-input-bytes",
-        bounded_value<std::int64_t>(1, kMaxInputBytes)->default_value(defaults.max_input_bytes),
-        "reject larger files (too-large) (1..2147483647)")(
-        "min-side", bounded_value<int>(0)->default_value(defaults.min_side),
-        "reject images whose shorter side is smaller (too-small) (0 or more)")(
-        "no-exif-orientation", flag(), "store pixels as stored, ignoring EXIF orientation")(
-        "background", po::value<std::string>()->default_value("255,255,255"),
-        "R,G,B or #rrggbb behind transparency and fit: padding");
+    options.add_options()  //
+        ("resize",
+         po::value<std::string>()
+             ->default_value(to_string(defaults.resize))
+             ->value_name("GEOMETRY"),
+         "geometry: shorter:N, crop:N, fixed:WxH, fit:WxH, longer:N or none")  //
+        ("no-upscale", switch_value(),
+         "keep images smaller than the geometry's target as they are")  //
+        ("encoding", po::value<std::string>()->default_value("jpeg")->value_name("NAME"),
+         "stored bytes: jpeg, png, raw (HxWx3 uint8; needs crop, fixed or fit) or original")  //
+        ("quality", bounded_value<int>(1, 100)->default_value(defaults.quality)->value_name("Q"),
+         "JPEG quality (1..100)")  //
+        ("formats", po::value<std::string>()->default_value("jpeg,png")->value_name("LIST"),
+         "source formats accepted (told by content): jpeg, png, webp, bmp")  //
+        ("max-side", bounded_value<int>(1)->default_value(defaults.max_side)->value_name("PX"),
+         "reject images with a longer side (too-large), decided from the header (1 or more)")  //
+        ("max-pixels",
+         bounded_value<std::int64_t>(1)->default_value(defaults.max_pixels)->value_name("N"),
+         "reject images with more pixels (too-large), decided from the header (1 or more)")  //
+        ("max-input-bytes",
+         bounded_value<std::int64_t>(1, kMaxInputBytes)
+             ->default_value(defaults.max_input_bytes)
+             ->value_name("B"),
+         "reject larger files (too-large) (1..2147483647)")  //
+        ("min-side", bounded_value<int>(0)->default_value(defaults.min_side)->value_name("PX"),
+         "reject images whose shorter side is smaller (too-small) (0 or more)")  //
+        ("no-exif-orientation", switch_value(),
+         "store pixels as stored, ignoring EXIF orientation")  //
+        ("background", po::value<std::string>()->default_value("255,255,255")->value_name("COLOR"),
+         "R,G,B or #rrggbb behind transparency and fit: padding");
 }
 
 PipelineOptions pipeline_options_from(const po::variables_map& values) {
@@ -275,104 +221,6 @@ PipelineOptions pipeline_options_from(const po::variables_map& values) {
             to_string(options.resize));
     }
     return options;
-}
-
-PixelStats& PixelStats::operator+=(const PixelStats& other) {
-    for (std::size_t c = 0; c < 3; ++c) {
-        sum[c] += other.sum[c];
-        sum_of_squares[c] += other.sum_of_squares[c];
-    }
-    pixels += other.pixels;
-    return *this;
-}
-
-PixelStats& PixelStats::operator-=(const PixelStats& other) {
-    for (std::size_t c = 0; c < 3; ++c) {
-        sum[c] -= other.sum[c];
-        sum_of_squares[c] -= other.sum_of_squares[c];
-    }
-    pixels -= other.pixels;
-    return *this;
-}
-
-PixelStats pixel_stats(const cv::Mat& rgb, const Rect& content) {
-    if (rgb.type() != CV_8UC3 || content.x < 0 || content.y < 0 ||
-        content.x + content.width > rgb.cols || content.y + content.height > rgb.rows) {
-        throw Error("pixel_stats: content rectangle outside the RGB image");
-    }
-    PixelStats stats;
-    for (int y = content.y; y < content.y + content.height; ++y) {
-        const std::uint8_t* pixel = rgb.ptr<std::uint8_t>(y) + std::ptrdiff_t{3} * content.x;
-        // Per-row 32-bit sums cannot overflow (65535 * 255^2 < 2^32).
-        std::array<std::uint32_t, 3> sum{};
-        std::array<std::uint64_t, 3> squares{};
-        for (int x = 0; x < content.width; ++x, pixel += 3) {
-            for (std::size_t c = 0; c < 3; ++c) {
-                sum[c] += pixel[c];
-                // 32-bit squares (255^2 fits), added to the 64-bit sums.
-                squares[c] += static_cast<std::uint64_t>(std::uint32_t{pixel[c]} * pixel[c]);
-            }
-        }
-        for (std::size_t c = 0; c < 3; ++c) {
-            stats.sum[c] += sum[c];
-            stats.sum_of_squares[c] += squares[c];
-        }
-    }
-    stats.pixels =
-        static_cast<std::uint64_t>(content.width) * static_cast<std::uint64_t>(content.height);
-    return stats;
-}
-
-PixelStats ycbcr420_pixel_stats(const std::array<cv::Mat, 3>& planes, Size size) {
-    const int chroma_rows = (size.height + 1) / 2;
-    const int chroma_columns = (size.width + 1) / 2;
-    const auto covers = [](const cv::Mat& plane, int rows, int columns) {
-        return plane.type() == CV_8UC1 && plane.rows >= rows && plane.cols >= columns;
-    };
-    if (size.width <= 0 || size.height <= 0 || size.width > kMaxJpegSide ||
-        !covers(planes[0], size.height, size.width) ||
-        !covers(planes[1], chroma_rows, chroma_columns) ||
-        !covers(planes[2], chroma_rows, chroma_columns)) {
-        throw Error("ycbcr420_pixel_stats: planes smaller than " + std::to_string(size.width) +
-                    "x" + std::to_string(size.height) + " or not 8-bit");
-    }
-    PixelStats stats;
-    const auto upsampled_width = 2 * static_cast<std::size_t>(chroma_columns);
-    std::vector<std::int16_t> column_sums(static_cast<std::size_t>(chroma_columns));
-    std::vector<std::uint8_t> cb(upsampled_width);
-    std::vector<std::uint8_t> cr(upsampled_width);
-    // Each row's chroma offsets, one per pixel, so that the loop over the pixels is a
-    // plain one (the compiler vectorises it).
-    std::array<std::vector<std::int16_t>, 3> offsets;
-    for (auto& channel : offsets) channel.resize(upsampled_width);
-    for (int row = 0; row < size.height; ++row) {
-        upsample_chroma_row(planes[1], chroma_rows, chroma_columns, row, column_sums, cb.data());
-        upsample_chroma_row(planes[2], chroma_rows, chroma_columns, row, column_sums, cr.data());
-        for (std::size_t x = 0; x < upsampled_width; ++x) {
-            const RgbOffsets offset = rgb_offsets(cb[x], cr[x]);
-            offsets[0][x] = offset.red;
-            offsets[1][x] = offset.green;
-            offsets[2][x] = offset.blue;
-        }
-        const std::uint8_t* luma = planes[0].ptr<std::uint8_t>(row);
-        for (std::size_t c = 0; c < 3; ++c) {
-            const std::int16_t* offset = offsets[c].data();
-            // 16-bit lanes hold a value and its square (255^2 < 2^16), twice as many per
-            // vector as 32-bit ones; 32-bit row sums cannot overflow (65535 * 255^2 < 2^32).
-            std::uint32_t sum = 0;
-            std::uint32_t squares = 0;
-            for (int x = 0; x < size.width; ++x) {
-                const auto value = static_cast<std::uint16_t>(std::clamp<std::int16_t>(
-                    static_cast<std::int16_t>(luma[x] + offset[x]), 0, 255));
-                sum += value;
-                squares += static_cast<std::uint16_t>(value * value);
-            }
-            stats.sum[c] += sum;
-            stats.sum_of_squares[c] += squares;
-        }
-    }
-    stats.pixels = static_cast<std::uint64_t>(size.width) * static_cast<std::uint64_t>(size.height);
-    return stats;
 }
 
 Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)) {

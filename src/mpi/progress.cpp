@@ -1,7 +1,5 @@
 #include "synshard/mpi/progress.hpp"
 
-#include <numeric>
-
 #include "synshard/mpi/wait.hpp"
 
 namespace synshard::mpi {
@@ -20,12 +18,13 @@ PhaseProgress::PhaseProgress(const Comm& comm, std::string phase, std::uint64_t 
                              ProgressDisplay& display, std::chrono::steady_clock::duration interval)
     : comm_(comm.get()),
       phase_(std::move(phase)),
+      log_phase_(phase_),
       total_(global_total),
       display_(display),
       interval_(interval),
       start_(std::chrono::steady_clock::now()),
       last_send_(start_),
-      per_rank_(static_cast<std::size_t>(comm.size()), 0) {}
+      per_rank_(static_cast<std::size_t>(comm.size())) {}
 
 PhaseProgress::~PhaseProgress() {
     if (comm_.is_root()) {
@@ -43,32 +42,36 @@ PhaseProgress::~PhaseProgress() {
                 wait.pause();
                 continue;
             }
-            std::uint64_t count = 0;
-            if (MPI_Recv(&count, 1, MPI_UINT64_T, status.MPI_SOURCE, status.MPI_TAG, comm_.get(),
-                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+            std::array<std::uint64_t, 2> counts{};
+            if (MPI_Recv(counts.data(), 2, MPI_UINT64_T, status.MPI_SOURCE, status.MPI_TAG,
+                         comm_.get(), MPI_STATUS_IGNORE) != MPI_SUCCESS) {
                 break;
             }
-            per_rank_[static_cast<std::size_t>(status.MPI_SOURCE)] = count;
+            per_rank_[static_cast<std::size_t>(status.MPI_SOURCE)] = counts;
             if (status.MPI_TAG == kFinalTag) wait.arrived(status.MPI_SOURCE);
         }
-        per_rank_[0] = local_done_;
-        display_.finish(phase_, global_done(), total_, seconds_since(start_));
+        per_rank_[0] = local_;
+        display_.finish(phase_, global_counts(), seconds_since(start_));
     } else {
         wait_without_spinning(pending_);
-        outgoing_ = local_done_;
-        if (MPI_Isend(&outgoing_, 1, MPI_UINT64_T, 0, kFinalTag, comm_.get(), &pending_) ==
+        outgoing_ = local_;
+        if (MPI_Isend(outgoing_.data(), 2, MPI_UINT64_T, 0, kFinalTag, comm_.get(), &pending_) ==
             MPI_SUCCESS) {
             wait_without_spinning(pending_);
         }
     }
 }
 
+void PhaseProgress::add_reused(std::uint64_t items) {
+    local_[1] += items;
+}
+
 void PhaseProgress::update(std::uint64_t local_done) {
-    local_done_ = local_done;
+    local_[0] = local_done;
     if (comm_.is_root()) {
         collect();
-        per_rank_[0] = local_done_;
-        display_.show(phase_, global_done(), total_, seconds_since(start_));
+        per_rank_[0] = local_;
+        display_.show(phase_, global_counts(), seconds_since(start_));
         return;
     }
     const auto now = std::chrono::steady_clock::now();
@@ -81,17 +84,23 @@ void PhaseProgress::update(std::uint64_t local_done) {
 }
 
 void PhaseProgress::show_note(const std::string& note) {
-    per_rank_[0] = local_done_;
-    display_.show(phase_ + ", " + note + ":", global_done(), total_, seconds_since(start_));
+    per_rank_[0] = local_;
+    display_.show(phase_ + ", " + note + ":", global_counts(), seconds_since(start_));
 }
 
-std::uint64_t PhaseProgress::global_done() const {
-    return std::accumulate(per_rank_.begin(), per_rank_.end(), std::uint64_t{0});
+ProgressCounts PhaseProgress::global_counts() const {
+    ProgressCounts counts;
+    counts.total = total_;
+    for (const auto& [done, reused] : per_rank_) {
+        counts.done += done;
+        counts.reused += reused;
+    }
+    return counts;
 }
 
 void PhaseProgress::send_count() {
-    outgoing_ = local_done_;
-    check(MPI_Isend(&outgoing_, 1, MPI_UINT64_T, 0, kCountTag, comm_.get(), &pending_),
+    outgoing_ = local_;
+    check(MPI_Isend(outgoing_.data(), 2, MPI_UINT64_T, 0, kCountTag, comm_.get(), &pending_),
           "MPI_Isend");
 }
 
@@ -101,11 +110,11 @@ void PhaseProgress::collect() {
         MPI_Status status;
         check(MPI_Iprobe(MPI_ANY_SOURCE, kCountTag, comm_.get(), &waiting, &status), "MPI_Iprobe");
         if (waiting == 0) return;
-        std::uint64_t count = 0;
-        check(MPI_Recv(&count, 1, MPI_UINT64_T, status.MPI_SOURCE, kCountTag, comm_.get(),
+        std::array<std::uint64_t, 2> counts{};
+        check(MPI_Recv(counts.data(), 2, MPI_UINT64_T, status.MPI_SOURCE, kCountTag, comm_.get(),
                        MPI_STATUS_IGNORE),
               "MPI_Recv");
-        per_rank_[static_cast<std::size_t>(status.MPI_SOURCE)] = count;
+        per_rank_[static_cast<std::size_t>(status.MPI_SOURCE)] = counts;
     }
 }
 

@@ -1,7 +1,11 @@
 #include "synshard/plan/plan.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include "synshard/plan/partition.hpp"
 #include "synshard/util/hash.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::plan {
 namespace {
@@ -34,15 +38,37 @@ std::uint64_t Plan::rejected_total() const {
     return total;
 }
 
+void assign_ranks(Plan& plan) {
+    std::sort(plan.pieces.begin(), plan.pieces.end(), [](const Piece& a, const Piece& b) {
+        return std::tie(a.source, a.begin) < std::tie(b.source, b.begin);
+    });
+    std::vector<std::uint64_t> piece_bytes;
+    for (const auto& piece : plan.pieces) piece_bytes.push_back(piece.bytes);
+    const auto owners = assign_pieces(piece_bytes, plan.ranks);
+    for (std::size_t i = 0; i < plan.pieces.size(); ++i) plan.pieces[i].rank = owners[i];
+    plan.rank_bytes = rank_loads(piece_bytes, owners, plan.ranks);
+}
+
+void partition_for(Plan& plan, const std::vector<std::vector<std::uint64_t>>& item_bytes,
+                   int ranks) {
+    const std::uint64_t limit = piece_byte_limit(plan.bytes[0] + plan.bytes[1], ranks);
+    plan.pieces.clear();
+    for (std::uint32_t source = 0; source < item_bytes.size(); ++source) {
+        for (const auto& range : cut_source(item_bytes[source], limit))
+            plan.pieces.push_back({source, range.begin, range.end, range.bytes, 0});
+    }
+    plan.ranks = ranks;
+    assign_ranks(plan);
+}
+
 std::vector<std::string> box_source_warnings(const Plan& plan) {
     std::vector<std::string> warnings;
     for (const auto& source : plan.box_sources) {
         if (source.val_only || source.stats.given > 0) continue;
         warnings.push_back(source.name + " gave no box to any image of the corpus (" +
-                           std::to_string(source.stats.boxes) + " box(es) read from " +
-                           std::to_string(source.stats.files) +
-                           " annotation(s), for other images or images an earlier source "
-                           "annotates)");
+                           count_of(source.stats.boxes, "box") + " read from " +
+                           count_of(source.stats.files, "annotation") +
+                           ", for other images or images an earlier source annotates)");
     }
     return warnings;
 }

@@ -6,14 +6,15 @@
 
 #include "synshard/plan/shard_limits.hpp"
 #include "synshard/util/error.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::plan {
 
 std::uint32_t shard_count_for(std::uint64_t num_samples, std::uint64_t shard_size,
                               std::uint32_t requested) {
     if (requested > num_samples) {
-        throw Error("asked for " + std::to_string(requested) + " shards but the split has only " +
-                    std::to_string(num_samples) + " samples");
+        throw Error("asked for " + count_of(requested, "shard") + " but the split has only " +
+                    count_of(num_samples, "sample"));
     }
     if (requested != 0) return requested;
     const std::uint64_t count = num_samples / shard_size + (num_samples % shard_size != 0 ? 1 : 0);

@@ -19,8 +19,8 @@ void draw_caption(cv::Mat band, const std::vector<std::string>& lines) {
     band.setTo(kBackgroundColor);
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const int baseline = static_cast<int>(i + 1) * kCaptionLineHeight;
-        cv::putText(band, lines[i], cv::Point(4, baseline), cv::FONT_HERSHEY_SIMPLEX, kFontScale,
-                    kTextColor, 1, cv::LINE_AA);
+        cv::putText(band, fit_caption(lines[i], band.cols), cv::Point(4, baseline),
+                    cv::FONT_HERSHEY_SIMPLEX, kFontScale, kTextColor, 1, cv::LINE_AA);
     }
 }
 
@@ -46,6 +46,25 @@ cv::Mat to_bgr(const cv::Mat& rgb) {
 }
 
 }  // namespace
+
+std::string fit_caption(const std::string& line, int width) {
+    // The text starts 4 pixels in; keep as much margin on the right.
+    const auto fits = [&](const std::string& text) {
+        int baseline = 0;
+        return cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, kFontScale, 1, &baseline).width <=
+               width - 8;
+    };
+    if (fits(line)) return line;
+    std::size_t length = line.size();
+    while (length > 0) {
+        --length;
+        // Not inside a UTF-8 sequence (continuation bytes are 10xxxxxx).
+        while (length > 0 && (static_cast<unsigned char>(line[length]) & 0xC0) == 0x80) --length;
+        const std::string cut = line.substr(0, length) + "...";
+        if (fits(cut)) return cut;
+    }
+    return "...";
+}
 
 int caption_height(std::size_t lines) {
     return lines == 0 ? 0 : static_cast<int>(lines) * kCaptionLineHeight + 6;

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <numeric>
+
 #include "synshard/reader/dataset.hpp"
 #include "synshard/util/error.hpp"
 
@@ -49,7 +51,9 @@ SharedDataset::SharedDataset(const std::filesystem::path& path) {
     const Dataset& dataset = files_->dataset;
     directory_ = dataset.directory();
     splits_ = dataset.splits();
-    for (const std::string& split : splits_) num_samples_[split] = dataset.num_samples(split);
+    for (const std::string& split : splits_) {
+        shard_num_samples_[split] = dataset.index().shard_num_samples(split);
+    }
     classes_ = dataset.classes();
     encoding_ = dataset.encoding();
     raw_geometry_ = dataset.raw_geometry();
@@ -70,8 +74,13 @@ SharedDataset::Files& SharedDataset::files() const {
 }
 
 std::uint64_t SharedDataset::num_samples(const std::string& split) const {
-    const auto found = num_samples_.find(split);
-    if (found == num_samples_.end()) {
+    const std::vector<std::uint64_t>& counts = shard_num_samples(split);
+    return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
+}
+
+const std::vector<std::uint64_t>& SharedDataset::shard_num_samples(const std::string& split) const {
+    const auto found = shard_num_samples_.find(split);
+    if (found == shard_num_samples_.end()) {
         throw Error(directory_.string() + ": no split '" + split + "'");
     }
     return found->second;
@@ -80,6 +89,16 @@ std::uint64_t SharedDataset::num_samples(const std::string& split) const {
 h5::SampleRow SharedDataset::sample(const std::string& split, std::uint64_t index) const {
     const auto lock = lock_hdf5();
     return files().dataset.sample(split, index);
+}
+
+std::vector<h5::SampleRow> SharedDataset::samples(const std::string& split,
+                                                  std::span<const std::uint64_t> indices) const {
+    std::vector<h5::SampleRow> rows;
+    rows.reserve(indices.size());
+    const auto lock = lock_hdf5();
+    const Dataset& dataset = files().dataset;
+    for (const std::uint64_t index : indices) rows.push_back(dataset.sample(split, index));
+    return rows;
 }
 
 std::optional<Located> SharedDataset::locate(std::string_view key) const {

@@ -4,10 +4,12 @@
 #include <cctype>
 #include <sstream>
 
+#include "synshard/corpus/archive_input.hpp"
 #include "synshard/corpus/class_list.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::survey {
 namespace {
@@ -145,7 +147,9 @@ Inputs discover(const corpus::CorpusOptions& options) {
     Inputs inputs;
     inputs.hierarchy = wordnet::Hierarchy::open(
         options.wordnet.value_or(std::filesystem::path(wordnet::kDefaultWordnetDir)));
-    auto train = corpus::discover_train(options.input, inputs.hierarchy);
+    auto train = corpus::discover_train(
+        options.input, inputs.hierarchy,
+        corpus::is_gzip_file(options.input) ? *options.archive_index : std::filesystem::path());
     inputs.sources = std::move(train.sources);
     inputs.discovery_rejected = std::move(train.rejected);
     for (const auto& file : inputs.hierarchy.files())
@@ -193,9 +197,10 @@ bool labeled_by_file(const corpus::Source& source) {
 }
 
 Scanned scan_source(const Inputs& inputs, std::size_t index, const corpus::CorpusOptions& options,
-                    const corpus::ValLabels* val_labels, std::vector<std::string>& notes) {
+                    const corpus::ValLabels* val_labels, std::vector<std::string>& notes,
+                    std::optional<corpus::OuterListing>* walk) {
     const corpus::Source& source = inputs.sources[index];
-    auto listing = corpus::list_source(source, options.max_member_bytes, options.fingerprint);
+    auto listing = corpus::list_source(source, options.max_member_bytes, options.fingerprint, walk);
     std::vector<manifest::InputEntry> entries;
     for (const auto& listed : listing.items) entries.push_back({listed.key, listed.size});
     for (const auto& rejection : listing.rejected) entries.push_back({rejection.key, 0});
@@ -252,9 +257,9 @@ Scanned scan_source(const Inputs& inputs, std::size_t index, const corpus::Corpu
     if (val_labels != nullptr && labeled_by_file(source)) {
         const auto missing = val_labels->labels_without_image(stems);
         if (!missing.empty()) {
-            notes.push_back(std::to_string(missing.size()) +
-                            " label(s) in --val-labels name no image in --val-input (first: " +
-                            missing.front() + ")");
+            notes.push_back(count_of(missing.size(), "label") + " in --val-labels " +
+                            (missing.size() == 1 ? "names" : "name") +
+                            " no image in --val-input (first: " + missing.front() + ")");
         }
     }
     return scanned;

@@ -80,9 +80,10 @@ struct Scanned {
 // Lists inputs.sources[index] and gives each listed image its wnid: the source's, or for
 // the flat val folder the one val_labels gives its stem (val_labels must then be set).
 // What cannot be classed is rejected; labels in val_labels naming no image of the flat
-// val folder become one note appended to `notes`.
+// val folder become one note appended to `notes`. `walk`: as corpus::list_source's.
 Scanned scan_source(const Inputs& inputs, std::size_t index, const corpus::CorpusOptions& options,
-                    const corpus::ValLabels* val_labels, std::vector<std::string>& notes);
+                    const corpus::ValLabels* val_labels, std::vector<std::string>& notes,
+                    std::optional<corpus::OuterListing>* walk = nullptr);
 
 // WordNet's words of the selected classes (lower case) that name exactly one of them: how
 // a box annotated with a class name instead of a wnid finds its class in a val image.

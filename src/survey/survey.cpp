@@ -9,10 +9,14 @@
 #include <tuple>
 
 #include "sources.hpp"
+#include "synshard/corpus/archive_input.hpp"
 #include "synshard/mpi/phase.hpp"
 #include "synshard/plan/partition.hpp"
 #include "synshard/util/bytes.hpp"
 #include "synshard/util/error.hpp"
+#include "synshard/util/hash.hpp"
+#include "synshard/util/log.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::survey {
 namespace {
@@ -28,10 +32,66 @@ struct RankScan {
     std::vector<std::pair<std::string, std::string>> metadata;
     // The val labels this rank read are a LOC csv: they also give the val boxes.
     bool val_labels_give_boxes = false;
+    // The walks of the --input archive's inner tars this rank scanned, encoded, and how
+    // many of them were saved by an earlier run.
+    std::map<corpus::InnerTar, std::string> inner_walks;
+    std::uint64_t saved_walks = 0;
 };
+
+// Where the walks of the --input archive's inner tars are saved: beside its gzip index, or
+// at --archive-index itself for a plain archive; nowhere without an index or for a folder.
+std::optional<std::filesystem::path> inner_listings_path(const corpus::CorpusOptions& options) {
+    std::error_code error;
+    if (!options.archive_index || !std::filesystem::is_regular_file(options.input, error))
+        return std::nullopt;
+    return corpus::is_gzip_file(options.input) ? corpus::listings_path_for(*options.archive_index)
+                                               : *options.archive_index;
+}
+
+bool is_inner_tar(const corpus::Source& source) {
+    return source.kind == corpus::Source::Kind::archive_member && source.split == Split::train;
+}
+
+corpus::InnerTar inner_tar_of(const corpus::Source& source) {
+    return {source.member, source.offset, source.size};
+}
+
+// What the saved walks are bound to: every inner tar of the archive as discovered now.
+std::string inner_tars_digest(const Inputs& inputs) {
+    ByteWriter tars;
+    for (const auto& source : inputs.sources) {
+        if (!is_inner_tar(source)) continue;
+        tars.put_string(source.member);
+        tars.put(source.offset);
+        tars.put(source.size);
+    }
+    return content_digest(tars.buffer());
+}
+
+// A gzipped --input is read through its seek index: the root reuses the saved one or
+// builds it in one pass while the others wait, then every rank loads it and checks that it
+// is the root's (a rank on another file system would read another file).
+void share_gzip_index(const corpus::CorpusOptions& options, const mpi::Comm& comm) {
+    if (!corpus::is_gzip_file(options.input)) return;
+    const auto& index_path = *options.archive_index;
+    const std::string digest = mpi::run_phase(comm, "plan: gzip index", [&] {
+        if (!comm.is_root()) return std::string();
+        return corpus::load_or_build_gzip_index(options.input, index_path, "--input").digest;
+    });
+    const std::string roots = comm.broadcast(digest);
+    mpi::run_phase(comm, "plan: load gzip index", [&] {
+        const auto loaded = corpus::load_gzip_index(index_path, options.input);
+        if (!loaded || loaded->digest != roots) {
+            throw Error("--archive-index " + index_path.string() +
+                        " is not the index the root rank built for " + options.input.string() +
+                        " (every rank must see the same files)");
+        }
+    });
+}
 
 // The inputs, found and read by every rank alike.
 Inputs discover_inputs(const corpus::CorpusOptions& options, const mpi::Comm& comm) {
+    share_gzip_index(options, comm);
     return mpi::run_phase(comm, "plan: discover",
                           [&] { return std::make_optional(discover(options)); })
         .value();
@@ -43,6 +103,20 @@ RankScan scan_own_sources(const Inputs& inputs, const corpus::CorpusOptions& opt
     return mpi::run_phase(comm, "plan: scan", [&] {
         RankScan scan;
         std::optional<corpus::ValLabels> val_labels;
+        std::map<corpus::InnerTar, corpus::OuterListing> saved;
+        const auto listings = inner_listings_path(options);
+        if (listings) {
+            std::vector<corpus::InnerTar> mine;
+            for (std::size_t i = 0; i < inputs.sources.size(); ++i) {
+                if (scanner_of(inputs, i, comm.size()) == comm.rank() &&
+                    is_inner_tar(inputs.sources[i])) {
+                    mine.push_back(inner_tar_of(inputs.sources[i]));
+                }
+            }
+            saved = corpus::load_inner_listings(*listings, options.input, inner_tars_digest(inputs),
+                                                mine);
+            scan.saved_walks = saved.size();
+        }
         for (std::size_t i = 0; i < inputs.sources.size(); ++i) {
             if (scanner_of(inputs, i, comm.size()) != comm.rank()) continue;
             if (labeled_by_file(inputs.sources[i]) && !val_labels) {
@@ -64,10 +138,69 @@ RankScan scan_own_sources(const Inputs& inputs, const corpus::CorpusOptions& opt
                 scan.val_labels_give_boxes =
                     val_labels->format() == corpus::ValLabels::Format::loc_csv;
             }
-            scan.sources.push_back(
-                scan_source(inputs, i, options, val_labels ? &*val_labels : nullptr, scan.notes));
+            std::optional<corpus::OuterListing> walk;
+            const bool inner = listings && is_inner_tar(inputs.sources[i]);
+            if (inner) {
+                const auto found = saved.find(inner_tar_of(inputs.sources[i]));
+                if (found != saved.end()) walk = std::move(found->second);
+            }
+            scan.sources.push_back(scan_source(inputs, i, options,
+                                               val_labels ? &*val_labels : nullptr, scan.notes,
+                                               inner ? &walk : nullptr));
+            if (walk) {
+                scan.inner_walks.emplace(inner_tar_of(inputs.sources[i]),
+                                         corpus::encode_outer_listing(*walk));
+            }
         }
         return scan;
+    });
+}
+
+// The root saves the walks of the archive's inner tars unless every one was saved already
+// (a damaged tar's walk is saved with where it broke: walking it again finds the same).
+void save_inner_walks(RankScan& scan, const Inputs& inputs, const corpus::CorpusOptions& options,
+                      const mpi::Comm& comm) {
+    const auto listings = inner_listings_path(options);
+    if (!listings) return;
+    const std::array<std::uint64_t, 2> mine{scan.saved_walks, scan.inner_walks.size()};
+    const auto counts = comm.sum(std::span<const std::uint64_t>(mine));
+    const std::uint64_t reused = counts[0];
+    const std::uint64_t walked = counts[1] - counts[0];
+    if (walked == 0) {
+        if (comm.is_root() && reused > 0) {
+            log::info("archive listings: reusing " + listings->string() + " (" +
+                      count_of(reused, "inner tar") + ", none walked again)");
+        }
+        scan.inner_walks = {};
+        return;
+    }
+    ByteWriter encoded;
+    for (const auto& [tar, walk] : scan.inner_walks) {
+        encoded.put_string(tar.member);
+        encoded.put(tar.offset);
+        encoded.put(tar.size);
+        encoded.put_string(walk);
+    }
+    scan.inner_walks = {};
+    auto gathered = comm.gather(encoded.buffer());
+    encoded = {};
+    mpi::run_phase(comm, "plan: save archive listings", [&] {
+        if (!comm.is_root()) return;
+        std::map<corpus::InnerTar, std::string> walks;
+        for (auto& bytes : gathered) {
+            ByteReader in(bytes);
+            while (!in.at_end()) {
+                corpus::InnerTar tar;
+                tar.member = in.get_string();
+                tar.offset = in.get<std::uint64_t>();
+                tar.size = in.get<std::uint64_t>();
+                walks.emplace(std::move(tar), in.get_string());
+            }
+            bytes = {};
+        }
+        corpus::save_inner_listings(*listings, options.input, inner_tars_digest(inputs), walks);
+        log::info("archive listings: walked " + count_of(walked, "inner tar") + " (" +
+                  std::to_string(reused) + " reused), saved in " + listings->string());
     });
 }
 
@@ -302,15 +435,7 @@ void add_report(plan::Plan& plan, ByteReader& in) {
 // Orders what the reports added and gives every piece its rank.
 void partition(plan::Plan& plan) {
     std::sort(plan.notes.begin(), plan.notes.end());
-    std::sort(plan.pieces.begin(), plan.pieces.end(),
-              [](const plan::Piece& a, const plan::Piece& b) {
-                  return std::tie(a.source, a.begin) < std::tie(b.source, b.begin);
-              });
-    std::vector<std::uint64_t> piece_bytes;
-    for (const auto& piece : plan.pieces) piece_bytes.push_back(piece.bytes);
-    const auto owners = plan::assign_pieces(piece_bytes, plan.ranks);
-    for (std::size_t i = 0; i < plan.pieces.size(); ++i) plan.pieces[i].rank = owners[i];
-    plan.rank_bytes = plan::rank_loads(piece_bytes, owners, plan.ranks);
+    plan::assign_ranks(plan);
     plan.scanned = plan.images[0] + plan.images[1] + plan.rejected_total();
 }
 
@@ -503,6 +628,7 @@ std::vector<corpus::Item> PlanResult::share_items(std::size_t i) const {
 PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm) {
     const Inputs inputs = discover_inputs(options, comm);
     RankScan scan = scan_own_sources(inputs, options, comm);
+    save_inner_walks(scan, inputs, options, comm);
     const plan::ClassSelection selection = agree_on_classes(scan, inputs, options, comm);
     const auto box_stats = select_images(scan, inputs, selection, options, comm);
     PlanResult result;

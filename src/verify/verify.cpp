@@ -12,6 +12,7 @@
 #include "synshard/reader/index_reader.hpp"
 #include "synshard/util/bytes.hpp"
 #include "synshard/util/error.hpp"
+#include "synshard/util/quantity.hpp"
 
 namespace synshard::verify {
 namespace {
@@ -229,15 +230,15 @@ Report verify(const VerifyOptions& options, const mpi::Comm& comm) {
 
 std::string describe(const Report& report) {
     std::ostringstream text;
-    text << "verified " << report.shards << " shards, " << report.samples << " samples, "
-         << std::fixed << std::setprecision(1) << static_cast<double>(report.bytes) / 1e6 << " MB, "
-         << report.images_decoded << " images decoded: ";
+    text << "verified " << count_of(report.shards, "shard") << ", "
+         << count_of(report.samples, "sample") << ", " << std::fixed << std::setprecision(1)
+         << static_cast<double>(report.bytes) / 1e6 << " MB, "
+         << count_of(report.images_decoded, "image") << " decoded: ";
     if (report.ok()) {
         text << "no problems\n";
         return text.str();
     }
-    text << report.problems.size() << (report.problems.size() == 1 ? " problem" : " problems")
-         << "\n";
+    text << count_of(report.problems.size(), "problem") << "\n";
     for (const auto& problem : report.problems)
         text << "  " << problem.file << ": " << problem.what << "\n";
     return text.str();

@@ -67,7 +67,7 @@ Command example_command() {
 TEST(Options, JobFileSectionFillsWhatTheCommandLineLeavesOut) {
     testing::TempDir dir;
     const auto job = dir / "job.ini";
-    std::ofstream(job) << "# a job\n[other]\nunrelated = 1\n[example]\noutput = from-file\n"
+    std::ofstream(job) << "# a job\n[synth]\nunrelated = 1\n[example]\noutput = from-file\n"
                           "size = 128\nflag = true\nboxes = a\nboxes = b\n";
     const auto values =
         parse_command_line(example_command(), {"--config", job.string(), "--size", "64"});

@@ -203,10 +203,10 @@ TEST_F(ImageNetBoxes, PlanSaysWhichSourceGaveHowManyBoxesAndWarnsOfOneThatGaveNo
     ASSERT_EQ(plan.exit_code, 0) << plan.output;
     const std::string canonical_other = canonical_path(other).string();
     for (const std::string& line :
-         {"--boxes " + canonical_other + ": 1 box(es) given of 1 read",
-          "--boxes " + canonical_path(loc_csv()).string() + ": 0 box(es) given of 1 read",
+         {"--boxes " + canonical_other + ": 1 box given of 1 read",
+          "--boxes " + canonical_path(loc_csv()).string() + ": 0 boxes given of 1 read",
           "warning: --boxes " + canonical_path(unrelated).string() +
-              " gave no box to any image of the corpus (0 box(es) read"}) {
+              " gave no box to any image of the corpus (0 boxes read"}) {
         EXPECT_NE(plan.output.find(line), std::string::npos) << line << " in\n" << plan.output;
     }
     // Named twice (as --boxes and --val-labels): one source, read once.

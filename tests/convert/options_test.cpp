@@ -29,8 +29,8 @@ TEST(RecordedOptions, AreEveryConvertOptionButThoseThatOnlySayHowARunGoes) {
             unrecorded.insert(option->long_name());
     }
     EXPECT_EQ(unrecorded,
-              (std::set<std::string>{"expect-manifest", "fingerprint", "no-lock", "quiet",
-                                     "restart", "resume", "scratch", "stats"}));
+              (std::set<std::string>{"archive-index", "expect-manifest", "fingerprint", "no-lock",
+                                     "quiet", "restart", "resume", "scratch", "stats"}));
 }
 
 TEST(RecordedOptions, ShardOptionsRewriteShardsWhereOutputIsChangesNothingTheRestProcesses) {
@@ -60,8 +60,8 @@ TEST(ShardCountsForPlan, GiveConvertsCountsOrAUsageErrorNamingTheOptionToChange)
     EXPECT_EQ(refusal({8, 0, 2}, {30, 0}),
               "--val-shards: asked for 2 shards but the split has only 0 samples (the plan has 0 "
               "val images)");
-    EXPECT_EQ(refusal({1, 0, 0}, {100000, 0}),
-              "--shard-size: more than 99999 shards: raise --shard-size (the plan has 100000 "
+    EXPECT_EQ(refusal({1, 0, 0}, {1000000, 0}),
+              "--shard-size: more than 999999 shards: raise --shard-size (the plan has 1000000 "
               "train images)");
 }
 

@@ -7,9 +7,9 @@
 
 #include <algorithm>
 
+#include "convert/same_shards.hpp"
 #include "corpus/corpus_fixture.hpp"
 #include "faults/fault_support.hpp"
-#include "synshard/manifest/manifest.hpp"
 #include "synshard/util/fs.hpp"
 
 namespace synshard::testing {
@@ -34,17 +34,6 @@ ProcessResult convert(const fs::path& train, const fs::path& val, const fs::path
                                   labels.string(), "--output",   out.string()};
     args.insert(args.end(), kCommonOptions.begin(), kCommonOptions.end());
     return run_synshard(args);
-}
-
-void expect_same_shards(const fs::path& expected_out, const fs::path& actual_out) {
-    const auto expected = manifest::read_manifest(expected_out / "manifest.json");
-    const auto actual = manifest::read_manifest(actual_out / "manifest.json");
-    for (const auto& difference : manifest::compare_shards(expected, actual)) {
-        ADD_FAILURE() << actual_out << ": " << manifest::describe(difference);
-    }
-    EXPECT_GE(expected.splits.at("train").shards.size(), 2U);
-    EXPECT_EQ(file_digests(expected_out / "train"), file_digests(actual_out / "train"));
-    EXPECT_EQ(file_digests(expected_out / "val"), file_digests(actual_out / "val"));
 }
 
 // README's command on the official downloads as synth writes them (--layout archives):

@@ -310,6 +310,7 @@ TEST(GzipIndex, CorruptDataIsAnArchiveErrorNamingTheFileAndTheCompressedOffset) 
     write_gzip(gz, {data});
     const auto index = build_gzip_index(gz, dir / "a.gzi", kSmallSpan);
     ASSERT_GE(index.points.size(), 3u);
+    EXPECT_EQ(index.damage, "");
     const auto& broken = index.points[2];
     auto bytes = read_file(gz);
     break_block_header(bytes, broken);
@@ -327,45 +328,79 @@ TEST(GzipIndex, CorruptDataIsAnArchiveErrorNamingTheFileAndTheCompressedOffset) 
     EXPECT_GE(offset + 1, broken.compressed_offset) << message;
     EXPECT_LE(offset, broken.compressed_offset + 2) << message;
 
-    // Indexing it.
-    message = archive_error_of([&] { build_gzip_index(gz, dir / "b.gzi", kSmallSpan); });
-    EXPECT_NE(message.find(gz.string()), std::string::npos) << message;
-    offset = compressed_offset_in(message);
-    EXPECT_GE(offset + 1, broken.compressed_offset) << message;
-    EXPECT_LE(offset, broken.compressed_offset + 2) << message;
-    EXPECT_FALSE(fs::exists(dir / "b.gzi"));
+    // Indexing it gives the index of what inflates before the broken block, the damage
+    // named, saved and loaded like any index.
+    const auto damaged = build_gzip_index(gz, dir / "b.gzi", kSmallSpan);
+    EXPECT_NE(damaged.damage.find(gz.string()), std::string::npos) << damaged.damage;
+    EXPECT_NE(damaged.damage.find("corrupt gzip data"), std::string::npos) << damaged.damage;
+    offset = compressed_offset_in(damaged.damage);
+    EXPECT_GE(offset + 1, broken.compressed_offset) << damaged.damage;
+    EXPECT_LE(offset, broken.compressed_offset + 2) << damaged.damage;
+    EXPECT_LE(damaged.uncompressed_size, broken.uncompressed_offset);
+    EXPECT_GE(damaged.uncompressed_size, index.points[1].uncompressed_offset);
+    const auto loaded = load_gzip_index(dir / "b.gzi", gz);
+    ASSERT_TRUE(loaded.has_value());
+    EXPECT_EQ(loaded->damage, damaged.damage);
+    EXPECT_EQ(loaded->uncompressed_size, damaged.uncompressed_size);
+    GzipByteSource undamaged_part(gz, *loaded);
+    EXPECT_EQ(read_range(undamaged_part, 0, data.size()),
+              data.substr(0, damaged.uncompressed_size));
     EXPECT_FALSE(fs::exists(temporary_path_for(dir / "b.gzi")));
+}
+
+TEST(GzipIndex, AFailedChecksumLeavesNothingOfItsMember) {
+    TempDir dir;
+    const auto gz = dir / "a.gz";
+    const auto first = mixed_bytes(300'000, 15);
+    write_gzip(gz, {first, mixed_bytes(200'000, 16)});
+    auto bytes = read_file(gz);
+    bytes[bytes.size() - 8] ^= 0x55;  // the last member's CRC-32
+    write_file_atomically(gz, bytes);
+    const auto index = build_gzip_index(gz, dir / "a.gzi", kSmallSpan);
+    EXPECT_NE(index.damage.find("incorrect data check"), std::string::npos) << index.damage;
+    EXPECT_EQ(index.uncompressed_size, first.size());
+    for (const auto& point : index.points) EXPECT_LE(point.uncompressed_offset, first.size());
+    GzipByteSource source(gz, index);
+    EXPECT_EQ(read_range(source, 0, 600'000), first);
 }
 
 TEST(GzipIndex, TruncatedOrForeignDataIsAnArchiveErrorAtItsOffset) {
     TempDir dir;
     const auto gz = dir / "a.gz";
-    write_gzip(gz, {mixed_bytes(300'000, 13), mixed_bytes(1000, 14)});
+    const auto first = mixed_bytes(300'000, 13);
+    const auto second = mixed_bytes(1000, 14);
+    write_gzip(gz, {first, second});
     const auto bytes = read_file(gz);
+    const auto data = first + second;
 
-    // Cut inside the first member, then inside the second member's trailer.
+    // Cut inside the first member, then inside the second member's trailer: what
+    // inflated before the cut is kept.
     for (const std::size_t size : {bytes.size() / 2, bytes.size() - 3}) {
         write_file_atomically(dir / "cut.gz", std::span(bytes).first(size));
-        const auto message =
-            archive_error_of([&] { build_gzip_index(dir / "cut.gz", dir / "cut.gzi"); });
+        const auto index = build_gzip_index(dir / "cut.gz", dir / "cut.gzi");
+        const auto& message = index.damage;
         EXPECT_NE(message.find((dir / "cut.gz").string()), std::string::npos) << message;
         EXPECT_NE(message.find("truncated"), std::string::npos) << message;
         EXPECT_EQ(compressed_offset_in(message), size) << message;
+        EXPECT_GT(index.uncompressed_size, size == bytes.size() / 2 ? 0u : first.size() - 1);
+        GzipByteSource source(dir / "cut.gz", index);
+        EXPECT_EQ(read_range(source, 0, data.size()), data.substr(0, index.uncompressed_size));
     }
 
     // Bytes after the last member that are no gzip member.
     auto trailing = bytes;
     for (const char c : std::string("not gzip")) trailing.push_back(static_cast<std::uint8_t>(c));
     write_file_atomically(dir / "trailing.gz", trailing);
-    auto message =
-        archive_error_of([&] { build_gzip_index(dir / "trailing.gz", dir / "trailing.gzi"); });
+    auto message = build_gzip_index(dir / "trailing.gz", dir / "trailing.gzi").damage;
     EXPECT_NE(message.find((dir / "trailing.gz").string()), std::string::npos) << message;
     EXPECT_GE(compressed_offset_in(message), bytes.size()) << message;
 
     testing::write_bytes(dir / "plain.tar", "this is not gzip data at all");
-    message = archive_error_of([&] { build_gzip_index(dir / "plain.tar", dir / "plain.gzi"); });
-    EXPECT_NE(message.find((dir / "plain.tar").string()), std::string::npos) << message;
-    EXPECT_LE(compressed_offset_in(message), 2u) << message;
+    const auto foreign = build_gzip_index(dir / "plain.tar", dir / "plain.gzi");
+    EXPECT_NE(foreign.damage.find((dir / "plain.tar").string()), std::string::npos)
+        << foreign.damage;
+    EXPECT_LE(compressed_offset_in(foreign.damage), 2u) << foreign.damage;
+    EXPECT_EQ(foreign.uncompressed_size, 0u);
 
     message = archive_error_of([&] { build_gzip_index(dir / "absent.gz", dir / "absent.gzi"); });
     EXPECT_NE(message.find((dir / "absent.gz").string()), std::string::npos) << message;

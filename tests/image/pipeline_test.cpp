@@ -589,30 +589,6 @@ TEST(ImagePipeline, JpegPixelSumsAreThoseOfTheStoredPixelsWithinTheStatsToleranc
     }
 }
 
-TEST(ImagePipeline, YcbcrPixelStatsAreLibjpegsRgbOfTheSamePlanes) {
-    // Saturated colours in 3x3 cells, so that the conversion clamps, at an odd size.
-    cv::Mat colours(75, 101, CV_8UC3);
-    const cv::Vec3b palette[] = {{255, 0, 0}, {0, 0, 255}, {255, 255, 0}, {0, 255, 255}, {0, 0, 0}};
-    for (int y = 0; y < colours.rows; ++y) {
-        for (int x = 0; x < colours.cols; ++x)
-            colours.at<cv::Vec3b>(y, x) = palette[(y / 3 * 7 + x / 3) % 5];
-    }
-    // Also 5 and 4 columns: libjpeg filters chroma 3 samples wide, but not 2.
-    for (const cv::Mat& rgb : {colours, photo_like(101, 75, 26), cv::Mat(colours.colRange(0, 5)),
-                               cv::Mat(colours.colRange(0, 4))}) {
-        const ByteVector jpeg = encode_jpeg(rgb.clone());
-        Decoder decoder;
-        const auto header = std::get<SourceHeader>(decoder.read_header(jpeg, SourceFormat::jpeg));
-        ASSERT_EQ(header.chroma_step, (Size{2, 2}));
-        YcbcrPlanes ycbcr;
-        ASSERT_FALSE(decoder.decode_ycbcr(jpeg, header, header.stored, ycbcr));
-        const cv::Mat decoded = testing::libjpeg_decode(jpeg, 8);
-        EXPECT_EQ(ycbcr420_pixel_stats(ycbcr.planes, header.stored),
-                  pixel_stats(decoded, {0, 0, decoded.cols, decoded.rows}))
-            << rgb.cols << "x" << rgb.rows;
-    }
-}
-
 // --- speed-related promises --------------------------------------------------------
 
 TEST(ImagePipeline, OutputDoesNotDependOnOpenCvOptimisations) {

@@ -296,13 +296,17 @@ TEST(InspectCommand, PlotDrawsOneSortedBarPerClassAndOnePerRejectReason) {
     EXPECT_EQ(train.front(), 180);  // the tallest bar fills the plot area
     EXPECT_NEAR(train.back(), 180.0 * static_cast<double>(counts.back()) / counts.front(), 1.0);
     EXPECT_EQ(bar_heights(plot, val_color).size(), manifest.classes.size());
-    // Reject bars are horizontal: count rows of the reject colour in runs.
+    // Reject bars are horizontal, train then val: count rows of the reject colours in runs.
     cv::Mat rejects;
     cv::transpose(plot, rejects);
+    cv::Mat val_reject_rows;
+    cv::inRange(rejects, cv::Scalar(150, 150, 240), cv::Scalar(150, 150, 240), val_reject_rows);
+    cv::Mat val_rejects = rejects.clone();
+    val_rejects.setTo(cv::Scalar(reject_color), val_reject_rows);
     std::set<std::string> reasons;
     for (const Rejection& rejection : manifest.rejected)
         reasons.insert(std::string(to_string(rejection.reason)));
-    EXPECT_EQ(bar_heights(rejects, reject_color).size(), reasons.size());
+    EXPECT_EQ(bar_heights(val_rejects, reject_color).size(), reasons.size());
     EXPECT_EQ(run_synshard({"inspect", out.string(), "--plot", (dir / "p.svg").string()}).exit_code,
               2);
 }

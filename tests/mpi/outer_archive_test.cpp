@@ -1,7 +1,8 @@
-// The downloaded archives given as they are (--input a tar of per-synset tars, --val-input
-// a flat tar of val JPEGs), converted at the rank count this binary is started with:
-// every rank reads its own members in place, and the shards are byte-identical to rank 0
-// alone converting the extracted folders.
+// The layout-equivalence test: the same synth corpus as per-synset tars in a folder, as
+// the downloaded archives given as they are (--input a tar of per-synset tars, plain or
+// gzipped, --val-input a flat tar of val JPEGs) and as Kaggle's copy, converted at the rank
+// count this binary is started with: every rank reads its own images (members in place),
+// and the shards are byte-identical to rank 0 alone converting the extracted folders.
 #include <gtest/gtest.h>
 
 #include "mpi/run_convert.hpp"
@@ -15,12 +16,20 @@ namespace fs = std::filesystem;
 
 using testing::run_convert;
 
-std::vector<std::string> convert_args(const fs::path& train, const fs::path& val,
-                                      const fs::path& corpus, const fs::path& out) {
-    return {"--input",      train.string(),
-            "--val-input",  val.string(),
-            "--val-labels", (corpus / "LOC_val_solution.csv").string(),
-            "--boxes",      (corpus / "Annotation").string(),
+// Where one layout of the corpus keeps its images and annotations.
+struct Layout {
+    std::string name;
+    fs::path train;
+    fs::path val;
+    fs::path corpus;  // the folder of LOC_val_solution.csv
+    fs::path boxes;
+};
+
+std::vector<std::string> convert_args(const Layout& layout, const fs::path& out) {
+    return {"--input",      layout.train.string(),
+            "--val-input",  layout.val.string(),
+            "--val-labels", (layout.corpus / "LOC_val_solution.csv").string(),
+            "--boxes",      layout.boxes.string(),
             "--output",     out.string(),
             "--seed",       "11",
             "--shard-size", "16",
@@ -28,47 +37,87 @@ std::vector<std::string> convert_args(const fs::path& train, const fs::path& val
             "0.5"};
 }
 
-TEST(OuterArchiveMpi, EveryRankReadsItsMembersInPlaceAndTheShardsAreThoseOfTheFolders) {
+TEST(OuterArchiveMpi, EveryLayoutAtEveryRankCountGivesTheShardsOfTheFolders) {
     testing::TempDir dir;
     mpi::Comm comm;
     const fs::path corpus = dir / "corpus";
+    const fs::path kaggle = dir / "kaggle-corpus";
     if (comm.is_root()) {
-        const auto synth = testing::run_synshard(
-            {"synth", "--output", corpus.string(), "--num-classes", "8", "--per-class", "6",
-             "--val-per-class", "3", "--seed", "5", "--image-size", "64x48", "--quirks"});
-        EXPECT_EQ(synth.exit_code, 0) << synth.output;
-        const auto packed = testing::run_shell("cd '" + corpus.string() +
-                                               "' && tar --format=gnu -cf ../train.tar train_tars "
-                                               "&& cd val && tar -cf ../../val.tar .");
+        for (const auto& [layout, output] : {std::pair{"ilsvrc", corpus}, {"kaggle", kaggle}}) {
+            const auto synth =
+                testing::run_synshard({"synth", "--output", output.string(), "--layout", layout,
+                                       "--num-classes", "8", "--per-class", "6", "--val-per-class",
+                                       "3", "--seed", "5", "--image-size", "64x48", "--quirks"});
+            EXPECT_EQ(synth.exit_code, 0) << synth.output;
+        }
+        const auto packed = testing::run_shell(
+            "cd '" + corpus.string() +
+            "' && tar --format=gnu -cf ../train.tar train_tars && cd val && tar -cf ../../val.tar "
+            ". && gzip -c ../../train.tar > ../../train.tar.gz");
         EXPECT_EQ(packed.exit_code, 0) << packed.output;
     }
     comm.barrier();
-    const ExitCode archives_code = run_convert(
-        convert_args(dir / "train.tar", dir / "val.tar", corpus, dir / "archives"), comm);
+    const fs::path kaggle_data = kaggle / "ILSVRC" / "Data" / "CLS-LOC";
+    const std::vector<Layout> layouts{
+        {"tars", corpus / "train_tars", corpus / "val", corpus, corpus / "Annotation"},
+        {"tar-of-tars", dir / "train.tar", dir / "val.tar", corpus, corpus / "Annotation"},
+        {"tar-of-tars-gz", dir / "train.tar.gz", dir / "val.tar", corpus, corpus / "Annotation"},
+        // No --archive-index: rank 0 keeps the index in OUT, where every rank reads it.
+        {"tar-of-tars-gz-in-out", dir / "train.tar.gz", dir / "val.tar", corpus,
+         corpus / "Annotation"},
+        // The inner tars' walks saved at --archive-index by the first run, read by the second.
+        {"tar-of-tars-listed", dir / "train.tar", dir / "val.tar", corpus, corpus / "Annotation"},
+        {"tar-of-tars-relisted", dir / "train.tar", dir / "val.tar", corpus, corpus / "Annotation"},
+        {"kaggle", kaggle_data / "train", kaggle_data / "val", kaggle,
+         kaggle / "ILSVRC" / "Annotations" / "CLS-LOC" / "train"}};
+    std::vector<ExitCode> codes;
+    for (const auto& layout : layouts) {
+        auto args = convert_args(layout, dir / layout.name);
+        if (layout.name == "tar-of-tars-gz")
+            args.insert(args.end(), {"--archive-index", (dir / "train.index").string()});
+        if (layout.name.ends_with("listed"))
+            args.insert(args.end(), {"--archive-index", (dir / "train.listings").string()});
+        codes.push_back(run_convert(args, comm));
+    }
     // The reference: rank 0 alone, from the folders.
     MPI_Comm alone = MPI_COMM_NULL;
     MPI_Comm_split(comm.get(), comm.is_root() ? 0 : MPI_UNDEFINED, 0, &alone);
     ExitCode folders_code = ExitCode::failure;
     if (alone != MPI_COMM_NULL) {
         mpi::Comm single(alone);
-        folders_code = run_convert(
-            convert_args(corpus / "train", corpus / "val", corpus, dir / "folders"), single);
+        folders_code = run_convert(convert_args({"folders", corpus / "train", corpus / "val",
+                                                 corpus, corpus / "Annotation"},
+                                                dir / "folders"),
+                                   single);
         MPI_Comm_free(&alone);
     }
     comm.barrier();
-    EXPECT_EQ(archives_code, ExitCode::completed_with_rejections);  // the quirks
     if (!comm.is_root()) return;
-    EXPECT_EQ(folders_code, archives_code);
+    EXPECT_EQ(folders_code, ExitCode::completed_with_rejections);  // the quirks
     const auto folders = manifest::read_manifest(dir / "folders" / "manifest.json");
-    const auto archives = manifest::read_manifest(dir / "archives" / "manifest.json");
-    for (const auto& difference : manifest::compare_shards(folders, archives)) {
-        ADD_FAILURE() << manifest::describe(difference);
-    }
     EXPECT_GE(folders.splits.at("train").shards.size(), 2U);
-    EXPECT_EQ(testing::file_digests(dir / "folders" / "train"),
-              testing::file_digests(dir / "archives" / "train"));
-    EXPECT_EQ(testing::file_digests(dir / "folders" / "val"),
-              testing::file_digests(dir / "archives" / "val"));
+    // OUT's index goes when the run is complete; the user's files stay.
+    EXPECT_FALSE(fs::exists(dir / "tar-of-tars-gz-in-out" / "archive.index"));
+    EXPECT_TRUE(fs::exists(dir / "train.index"));
+    EXPECT_TRUE(fs::exists(dir / "train.listings"));
+    for (std::size_t i = 0; i < layouts.size(); ++i) {
+        const auto& name = layouts[i].name;
+        EXPECT_EQ(codes[i], folders_code) << name;
+        if (!fs::exists(dir / name / "manifest.json")) {
+            ADD_FAILURE() << name << " wrote no manifest";
+            continue;
+        }
+        const auto converted = manifest::read_manifest(dir / name / "manifest.json");
+        for (const auto& difference : manifest::compare_shards(folders, converted)) {
+            ADD_FAILURE() << name << ": " << manifest::describe(difference);
+        }
+        EXPECT_EQ(testing::file_digests(dir / "folders" / "train"),
+                  testing::file_digests(dir / name / "train"))
+            << name;
+        EXPECT_EQ(testing::file_digests(dir / "folders" / "val"),
+                  testing::file_digests(dir / name / "val"))
+            << name;
+    }
 }
 
 }  // namespace

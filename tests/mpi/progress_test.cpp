@@ -11,19 +11,20 @@ namespace {
 
 class RecordingDisplay final : public ProgressDisplay {
   public:
-    void show(const std::string&, std::uint64_t done, std::uint64_t, double) override {
-        shown.push_back(done);
+    void show(const std::string&, const ProgressCounts& counts, double) override {
+        shown.push_back(counts.done);
     }
-    void finish(const std::string& phase, std::uint64_t done, std::uint64_t total,
-                double) override {
+    void finish(const std::string& phase, const ProgressCounts& counts, double) override {
         finished_phase = phase;
-        finished_done = done;
-        finished_total = total;
+        finished_done = counts.done;
+        finished_total = counts.total;
+        finished_reused = counts.reused;
     }
     std::vector<std::uint64_t> shown;
     std::string finished_phase;
     std::uint64_t finished_done = 0;
     std::uint64_t finished_total = 0;
+    std::uint64_t finished_reused = 0;
 };
 
 TEST(PhaseProgress, RootSeesTheSumOfEveryRanksWork) {
@@ -46,6 +47,24 @@ TEST(PhaseProgress, RootSeesTheSumOfEveryRanksWork) {
         EXPECT_TRUE(std::is_sorted(display.shown.begin(), display.shown.end()));
     } else {
         EXPECT_TRUE(display.shown.empty()) << "only the root displays";
+    }
+}
+
+TEST(PhaseProgress, RootSeesTheSumOfWhatEveryRankReused) {
+    Comm comm;
+    RecordingDisplay display;
+    const auto ranks = static_cast<std::uint64_t>(comm.size());
+    const auto rank = static_cast<std::uint64_t>(comm.rank());
+    {
+        // Rank r took r + 1 of its 10 items from an earlier run.
+        PhaseProgress progress(comm, "write", 10 * ranks, display, std::chrono::milliseconds(1));
+        progress.add_reused(rank + 1);
+        progress.update(rank + 1);
+        progress.update(10);
+    }
+    if (comm.is_root()) {
+        EXPECT_EQ(display.finished_done, 10 * ranks);
+        EXPECT_EQ(display.finished_reused, ranks * (ranks + 1) / 2);
     }
 }
 

@@ -4,7 +4,8 @@
 Usage: make_sample_output.py SYNSHARD SOURCE_DIR WORKDIR
 
 WORKDIR then looks like the repository after the quickstart: sample/corpus, sample/out,
-and build/src/synshard (a link to SYNSHARD), so the README's examples run there as written.
+build/src/synshard (a link to SYNSHARD) and jobs (a link to SOURCE_DIR/jobs), so the
+README's examples run there as written.
 """
 import os
 import shutil
@@ -17,6 +18,7 @@ def main():
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(os.path.join(workdir, "build", "src"))
     os.symlink(synshard, os.path.join(workdir, "build", "src", "synshard"))
+    os.symlink(os.path.join(source, "jobs"), os.path.join(workdir, "jobs"))
     job = os.path.join(source, "jobs", "sample.ini")
     subprocess.run([synshard, "synth", "--config", job], cwd=workdir, check=True)
     converted = subprocess.run([synshard, "convert", "--config", job, "--quiet"], cwd=workdir)

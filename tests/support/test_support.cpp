@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <cstdlib>
+#include <sstream>
 #include <stdexcept>
 
 #include "synshard/bench/child.hpp"
@@ -71,6 +72,13 @@ std::filesystem::path test_data_dir() {
 std::string read_text(const std::filesystem::path& path) {
     const auto bytes = read_file(path);
     return {bytes.begin(), bytes.end()};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream stream(text);
+    for (std::string line; std::getline(stream, line);) lines.push_back(line);
+    return lines;
 }
 
 std::map<std::string, std::string> file_digests(const std::filesystem::path& root) {

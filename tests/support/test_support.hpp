@@ -42,6 +42,9 @@ ProcessResult run_shell(const std::string& command);
 // A whole file's bytes as a string. Throws Error naming the path when it cannot be read.
 std::string read_text(const std::filesystem::path& path);
 
+// A text's lines, without their '\n'.
+std::vector<std::string> lines_of(const std::string& text);
+
 // relative path -> sha256 hex, for every regular file under root.
 std::map<std::string, std::string> file_digests(const std::filesystem::path& root);
 

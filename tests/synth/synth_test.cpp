@@ -40,14 +40,8 @@ SynthOptions quirky_options(const fs::path& output, std::uint64_t seed = 7) {
     return options;
 }
 
+using testing::lines_of;
 using testing::read_text;
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream stream(text);
-    for (std::string line; std::getline(stream, line);) lines.push_back(line);
-    return lines;
-}
 
 std::vector<std::string> words_of(const std::string& text) {
     std::vector<std::string> words;

@@ -32,6 +32,9 @@ struct BenchOptions {
     std::vector<std::uint64_t> scale;
     std::string tiny_size = "48x48";
     int tiny_classes = 100;  // at most; a class per 200 images in smaller corpora
+    // Also converter@1 on the comparison corpora as the official archives (the tar of
+    // tars, plain and gzipped) against their folders, alternated (issue 19).
+    bool archives = false;
 };
 
 // Throws UsageError naming the option: no ranks, a rank count under 1, fewer images than
@@ -65,6 +68,12 @@ struct BenchReport {
     // A corpus of a few images per class: what plan and convert cost whatever the size.
     std::optional<ScaleRun> scale_startup;
     std::vector<Figure> scale_figures;
+    // --archives: the layouts' converter@1 times, the outer tar's header walk and the gzip
+    // index's pass (see archive_figures).
+    std::vector<ArchiveRun> archive_runs;
+    std::vector<Figure> archive_figures;
+    // Every layout's shards are those of the folders.
+    bool archive_identical_shards = true;
 };
 
 // Runs everything (see `synshard bench --help`), logging progress with log::info.

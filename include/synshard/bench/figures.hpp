@@ -65,6 +65,8 @@ struct Targets {
     double slope_overhead_ms = 0.15;
     double slope_floor_ratio = 0.9;
     double slope_naive_ratio = 2.0;
+    // converter@1 from the tar of tars / from folders (rates), at least (issue 19).
+    double archive_ratio = 0.95;
 };
 
 enum class Verdict { none, pass, miss };
@@ -124,6 +126,27 @@ struct ScaleRun {
 // two runs; without a start-up run, nothing is subtracted.
 std::vector<Figure> scale_figures(const std::vector<ScaleRun>& runs,
                                   const std::optional<ScaleRun>& startup, const Targets& targets);
+
+// converter@1 on one corpus from its folders and from the official archives, each time
+// the fastest of the alternated runs.
+struct ArchiveRun {
+    std::uint64_t images = 0;  // stored, the same in every layout
+    double folders_seconds = 0;
+    double tar_seconds = 0;   // --input the tar of tars
+    double gzip_seconds = 0;  // --input the gzipped tar of tars, its index reused
+    // In process: the plain outer tar's header walk, its members; the gzip index's pass
+    // over the compressed bytes (which walks the outer headers as they come out).
+    double walk_seconds = 0;
+    std::uint64_t outer_members = 0;
+    double index_seconds = 0;
+    std::uint64_t compressed_bytes = 0;
+};
+
+// Per layout, ms per image (the slope between the first and the last run when there are
+// two, else the time over the images) and folders / layout as a rate ratio (the tar of
+// tars against archive_ratio); of the largest run, the outer walk in ms and the gzip
+// index's MB/s (compressed).
+std::vector<Figure> archive_figures(const std::vector<ArchiveRun>& runs, const Targets& targets);
 
 // "PASS", "MISS" or "".
 std::string to_string(Verdict verdict);

@@ -12,6 +12,12 @@ namespace synshard::cli {
 
 namespace po = boost::program_options;
 
+// A command line that --help (and the man page) ends with, and what it does.
+struct Example {
+    std::string command_line;
+    std::string meaning;
+};
+
 // One subcommand of `synshard`. Options are declared once and are then settable on the
 // command line and in the job file's [name] section alike.
 struct Command {
@@ -26,6 +32,11 @@ struct Command {
     // The command stops gracefully on SIGUSR1/SIGTERM/SIGINT (exit code 4): the signals
     // are caught from the start of the process, before MPI is initialised.
     bool interruptible = false;
+    // Another command's job file section read after the command's own, for the options
+    // they share (plan takes convert's corpus and shard options from [convert]).
+    std::string shared_section;
+    // What --help ends with (set by commands()).
+    std::vector<Example> examples;
 };
 
 // The commands (each defined in src/cli/<name>_command.cpp).
@@ -39,7 +50,11 @@ Command show_command();
 Command locate_command();
 Command bench_command();
 
-// Every command, in the order --help lists them.
+// What plan prints of the corpus and shard options in values: the plan, the shard counts
+// convert would use (or its usage error), the partition; convert --dry-run prints it too.
+ExitCode print_plan(const po::variables_map& values, const mpi::Comm& comm);
+
+// Every command, in the order --help lists them, with its examples.
 const std::vector<Command>& commands();
 
 }  // namespace synshard::cli

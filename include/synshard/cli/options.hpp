@@ -15,7 +15,7 @@ namespace synshard::cli {
 void add_output_operand(po::options_description& options,
                         po::positional_options_description& positional);
 
-// The options every command has: --help, --config, --log-level.
+// The options every command has: --help, --config, --log-level, --log-format, --progress.
 po::options_description common_options();
 
 // The command's own options followed by the common ones, as --help shows them.

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+
+#include "synshard/convert/journal.hpp"
 #include "synshard/convert/options.hpp"
 #include "synshard/mpi/comm.hpp"
 #include "synshard/util/exit_code.hpp"
@@ -16,5 +19,11 @@ namespace synshard::convert {
 // Returns success, completed_with_rejections or interrupted; throws on failure (a
 // PhaseFailure on every rank).
 ExitCode convert(const ConvertOptions& options, const mpi::Comm& comm);
+
+// What convert refuses about OUT before it plans, found on one process writing nothing:
+// OUT is a file, or holds a file synshard did not write (UsageError naming it), a
+// manifest.json without a journal, or an unfinished run when options.resume is false.
+// Returns OUT's journal, if any (none with --restart). `convert --dry-run` checks it too.
+std::optional<Journal> check_output(const ConvertOptions& options);
 
 }  // namespace synshard::convert

@@ -9,8 +9,9 @@ namespace synshard::convert {
 // Which paths in an output folder OUT are synshard's, so that a conversion deletes or
 // overwrites only what it can prove it wrote. A path is ours when its name is one
 // synshard writes:
-// - at OUT's top: manifest.json, index.h5, rejected.json, the journal and the lock file,
-//   each also as "<name>.tmp" (a write cut short);
+// - at OUT's top: manifest.json, index.h5, rejected.json, the journal, the lock file and
+//   the archive index with its listings (below), each also as "<name>.tmp" (a write cut
+//   short);
 // - train/ and val/ holding only shard files of their split ("train-00000-of-00004.h5")
 //   and their ".tmp";
 // - a scratch folder (OUT/.scratch, or the --scratch folder when it lies in OUT) holding
@@ -30,6 +31,13 @@ struct OutputFiles {
 // The name of the list of rejects a failed run leaves in OUT.
 inline constexpr const char* kRejectedFileName = "rejected.json";
 
+// Where the seek index of a gzipped --input is kept when --archive-index names no file:
+// scratch, but in OUT rather than the scratch folder, which may be a node's own disk while
+// every rank reads the index the root builds. It outlives a run cut short (a resume loads
+// it instead of inflating the archive again) and goes with the spool folders when the run
+// is complete.
+inline constexpr const char* kArchiveIndexFileName = "archive.index";
+
 // Whether name is a spool folder's name, "synshard-" and 16 lower-case hex digits.
 bool is_spool_folder_name(const std::string& name);
 
@@ -44,10 +52,15 @@ std::optional<std::filesystem::path> first_foreign_path(const OutputFiles& files
 void remove_spool_folder(const std::filesystem::path& folder);
 
 // Removes every file of ours in OUT, one by one, and each of our folders once it is empty;
-// the lock file stays (its holder keeps it open). Leaves any foreign path and the folders
+// the lock file stays (its holder keeps it open), and so does the archive index with its
+// listings (the plan of the run calling this has just built or checked them against the
+// archive; remove_archive_index() removes them). Leaves any foreign path and the folders
 // holding one: callers check first_foreign_path() before. Throws Error naming the path
 // that cannot be removed.
 void remove_our_files(const OutputFiles& files);
+
+// Removes OUT's archive index and its listings (kArchiveIndexFileName), if any.
+void remove_archive_index(const std::filesystem::path& output);
 
 // Removes a finished output folder whole when it holds only our files (its lock too):
 // for outputs a tool of ours made and no longer needs (the bench's). Throws Error naming

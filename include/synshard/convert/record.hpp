@@ -43,8 +43,8 @@ struct SpoolEntry {
 // resume reads it days later, maybe on another node), and a flipped or missing byte
 // there must never reach a shard. A spool is never fsynced: it is scratch, and a crash
 // that leaves it torn (records lost, or read back as zeros) is caught by those checksums
-// on reuse, which then processes its piece again; only what the spool's piece is judged
-// by (its outcome list, the folder's header) is made durable.
+// on reuse, which then processes its piece again. Its outcome list is scratch too (not
+// fsynced; a torn one fails its own checksum); only the folder's header is made durable.
 class Spool {
   public:
     enum class Mode { create, read };

@@ -41,13 +41,34 @@ struct GzipIndex {
     std::int64_t compressed_mtime_ns = 0;
     std::uint64_t uncompressed_size = 0;
     std::vector<GzipAccessPoint> points;
+    // Set when the gzip data is corrupt or truncated: why, naming the file and the
+    // compressed offset. The index then covers only the output before the damage
+    // (uncompressed_size): what inflated before the point where inflating failed, or, when
+    // a member's CRC or length fails its check (the damage lies anywhere in it), the output
+    // before that member.
+    std::string damage;
+    // What the index's maker computed through it before saving it (for a gzipped tar of
+    // tars, its outer member listing: corpus/archive_input.hpp), kept in the table so that
+    // a reuse needs no pass over the data at all.
+    std::string appendix;
     // content_digest (XXH3-128) of the table: the gzip file's size and mtime, the
-    // uncompressed size and every point with its window's checksum. Equal digests mean the
-    // same gzip file indexed alike, so ranks can check they all loaded the root's index.
+    // uncompressed size, the damage, the appendix and every point with its window's
+    // checksum. Equal digests mean
+    // the same gzip file indexed alike, so ranks can check they all loaded the root's index.
     std::string digest;
 };
 
 inline constexpr std::uint64_t kDefaultGzipSpanBytes = std::uint64_t{64} << 20;
+
+// The uncompressed bytes while the pass that indexes them runs (build_gzip_index): each
+// read must start at or after the previous one's start (a walk of tar headers does), so
+// that only a few blocks are held. size() is unknown (the largest number) until the end.
+class GzipPassSource : public ByteSource {
+  public:
+    // Whether the data ends exactly at `offset` (where a tar without its end blocks ends
+    // between two members); runs the pass that far. Counts as a read at offset.
+    virtual bool ends_at(std::uint64_t offset) = 0;
+};
 
 // Inflates gz_path once, front to back, and saves its index to index_path: an access point
 // at the first block boundary after every span_bytes (> 0) of output. The index is written
@@ -55,13 +76,16 @@ inline constexpr std::uint64_t kDefaultGzipSpanBytes = std::uint64_t{64} << 20;
 // partial index ever bears its name; memory stays one window and one inflate state.
 // on_progress, when set, is told the compressed bytes read so far after each read (an
 // exception it throws, an interrupt say, abandons the pass and the temporary file).
-// Throws ArchiveError naming gz_path and the compressed offset when the data is not gzip,
-// corrupt (every member's CRC and length are checked) or truncated; Error when the index
-// cannot be written.
+// make_appendix, when set, is given the output as the pass makes it and its result is
+// saved as the appendix: the pass runs only as far as its reads ask, then to the end.
+// Data that is not gzip, corrupt (every member's CRC and length are checked) or truncated
+// still gives an index, of the output before the damage, with `damage` set. Throws
+// ArchiveError when gz_path cannot be opened, Error when the index cannot be written.
 GzipIndex build_gzip_index(const std::filesystem::path& gz_path,
                            const std::filesystem::path& index_path,
                            std::uint64_t span_bytes = kDefaultGzipSpanBytes,
-                           const std::function<void(std::uint64_t)>& on_progress = {});
+                           const std::function<void(std::uint64_t)>& on_progress = {},
+                           const std::function<std::string(GzipPassSource&)>& make_appendix = {});
 
 // The index saved at index_path, or nullopt when it must not be trusted: missing, written
 // by another format version, truncated, failing its checksum (over everything but the

@@ -2,10 +2,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "synshard/corpus/archive_input.hpp"
 #include "synshard/util/reason.hpp"
 
 namespace synshard::wordnet {
@@ -46,6 +48,9 @@ struct Source {
     std::string member;
     std::uint64_t offset = 0;
     std::uint64_t size = 0;
+    // archive_member of a gzipped archive only: its saved seek index, through which every
+    // read of `path` goes (corpus/archive_input.hpp).
+    std::filesystem::path gzip_index;
 
     friend bool operator==(const Source&, const Source&) = default;
 };
@@ -73,8 +78,11 @@ struct Discovery {
 // are `unsafe-path`; any other member, a second tar of the same name (the first by
 // offset is used; both are named) and a broken archive (named at the member where it
 // broke, after the sources found before) are an `archive-error` keyed by the member's path.
-// Throws UsageError if the root is neither a folder nor a regular file.
-Discovery discover_train(const std::filesystem::path& root, const wordnet::Hierarchy& wordnet);
+// Throws UsageError if the root is neither a folder nor a regular file. A gzipped archive
+// (winter21_whole.tar.gz) is walked alike through its seek index at gzip_index, which the
+// caller has built (load_or_build_gzip_index); its sources carry that path.
+Discovery discover_train(const std::filesystem::path& root, const wordnet::Hierarchy& wordnet,
+                         const std::filesystem::path& gzip_index = {});
 
 // Lists an official val folder: flat (one source "val"), or in synset folders after
 // `valprep` (one source "val/nXXXXXXXX" per folder or tar, as discover_train finds them),
@@ -133,8 +141,11 @@ struct SourceListing {
 // An archive_member tar is walked in place (corpus/tar_walker.hpp: one read per member,
 // no image data read) under the same rules; its `archive-error` is keyed by the tar's path
 // in the archive, and a member that is itself a tar (nested deeper than one level) is an
-// `archive-error` naming it.
+// `archive-error` naming it. With `walk` given, a walk of its headers saved by an earlier
+// run (load_inner_listings) is taken instead of reading them, or else the walk made here
+// is left there to be saved.
 SourceListing list_source(const Source& source, std::uint64_t max_item_bytes,
-                          FingerprintMode mode = FingerprintMode::stat);
+                          FingerprintMode mode = FingerprintMode::stat,
+                          std::optional<OuterListing>* walk = nullptr);
 
 }  // namespace synshard::corpus

@@ -43,6 +43,13 @@ struct CorpusOptions {
     // --fingerprint: how closely a resume checks that the images are unchanged. Not a
     // recorded option: it shapes only the resume fingerprint (survey::PlanResult).
     FingerprintMode fingerprint = FingerprintMode::stat;
+    // --archive-index FILE: where a gzipped --input's seek index (and beside it the walks of
+    // its inner tars), or a plain archive's inner walks, are saved and reused across runs
+    // (the user's file: kept, never removed by --restart; every rank reads it, so it lies
+    // on a file system they share). convert keeps a gzipped input's in OUT without it
+    // (convert/output_files.hpp). Not a recorded option: what is saved is checked against
+    // the archive, never trusted.
+    std::optional<std::filesystem::path> archive_index;
 };
 
 // Declares the options above (--input required).
@@ -51,7 +58,11 @@ void add_corpus_options(po::options_description& options);
 // Reads and validates them. Throws UsageError naming the option for a missing path,
 // --val-per-class together with --val-fraction or --val-input, a fraction outside [0, 1),
 // --label-scheme file without --classes, ilsvrc2012-id without --devkit, --val-labels
-// without --val-input, or a zero --max-per-class / --max-member-bytes.
-CorpusOptions corpus_options_from(const po::variables_map& values);
+// without --val-input, a zero --max-per-class / --max-member-bytes, or a gzipped --input
+// without --archive-index when the command keeps no index of its own
+// (default_archive_index: where it does).
+CorpusOptions corpus_options_from(
+    const po::variables_map& values,
+    const std::optional<std::filesystem::path>& default_archive_index = std::nullopt);
 
 }  // namespace synshard::corpus

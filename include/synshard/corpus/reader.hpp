@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -22,6 +24,20 @@ struct ReadItem {
     std::optional<Rejection> rejection;  // set when the item could not be read
 };
 
+// The gzipped archives a rank reads its pieces from, each opened once: its index loaded
+// once and its inflate stream carried on from one piece to the next (a rank's pieces come
+// in archive order), where each piece's own would enter the stream again at the access
+// point before its first member. Lent to every PieceReader of the rank, one at a time.
+class GzipArchives {
+  public:
+    // The tar bytes of `archive` through its index at gzip_index, opened on first use.
+    // Throws ArchiveError as open_tar_bytes (and again at the next call).
+    ByteSource& open(const std::filesystem::path& archive, const std::filesystem::path& gzip_index);
+
+  private:
+    std::map<std::filesystem::path, std::unique_ptr<ByteSource>> open_;  // by archive
+};
+
 // Reads the items of one piece (items of a single source: one folder or one tar), each
 // exactly once, into memory. Plain files are opened O_NONBLOCK after an lstat check, so
 // a FIFO never blocks; tars are read member by member and never extracted. Before any
@@ -37,7 +53,10 @@ struct ReadItem {
 // Order: key order (the span's order) for folders; archive order for tars and members
 // read in place, so that a tar is read in one sequential pass. Callers must not depend on
 // the order.
-// The items must outlive the reader.
+// The items must outlive the reader. Members read in place out of a gzipped archive are
+// read through its seek index at gzip_index (the source's), entering the stream at the
+// access point before each run of members in offset order (or, with gzip_archives given,
+// carrying on the stream the rank's previous piece left open).
 //
 // Read-ahead: so that a read rarely waits on the disk, the kernel is asked
 // (POSIX_FADV_WILLNEED) for the next kReadAheadItems files of a folder or members read in
@@ -45,7 +64,9 @@ struct ReadItem {
 // file at a time and never changes what is read or rejected.
 class PieceReader {
   public:
-    PieceReader(std::span<const Item> items, std::uint64_t max_item_bytes);
+    PieceReader(std::span<const Item> items, std::uint64_t max_item_bytes,
+                const std::filesystem::path& gzip_index = {},
+                GzipArchives* gzip_archives = nullptr);
     ~PieceReader();
     PieceReader(const PieceReader&) = delete;
     PieceReader& operator=(const PieceReader&) = delete;
@@ -73,7 +94,12 @@ class PieceReader {
     bool tar_ = false;
     // Members read in place: by offset, from the archive opened once.
     std::vector<const Item*> by_offset_;
-    std::unique_ptr<FileByteSource> archive_file_;
+    // The archive's bytes: archive_file_, or a gzipped one lent by GzipArchives; null when
+    // it could not be opened.
+    ByteSource* archive_bytes_ = nullptr;
+    std::unique_ptr<ByteSource> archive_file_;
+    // The plain archive's descriptor for the hints; -1 for a gzipped one (its reads inflate).
+    int archive_hints_ = -1;
     std::unique_ptr<ArchiveReader> archive_;
     bool archive_done_ = false;
     // Why the tar (or the archive of members read in place) could not be read on.

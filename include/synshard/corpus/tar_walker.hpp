@@ -42,6 +42,9 @@ class TarWalker {
     // later call throws the same error.
     std::optional<TarMember> next();
 
+    // Where the next header is read: after the last member's padded data.
+    std::uint64_t next_header() const { return next_header_; }
+
     // Meta headers larger than this (a pax header, a long name) are an ArchiveError: they
     // are read into memory whole.
     static constexpr std::uint64_t kMaxMetaBytes = std::uint64_t{1} << 20;

@@ -99,7 +99,8 @@ inline constexpr const char* kKeyShards = "key_shards";
 inline constexpr const char* kKeyRows = "key_rows";
 }  // namespace split_table
 
-// "train-00003-of-00010.h5": five digits each, more when the count needs them.
+// "train-00003-of-00010.h5": five digits each, six for both when the count exceeds 99999
+// ("train-000005-of-100000.h5").
 std::string shard_file_name(std::string_view split, std::int64_t shard_index,
                             std::int64_t shard_count);
 // Whether name is a shard file name of split as shard_file_name() writes it (five or

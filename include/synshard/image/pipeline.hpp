@@ -16,6 +16,7 @@
 #include "synshard/image/decode.hpp"
 #include "synshard/image/geometry.hpp"
 #include "synshard/image/jpeg_encoder.hpp"
+#include "synshard/image/pixel_stats.hpp"
 #include "synshard/image/resample.hpp"
 
 namespace synshard::image {
@@ -59,30 +60,6 @@ PipelineOptions pipeline_options_from(const boost::program_options::variables_ma
 
 // Parses "R,G,B" (0..255 each) or "#rrggbb"; throws UsageError otherwise.
 Rgb parse_background(std::string_view text);
-
-// Per-channel integer sums over an RGB image's content: exact, so means and standard
-// deviations combined over a corpus do not depend on the order images are added in.
-struct PixelStats {
-    std::array<std::uint64_t, 3> sum{};
-    std::array<std::uint64_t, 3> sum_of_squares{};
-    std::uint64_t pixels = 0;
-
-    PixelStats& operator+=(const PixelStats& other);
-    // Takes back what += added.
-    PixelStats& operator-=(const PixelStats& other);
-    friend bool operator==(const PixelStats&, const PixelStats&) = default;
-};
-
-// Sums over `content` of a CV_8UC3 image (padding outside it is not counted).
-PixelStats pixel_stats(const cv::Mat& rgb, const Rect& content);
-
-// Sums over the first size.width x size.height pixels of the RGB image that 4:2:0 Y, Cb
-// and Cr planes (CV_8UC1, laid out as JpegEncoder::encode_ycbcr420 takes them) stand for:
-// exactly the pixels libjpeg-turbo decodes from them (the chroma upsampled by its "fancy"
-// triangle filter, TurboJPEG's default, then JFIF's conversion with its integer tables).
-// Throws Error when a plane is smaller than that or size is wider than a JPEG can be
-// (65535).
-PixelStats ycbcr420_pixel_stats(const std::array<cv::Mat, 3>& planes, Size size);
 
 // One image that made it through.
 struct ProcessedImage {

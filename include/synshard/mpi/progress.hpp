@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "synshard/mpi/comm.hpp"
+#include "synshard/util/log.hpp"
 #include "synshard/util/progress.hpp"
 
 namespace synshard::mpi {
@@ -29,6 +31,10 @@ class PhaseProgress {
 
     // This rank has done `local_done` items so far (monotonic).
     void update(std::uint64_t local_done);
+    // `items` more of the items this rank has done (or will have done: count them in
+    // update() too) were taken from an earlier run: the display counts only the work
+    // left and says how much was reused. Shown with the next update().
+    void add_reused(std::uint64_t items);
 
     // Root: shows the line with `note` after the phase's name ("process, waiting for
     // rank 1: 812/1600 ..."), when the display has a line due.
@@ -37,19 +43,22 @@ class PhaseProgress {
   private:
     void send_count();
     void collect();
-    std::uint64_t global_done() const;
+    ProgressCounts global_counts() const;
 
     Comm comm_;
     std::string phase_;
+    // Log lines written during the phase name it.
+    log::PhaseScope log_phase_;
     std::uint64_t total_;
     ProgressDisplay& display_;
     std::chrono::steady_clock::duration interval_;
     std::chrono::steady_clock::time_point start_;
     std::chrono::steady_clock::time_point last_send_;
-    std::uint64_t local_done_ = 0;
-    std::uint64_t outgoing_ = 0;
+    // (done, reused) of this rank, and as last heard from each rank on the root.
+    std::array<std::uint64_t, 2> local_{};
+    std::array<std::uint64_t, 2> outgoing_{};
     MPI_Request pending_ = MPI_REQUEST_NULL;
-    std::vector<std::uint64_t> per_rank_;
+    std::vector<std::array<std::uint64_t, 2>> per_rank_;
 };
 
 }  // namespace synshard::mpi

@@ -91,8 +91,18 @@ struct Plan {
     std::uint64_t rejected_total() const;
 };
 
+// Pure. Sorts the pieces by (source, begin) and gives each its rank (assign_pieces over
+// plan.ranks), and sets rank_bytes.
+void assign_ranks(Plan& plan);
+
+// Pure. The partition `ranks` ranks make of this plan, from one process: each source's
+// items (their sizes in key order: item_bytes[source]) cut anew at the piece limit of that
+// many ranks (piece_byte_limit of plan.bytes), then assign_ranks.
+void partition_for(Plan& plan, const std::vector<std::vector<std::uint64_t>>& item_bytes,
+                   int ranks);
+
 // One line per --boxes source that gave no box to any planned image: "--boxes PATH gave
-// no box to any image of the corpus (B box(es) read from F annotation(s), for other
+// no box to any image of the corpus (N boxes read from M annotations, for other
 // images or images an earlier source annotates)".
 std::vector<std::string> box_source_warnings(const Plan& plan);
 

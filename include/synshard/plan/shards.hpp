@@ -12,8 +12,8 @@ namespace synshard::plan {
 // How many shards a split of num_samples gets: `requested` when non-zero, otherwise
 // ceil(num_samples / shard_size). A split with no samples has no shards. shard_size is
 // at least 1 (--shard-size's declared range, checked where it is parsed). Throws Error
-// when more shards than samples are requested or the count exceeds 99999 (callers that
-// check options against a plan make that a usage error).
+// when more shards than samples are requested or the count exceeds kMaxShardCount
+// (callers that check options against a plan make that a usage error).
 std::uint32_t shard_count_for(std::uint64_t num_samples, std::uint64_t shard_size,
                               std::uint32_t requested);
 

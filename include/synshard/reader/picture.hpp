@@ -21,6 +21,11 @@ inline const cv::Scalar kBackgroundColor{32, 32, 32};
 
 int caption_height(std::size_t lines);
 
+// A caption line as drawn into a band `width` pixels wide: the whole line when it fits,
+// else its longest start that fits with "..." after it (Hershey fonts have no ellipsis
+// glyph), cut between UTF-8 characters.
+std::string fit_caption(const std::string& line, int width);
+
 // One sample to draw: its pixels, boxes in its pixel coordinates, caption lines.
 struct Tile {
     cv::Mat rgb;  // CV_8UC3, RGB

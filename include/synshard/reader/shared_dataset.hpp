@@ -7,6 +7,7 @@
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,11 +45,20 @@ class SharedDataset {
     const std::vector<std::string>& splits() const { return splits_; }
     // Throws Error for a split the output does not have.
     std::uint64_t num_samples(const std::string& split) const;
+    // The `encoding` attribute: jpeg, png, original or raw.
+    const std::string& encoding() const { return encoding_; }
     // The label-indexed class table (wnid, words, gloss, every WordNet ancestor).
     const h5::ClassTable& classes() const { return classes_; }
 
+    // The samples of each of the split's shards, in shard order.
+    const std::vector<std::uint64_t>& shard_num_samples(const std::string& split) const;
+
     // Sample `index` < num_samples(split) of the split with its stored image bytes.
     h5::SampleRow sample(const std::string& split, std::uint64_t index) const;
+    // The samples at `indices`, read in that order under one hold of lock_hdf5() (pass
+    // them sorted to read each shard's chunks front to back).
+    std::vector<h5::SampleRow> samples(const std::string& split,
+                                       std::span<const std::uint64_t> indices) const;
     // Where a key lives, nullopt if no split has it.
     std::optional<Located> locate(std::string_view key) const;
     // The sample at a location locate() gave.
@@ -65,7 +75,7 @@ class SharedDataset {
 
     std::filesystem::path directory_;
     std::vector<std::string> splits_;
-    std::map<std::string, std::uint64_t, std::less<>> num_samples_;
+    std::map<std::string, std::vector<std::uint64_t>, std::less<>> shard_num_samples_;
     h5::ClassTable classes_;
     std::string encoding_;
     std::pair<std::int32_t, std::int32_t> raw_geometry_{0, 0};

@@ -86,4 +86,11 @@ BoundedValue<Number>* bounded_value(Number min, Number max = std::numeric_limits
     return new BoundedValue<Number>(min, max, maximum);
 }
 
+// A boolean option: a switch on the command line (`--full`; `--no-resume` turns off one on
+// by default), `name = true` or `false` in a job file. Taking no value, it cannot take
+// the operand after it for one.
+inline boost::program_options::typed_value<bool>* switch_value(bool on_by_default = false) {
+    return boost::program_options::value<bool>()->default_value(on_by_default)->zero_tokens();
+}
+
 }  // namespace synshard

@@ -1,0 +1,46 @@
+# Reads synshard's --help texts (for ManPages.cmake and BashCompletion.cmake, run with
+# cmake -P): synshard_commands(SYNSHARD) sets SYNSHARD_COMMANDS and, for each command C,
+# SYNSHARD_SUMMARY_C; synshard_options(SYNSHARD C) sets SYNSHARD_OPTIONS to the options
+# `synshard C --help` shows.
+
+# The lines of `synshard ARGS...`'s standard output ('; ' in the text becomes ', ').
+function(synshard_help_lines synshard out)
+  execute_process(COMMAND ${synshard} ${ARGN} OUTPUT_VARIABLE text RESULT_VARIABLE result)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "${synshard} ${ARGN} failed (${result})")
+  endif()
+  string(REPLACE ";" "," text "${text}")
+  string(REPLACE "\n" ";" lines "${text}")
+  set(${out} "${lines}" PARENT_SCOPE)
+endfunction()
+
+function(synshard_commands synshard)
+  synshard_help_lines(${synshard} lines --help)
+  set(commands)
+  set(listing FALSE)
+  foreach(line IN LISTS lines)
+    if(line STREQUAL "Commands:")
+      set(listing TRUE)
+    elseif(listing AND line MATCHES "^  ([a-z]+)  +(.*)$")
+      list(APPEND commands ${CMAKE_MATCH_1})
+      set(SYNSHARD_SUMMARY_${CMAKE_MATCH_1} "${CMAKE_MATCH_2}" PARENT_SCOPE)
+    elseif(listing)
+      break()
+    endif()
+  endforeach()
+  if(NOT commands)
+    message(FATAL_ERROR "${synshard} --help lists no command")
+  endif()
+  set(SYNSHARD_COMMANDS ${commands} PARENT_SCOPE)
+endfunction()
+
+function(synshard_options synshard command)
+  synshard_help_lines(${synshard} lines ${command} --help)
+  set(options)
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^  (-[a-z], )?(--[a-z0-9-]+)")
+      list(APPEND options ${CMAKE_MATCH_2})
+    endif()
+  endforeach()
+  set(SYNSHARD_OPTIONS ${options} PARENT_SCOPE)
+endfunction()

@@ -55,7 +55,9 @@ TEST_F(Logs, UnderMpirunWithOutputToAFileTheProgressIsPlainLines) {
 }
 
 TEST_F(Logs, UnderMpirunOnATerminalTheProgressIsABar) {
-    if (run_shell("command -v script").exit_code != 0) GTEST_SKIP() << "no script(1)";
+    if (run_shell("command -v script").exit_code != 0)
+        GTEST_SKIP() << "script(1) is missing: it gives mpirun the terminal this test "
+                        "needs (util-linux; bash cluster/install-deps.sh installs it)";
     const std::string log = convert_to_log("terminal", {}, true);
     EXPECT_NE(log.find("\r\033[Kwrite "), std::string::npos) << log;
 }

@@ -320,7 +320,9 @@ TEST(OutputLock, ALockFileTheUserMayNotOpenOrCreateIsAPermissionProblem) {
         if (::geteuid() == 0 &&
             (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
              ::setresuid(kNobody, kNobody, kNobody) != 0)) {
-            report(std::string("skip: cannot switch to uid 65534: ") + std::strerror(errno));
+            report(std::string("skip: the permission checks need a user without root's rights, "
+                               "and switching to uid 65534 failed: ") +
+                   std::strerror(errno));
             return;
         }
         report(try_to_lock(unopenable));

@@ -115,9 +115,12 @@ py::array_t<float> boxes_array(const std::vector<synshard::image::Box>& boxes) {
 }
 
 // A batch as the package hands it out: images (uint8 N x H x W x 3, over the batch's own
-// buffer), labels (int32 N), keys, indices (uint64 N, global in the split), boxes.
-py::dict batch_dict(Batch batch) {
+// buffer), labels (int32 N), keys, indices (uint64 N, global in the split), boxes; with
+// `share`, images_fd: a descriptor of the images' shared memory (Pixels::share()), open
+// while the images array lives.
+py::dict batch_dict(Batch batch, bool share) {
     py::dict out;
+    if (share) out["images_fd"] = batch.images.share();
     std::uint8_t* data = batch.images.data();
     std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(batch.size), batch.height, batch.width,
                                    3};
@@ -138,10 +141,11 @@ py::dict batch_dict(Batch batch) {
 struct PythonLoader {
     std::mutex mutex;
     Loader loader;
+    bool share_images;
 
     PythonLoader(const std::filesystem::path& output, const std::string& split,
-                 const LoaderOptions& options)
-        : loader(output, split, options) {}
+                 const LoaderOptions& options, bool share)
+        : loader(output, split, options), share_images(share) {}
 };
 
 // A sample as the package hands it out: image (decoded RGB uint8 H x W x 3, or the stored
@@ -251,7 +255,7 @@ PYBIND11_MODULE(_synshard, module) {
                          bool shuffle, std::uint64_t seed, std::uint64_t epoch, std::uint32_t rank,
                          std::uint32_t world_size, unsigned threads, bool drop_last,
                          std::uint64_t shuffle_buffer, bool with_boxes, std::uint32_t worker_index,
-                         std::uint32_t worker_count) {
+                         std::uint32_t worker_count, bool share_images) {
                  LoaderOptions options;
                  options.batch_size = batch_size;
                  options.transform = {transform == "train"  ? Kind::train
@@ -264,13 +268,13 @@ PYBIND11_MODULE(_synshard, module) {
                  options.with_boxes = with_boxes;
                  options.worker_index = worker_index;
                  options.worker_count = worker_count;
-                 return std::make_unique<PythonLoader>(output, split, options);
+                 return std::make_unique<PythonLoader>(output, split, options, share_images);
              }),
              py::arg("path"), py::arg("split"), py::arg("batch_size"), py::arg("transform"),
              py::arg("size"), py::arg("resize"), py::arg("shuffle"), py::arg("seed"),
              py::arg("epoch"), py::arg("rank"), py::arg("world_size"), py::arg("threads"),
              py::arg("drop_last"), py::arg("shuffle_buffer"), py::arg("with_boxes"),
-             py::arg("worker_index"), py::arg("worker_count"),
+             py::arg("worker_index"), py::arg("worker_count"), py::arg("share_images"),
              py::call_guard<py::gil_scoped_release>())
         .def("__len__", [](const PythonLoader& self) { return self.loader.size(); })
         .def_property_readonly("rank_samples",
@@ -284,7 +288,7 @@ PYBIND11_MODULE(_synshard, module) {
                      batch = self.loader.next();
                  }
                  if (!batch) return py::none();
-                 return batch_dict(std::move(*batch));
+                 return batch_dict(std::move(*batch), self.share_images);
              })
         .def(
             "set_epoch",

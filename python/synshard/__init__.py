@@ -192,11 +192,17 @@ class Loader:
 
     Each `for` starts the epoch from its first batch; set_epoch(e) picks the epoch of the
     next one. A Loader made (or iterated) before a fork works in the child, which makes
-    its own threads and opens its own files."""
+    its own threads and opens its own files.
+
+    Images live in shared memory the loader reuses once a batch is dropped. With
+    share_images, a batch also holds images_fd: a file descriptor of that memory, open
+    while its images array lives, for another process to map without a copy (what
+    synshard.torch sends through DataLoader's queue); the loader does not reuse the
+    memory while any copy of that descriptor is open, in any process."""
 
     def __init__(self, out, split, batch_size, transform=None, shuffle=True, seed=0, epoch=0,
                  rank=0, world_size=1, threads=2, drop_last=False, shuffle_buffer=4096,
-                 with_boxes=False, worker=(0, 1)):
+                 with_boxes=False, worker=(0, 1), share_images=False):
         out = os.fspath(out)
         if not os.path.exists(out):
             raise FileNotFoundError(errno.ENOENT, "no synshard output", out)
@@ -206,7 +212,7 @@ class Loader:
             resize=resize, shuffle=shuffle, seed=seed, epoch=epoch, rank=rank,
             world_size=world_size, threads=threads, drop_last=drop_last,
             shuffle_buffer=shuffle_buffer, with_boxes=with_boxes, worker_index=worker[0],
-            worker_count=worker[1])
+            worker_count=worker[1], share_images=share_images)
         self._open()
 
     def _open(self):

@@ -140,7 +140,7 @@ struct SavedWalk {
     std::uint64_t checksum = 0;
 };
 
-std::span<const std::uint8_t> bytes_of(const std::string& text) {
+std::span<const std::uint8_t> bytes_of(std::string_view text) {
     return std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
 }
 
@@ -212,35 +212,60 @@ std::map<InnerTar, OuterListing> load_inner_listings(const fs::path& path, const
     return loaded;
 }
 
-void save_inner_listings(const fs::path& path, const fs::path& archive, const std::string& binding,
-                         const std::map<InnerTar, std::string>& encoded_walks) {
+InnerWalkEntry inner_walk_entry(InnerTar tar, std::string_view encoded_walk) {
+    return {std::move(tar), encoded_walk.size(), content_hash64(bytes_of(encoded_walk))};
+}
+
+InnerListingsWriter::InnerListingsWriter(const fs::path& path, const fs::path& archive,
+                                         const std::string& binding,
+                                         std::vector<InnerWalkEntry> entries)
+    : file_(path), entries_(std::move(entries)) {
     const FileByteSource now(archive);
     ByteWriter table;
     table.put(now.size());
     table.put(now.mtime_ns());
     table.put_varint_string(binding);
-    table.put<std::uint64_t>(encoded_walks.size());
+    table.put<std::uint64_t>(entries_.size());
     std::uint64_t body_offset = 0;
-    for (const auto& [tar, walk] : encoded_walks) {
-        table.put_varint_string(tar.member);
-        table.put(tar.offset);
-        table.put(tar.size);
+    for (const auto& entry : entries_) {
+        table.put_varint_string(entry.tar.member);
+        table.put(entry.tar.offset);
+        table.put(entry.tar.size);
         table.put(body_offset);
-        table.put<std::uint64_t>(walk.size());
-        table.put(content_hash64(bytes_of(walk)));
-        body_offset += walk.size();
+        table.put(entry.bytes);
+        table.put(entry.checksum);
+        body_offset += entry.bytes;
     }
-    ByteWriter file;
-    file.reserve(kListingsPreambleBytes + table.buffer().size() + sizeof(std::uint64_t) +
-                 body_offset);
-    file.put(kListingsMagic);
-    file.put(kListingsVersion);
-    file.put_bytes(table.buffer());  // after its length, the preamble's last field
-    file.put(content_hash64(table.buffer()));
-    auto& bytes = file.buffer();
-    for (const auto& [tar, walk] : encoded_walks)
-        bytes.insert(bytes.end(), walk.begin(), walk.end());
-    write_file_atomically(path, bytes);
+    ByteWriter start;
+    start.put(kListingsMagic);
+    start.put(kListingsVersion);
+    start.put<std::uint64_t>(table.buffer().size());  // the preamble's last field
+    file_.write(start.buffer());
+    file_.write(table.buffer());
+    ByteWriter checksum;
+    checksum.put(content_hash64(table.buffer()));
+    file_.write(checksum.buffer());
+}
+
+void InnerListingsWriter::append(std::string_view encoded_walk) {
+    if (appended_ == entries_.size())
+        throw Error("archive listings: a walk past the last inner tar of the table");
+    const InnerWalkEntry& entry = entries_[appended_];
+    const auto bytes = bytes_of(encoded_walk);
+    if (bytes.size() != entry.bytes || content_hash64(bytes) != entry.checksum) {
+        throw Error("archive listings: the walk received for " + entry.tar.member +
+                    " is not the one its table entry describes");
+    }
+    file_.write(bytes);
+    ++appended_;
+}
+
+void InnerListingsWriter::finish() {
+    if (appended_ != entries_.size()) {
+        throw Error("archive listings: " + std::to_string(entries_.size() - appended_) +
+                    " walks of the table were never appended");
+    }
+    file_.publish();
 }
 
 bool is_gzip_file(const fs::path& path) {

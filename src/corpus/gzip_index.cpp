@@ -1,6 +1,5 @@
 #include "synshard/corpus/gzip_index.hpp"
 
-#include <fcntl.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 
 #include "synshard/corpus/archive.hpp"
 #include "synshard/corpus/file_byte_source.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/bytes.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"
@@ -217,23 +217,12 @@ bool read_table(std::span<const std::uint8_t> table, std::uint64_t windows_end, 
 // removed when the pass fails.
 class IndexFileWriter {
   public:
-    explicit IndexFileWriter(std::filesystem::path path)
-        : path_(std::move(path)),
-          temporary_(temporary_path_for(path_)),
-          fd_(open_checked(temporary_, O_WRONLY | O_CREAT | O_TRUNC, 0644)) {
+    explicit IndexFileWriter(std::filesystem::path path) : file_(std::move(path)) {
         ByteWriter header;
         header.put(kIndexMagic);
         header.put(kIndexVersion);
-        write(header.buffer());
+        file_.write(header.buffer());
     }
-    ~IndexFileWriter() {
-        if (published_) return;
-        fd_.reset();
-        std::error_code ignored;
-        std::filesystem::remove(temporary_, ignored);
-    }
-    IndexFileWriter(const IndexFileWriter&) = delete;
-    IndexFileWriter& operator=(const IndexFileWriter&) = delete;
 
     // Appends the window deflated, and records where in `point`.
     void add_window(GzipAccessPoint& point, std::span<const std::uint8_t> window) {
@@ -244,10 +233,10 @@ class IndexFileWriter {
             throw std::bad_alloc();
         }
         const auto bytes = std::span(deflated_).first(size);
-        point.window_offset = written_;
+        point.window_offset = file_.written();
         point.window_size = static_cast<std::uint32_t>(size);
         point.window_checksum = content_hash64(bytes);
-        write(bytes);
+        file_.write(bytes);
     }
 
     // Writes the table and the trailer and publishes the file; the table's digest.
@@ -262,31 +251,20 @@ class IndexFileWriter {
         write_table(checked, index);
         const std::span table = std::span(checked.buffer()).subspan(table_begin);
         std::string digest = content_digest(table);
-        const std::uint64_t table_offset = written_;
+        const std::uint64_t table_offset = file_.written();
         const std::uint64_t table_length = table.size();
         checked.put(table_offset);
         checked.put(table_length);
         const auto checksum = content_hash64(checked.buffer());
         checked.put(checksum);
-        write(std::span(checked.buffer()).subspan(table_begin));
-        fd_.close_checked(temporary_);
-        publish_file(temporary_, path_);
-        published_ = true;
+        file_.write(std::span(checked.buffer()).subspan(table_begin));
+        file_.publish();
         return digest;
     }
 
   private:
-    void write(std::span<const std::uint8_t> bytes) {
-        write_all(fd_.get(), bytes.data(), bytes.size(), temporary_);
-        written_ += bytes.size();
-    }
-
-    std::filesystem::path path_;
-    std::filesystem::path temporary_;
-    UniqueFd fd_;
+    AtomicFileWriter file_;
     std::vector<std::uint8_t> deflated_;
-    std::uint64_t written_ = 0;
-    bool published_ = false;
 };
 
 // The last kWindowBytes of output, kept in a ring the inflater writes into.

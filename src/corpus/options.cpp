@@ -107,7 +107,7 @@ void add_corpus_options(po::options_description& options) {
         ("archive-index", po::value<std::string>()->value_name("FILE"),
          "save the seek index of a gzipped --input (winter21_whole.tar.gz), or the listings of "
          "an archive's inner tars, here and reuse them in later runs while the archive is "
-         "unchanged (never removed by --restart; convert's default for a gzipped --input: "
+         "unchanged (never removed by --restart; convert's default for an archive --input: "
          "OUT/archive.index until the run is complete)");
 }
 
@@ -139,9 +139,11 @@ CorpusOptions corpus_options_from(const po::variables_map& values,
         options.max_per_class = values["max-per-class"].as<std::uint64_t>();
     options.max_member_bytes = values["max-member-bytes"].as<std::uint64_t>();
     options.fingerprint = parse_fingerprint_mode(values["fingerprint"].as<std::string>());
+    // An archive given as --input (plain or gzipped), not a folder, has an index to keep.
+    std::error_code error;
     if (values.count("archive-index") != 0)
         options.archive_index = values["archive-index"].as<std::string>();
-    else if (default_archive_index && is_gzip_file(options.input))
+    else if (default_archive_index && fs::is_regular_file(options.input, error))
         options.archive_index = default_archive_index;
 
     if (!options.archive_index && is_gzip_file(options.input)) {

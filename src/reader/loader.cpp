@@ -48,6 +48,12 @@ std::vector<image::Box> map_boxes(const std::vector<image::Box>& boxes, image::C
     return mapped;
 }
 
+// Destroyed batches' pixels kept for reuse: the batches in flight besides (a DataLoader
+// worker's queue holds prefetch_factor = 2 of them, and its main process one more).
+constexpr std::size_t kept_batches(unsigned threads) {
+    return 2 * static_cast<std::size_t>(threads) + 4;
+}
+
 }  // namespace
 
 // One epoch's threads and the batches they finished. Threads build whole batches, at
@@ -83,9 +89,13 @@ struct Loader::State {
     std::uint64_t worker_batches = 0;
     std::unique_ptr<Epoch> epoch;
     pid_t epoch_pid = 0;
+    std::shared_ptr<PixelPool> pixels;
 
     State(const std::filesystem::path& output, std::string split_name, const LoaderOptions& opts)
-        : dataset(output), split(std::move(split_name)), options(opts) {
+        : dataset(output),
+          split(std::move(split_name)),
+          options(opts),
+          pixels(std::make_shared<PixelPool>(kept_batches(opts.threads))) {
         if (options.batch_size == 0) throw Error("a loader's batch_size must be at least 1");
         if (options.threads == 0) throw Error("a loader needs at least 1 thread");
         if (options.worker_count == 0 || options.worker_index >= options.worker_count) {
@@ -196,7 +206,7 @@ struct Loader::State {
             if (i == 0) {
                 batch.height = rgb.rows;
                 batch.width = rgb.cols;
-                batch.images.resize(batch.size * rgb.total() * 3);
+                batch.images = pixels->lend(batch.size * rgb.total() * 3);
             } else if (rgb.rows != batch.height || rgb.cols != batch.width) {
                 throw Error(row.key + " (" + std::to_string(rgb.cols) + "x" +
                             std::to_string(rgb.rows) + ") and " + batch.keys.front() + " (" +
@@ -216,7 +226,7 @@ struct Loader::State {
         const int side = transform.size;
         if (i == 0) {
             batch.height = batch.width = side;
-            batch.images.resize(batch.size * static_cast<std::size_t>(side) * side * 3);
+            batch.images = pixels->lend(batch.size * static_cast<std::size_t>(side) * side * 3);
         }
         std::uint8_t* out = batch.images.data() + i * static_cast<std::size_t>(side) * side * 3;
         const bool raw = dataset.encoding() == h5::kRawEncoding;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <string>
 
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 
 namespace synshard {
@@ -99,37 +100,14 @@ void fsync_directory(const std::filesystem::path& directory) {
     fd.close_checked(directory);
 }
 
-void fsync_file(const std::filesystem::path& path) {
-    UniqueFd fd = open_checked(path, O_RDONLY);
-    if (::fsync(fd.get()) != 0) throw_system_error("fsync " + path.string(), errno);
-    fd.close_checked(path);
-}
-
 std::filesystem::path temporary_path_for(const std::filesystem::path& final_path) {
     return std::filesystem::path(final_path.string() + ".tmp");
 }
 
-void publish_file(const std::filesystem::path& temporary, const std::filesystem::path& final_path) {
-    fsync_file(temporary);
-    if (::rename(temporary.c_str(), final_path.c_str()) != 0) {
-        throw_system_error("renaming " + temporary.string() + " to " + final_path.string(), errno);
-    }
-    fsync_directory(final_path.parent_path());
-}
-
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
-    const std::filesystem::path temporary = temporary_path_for(path);
-    try {
-        UniqueFd fd = open_checked(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        write_all(fd.get(), bytes.data(), bytes.size(), temporary);
-        if (::fsync(fd.get()) != 0) throw_system_error("fsync " + temporary.string(), errno);
-        fd.close_checked(temporary);
-        publish_file(temporary, path);
-    } catch (...) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw;
-    }
+    AtomicFileWriter file(path);
+    file.write(bytes);
+    file.publish();
 }
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view text) {

@@ -109,6 +109,47 @@ TEST_F(DryRun, SaysOutputHoldsAFinishedRun) {
     EXPECT_EQ(testing::file_digests(out), before);
 }
 
+// An archive as --input (ILSVRC2012_img_train.tar, plain or gzipped): convert keeps an index
+// of it in OUT until its run is complete; the dry run neither writes one nor creates OUT
+// for it, nor touches the index an earlier run left there.
+TEST_F(DryRun, WritesNoIndexOfAnArchiveInput) {
+    testing::TempDir inputs;
+    const auto packed = testing::run_shell(
+        "cd '" + corpus().string() + "' && tar --format=gnu -cf '" +
+        (inputs / "train.tar").string() + "' train_tars && gzip -n -c '" +
+        (inputs / "train.tar").string() + "' > '" + (inputs / "train.tar.gz").string() + "'");
+    ASSERT_EQ(packed.exit_code, 0) << packed.output;
+    const auto inputs_before = testing::file_digests(inputs.path());
+    const fs::path out = dir_ / "out";
+    const auto dry_run = [&](const std::string& archive) {
+        return run_synshard({"convert", "--input", (inputs / archive).string(), "--output",
+                             out.string(), "--val-fraction", "0.1", "--shard-size", "20",
+                             "--dry-run"});
+    };
+    const auto plain = dry_run("train.tar");
+    EXPECT_EQ(plain.exit_code, 0) << plain.output;
+    EXPECT_NE(plain.output.find("classes: 3"), std::string::npos) << plain.output;
+    EXPECT_FALSE(fs::exists(out));
+    // Planning a gzipped archive takes its seek index, built in one pass and saved: the dry
+    // run asks for the file to keep it in rather than writing it to OUT.
+    const auto gzipped = dry_run("train.tar.gz");
+    EXPECT_EQ(gzipped.exit_code, 2) << gzipped.output;
+    EXPECT_NE(gzipped.output.find("--archive-index"), std::string::npos) << gzipped.output;
+    EXPECT_TRUE(fs::is_empty(dir_.path()));
+    EXPECT_EQ(testing::file_digests(inputs.path()), inputs_before);
+
+    // OUT holding the index a run refused after its plan left: left as it is.
+    const auto refused =
+        run_synshard({"convert", "--input", (inputs / "train.tar").string(), "--output",
+                      out.string(), "--val-fraction", "0.1", "--train-shards", "999"});
+    ASSERT_EQ(refused.exit_code, 2) << refused.output;
+    ASSERT_TRUE(fs::exists(out / "archive.index")) << refused.output;
+    const auto out_before = testing::file_digests(out);
+    const auto again = dry_run("train.tar");
+    EXPECT_EQ(again.exit_code, 0) << again.output;
+    EXPECT_EQ(testing::file_digests(out), out_before);
+}
+
 // jobs/sample.ini has no [plan]: plan takes the corpus and shard options of [convert].
 TEST_F(DryRun, PlanReadsTheSampleJobsConvertSection) {
     const fs::path job = testing::test_data_dir().parent_path().parent_path() / "jobs/sample.ini";

@@ -166,7 +166,10 @@ TEST(GzipArchive, APlainArchiveKeepsItsInnerListingsAtArchiveIndex) {
     const Corpus corpus = make_corpus(dir.path());
     const auto unindexed = convert(corpus, corpus.plain, dir / "unindexed");
     ASSERT_EQ(unindexed.exit_code, 0) << unindexed.output;
-    EXPECT_FALSE(says(unindexed, "archive listings")) << unindexed.output;
+    // Without --archive-index, OUT keeps them until the run is complete.
+    EXPECT_TRUE(says(unindexed, "saved in " + (dir / "unindexed" / "archive.index").string()))
+        << unindexed.output;
+    EXPECT_FALSE(fs::exists(dir / "unindexed" / "archive.index"));
     const fs::path listings = dir / "train.listings";
     const std::vector<std::string> with_index{"--archive-index", listings.string()};
 
@@ -197,6 +200,89 @@ TEST(GzipArchive, APlainArchiveKeepsItsInnerListingsAtArchiveIndex) {
     EXPECT_TRUE(says(touched, "archive listings: walked 4 inner tars (0 reused)"))
         << touched.output;
     expect_same_shards(dir / "unindexed", dir / "touched");
+}
+
+// ILSVRC2012_img_train.tar without --archive-index: the walks of its inner tars are kept in
+// OUT as a gzipped archive's index is, so that a resume reads none of their headers again,
+// and never trusted when they no longer match the archive.
+TEST(GzipArchive, WithoutArchiveIndexAPlainArchiveKeepsItsInnerListingsInOutForAResume) {
+    TempDir dir;
+    // --quirks: a few images are rejected, which stops a run allowing none of them.
+    const auto synth = run_synshard({"synth", "--output", (dir / "corpus").string(),
+                                     "--num-classes", "4", "--per-class", "6", "--val-per-class",
+                                     "2", "--image-size", "160x120", "--seed", "4", "--quirks"});
+    ASSERT_EQ(synth.exit_code, 0) << synth.output;
+    const auto packed = run_shell("cd " + shell_quote((dir / "corpus").string()) +
+                                  " && tar --format=gnu -cf ../train.tar train_tars");
+    ASSERT_EQ(packed.exit_code, 0) << packed.output;
+    const auto convert = [&](const fs::path& train, const fs::path& out,
+                             const std::vector<std::string>& extra) {
+        std::vector<std::string> args{"convert", "--input", train.string(), "--output",
+                                      out.string()};
+        const fs::path corpus = dir / "corpus";
+        args.insert(args.end(), {"--val-input", (corpus / "val").string(), "--val-labels",
+                                 (corpus / "LOC_val_solution.csv").string()});
+        args.insert(args.end(), {"--seed", "3", "--shard-size", "8", "--resize", "shorter:32",
+                                 "--progress", "none"});
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_synshard(args);
+    };
+    const std::vector<std::string> allow_rejects{"--max-reject-fraction", "0.5"};
+    const auto folders = convert(dir / "corpus" / "train_tars", dir / "folders", allow_rejects);
+    ASSERT_EQ(folders.exit_code, 3) << folders.output;
+    const fs::path train = dir / "train.tar";
+    const fs::path out = dir / "plain";
+    const fs::path listings = out / "archive.index";
+
+    // A run stopped by its first reject, after it took OUT: the walks stay in OUT.
+    const auto stopped = convert(train, out, {"--max-reject-fraction", "0.001"});
+    ASSERT_EQ(stopped.exit_code, 1) << stopped.output;
+    EXPECT_TRUE(says(
+        stopped, "archive listings: walked 4 inner tars (0 reused), saved in " + listings.string()))
+        << stopped.output;
+    ASSERT_TRUE(fs::exists(listings)) << stopped.output;
+
+    // Its resume walks no inner tar, and once complete removes them.
+    const auto resumed = convert(train, out, allow_rejects);
+    ASSERT_EQ(resumed.exit_code, 3) << resumed.output;
+    EXPECT_TRUE(says(resumed, "resuming the run recorded in")) << resumed.output;
+    EXPECT_TRUE(says(resumed, "archive listings: reusing " + listings.string() +
+                                  " (4 inner tars, none walked again)"))
+        << resumed.output;
+    EXPECT_FALSE(says(resumed, "archive listings: walked")) << resumed.output;
+    expect_same_shards(dir / "folders", out);
+    EXPECT_FALSE(fs::exists(listings));
+
+    // Walks in OUT whose table was tampered with (a byte of an inner tar's path flipped),
+    // left by a run refused after its plan: all walked again, and saved anew.
+    const fs::path tampered_out = dir / "tampered";
+    const auto refused = convert(train, tampered_out, {"--train-shards", "999"});
+    ASSERT_EQ(refused.exit_code, 2) << refused.output;
+    const fs::path tampered_listings = tampered_out / "archive.index";
+    auto bytes = read_file(tampered_listings);
+    const std::string member = "train_tars/";
+    const auto path_at = std::search(bytes.begin(), bytes.end(), member.begin(), member.end());
+    ASSERT_NE(path_at, bytes.end());
+    *path_at ^= 0x01;
+    write_file_atomically(tampered_listings, bytes);
+    const auto tampered = convert(train, tampered_out, allow_rejects);
+    ASSERT_EQ(tampered.exit_code, 3) << tampered.output;
+    EXPECT_TRUE(says(tampered, "archive listings: walked 4 inner tars (0 reused), saved in " +
+                                   tampered_listings.string()))
+        << tampered.output;
+    expect_same_shards(dir / "folders", tampered_out);
+
+    // Walks in OUT saved for another state of the archive (touched since): walked again.
+    const fs::path touched_out = dir / "touched";
+    const auto before_touch = convert(train, touched_out, {"--train-shards", "999"});
+    ASSERT_EQ(before_touch.exit_code, 2) << before_touch.output;
+    ASSERT_TRUE(fs::exists(touched_out / "archive.index"));
+    fs::last_write_time(train, fs::last_write_time(train) + std::chrono::seconds(5));
+    const auto touched = convert(train, touched_out, allow_rejects);
+    ASSERT_EQ(touched.exit_code, 3) << touched.output;
+    EXPECT_TRUE(says(touched, "archive listings: walked 4 inner tars (0 reused)"))
+        << touched.output;
+    expect_same_shards(dir / "folders", touched_out);
 }
 
 TEST(GzipArchive, AnArchiveIndexInsideOutIsAUsageError) {

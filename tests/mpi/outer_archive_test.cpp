@@ -4,10 +4,13 @@
 // count this binary is started with: every rank reads its own images (members in place),
 // and the shards are byte-identical to rank 0 alone converting the extracted folders.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "mpi/run_convert.hpp"
 #include "support/test_support.hpp"
 #include "synshard/manifest/manifest.hpp"
+#include "synshard/survey/survey.hpp"
+#include "synshard/util/fs.hpp"
 
 namespace synshard::convert {
 namespace {
@@ -15,6 +18,13 @@ namespace {
 namespace fs = std::filesystem;
 
 using testing::run_convert;
+
+// The file's inode: a file saved again (written aside, then renamed over it) gets another.
+ino_t inode_of(const fs::path& path) {
+    struct stat status {};
+    EXPECT_EQ(::stat(path.c_str(), &status), 0) << path;
+    return status.st_ino;
+}
 
 // Where one layout of the corpus keeps its images and annotations.
 struct Layout {
@@ -71,6 +81,7 @@ TEST(OuterArchiveMpi, EveryLayoutAtEveryRankCountGivesTheShardsOfTheFolders) {
         {"kaggle", kaggle_data / "train", kaggle_data / "val", kaggle,
          kaggle / "ILSVRC" / "Annotations" / "CLS-LOC" / "train"}};
     std::vector<ExitCode> codes;
+    ino_t listed_inode = 0;
     for (const auto& layout : layouts) {
         auto args = convert_args(layout, dir / layout.name);
         if (layout.name == "tar-of-tars-gz")
@@ -78,6 +89,8 @@ TEST(OuterArchiveMpi, EveryLayoutAtEveryRankCountGivesTheShardsOfTheFolders) {
         if (layout.name.ends_with("listed"))
             args.insert(args.end(), {"--archive-index", (dir / "train.listings").string()});
         codes.push_back(run_convert(args, comm));
+        if (comm.is_root() && layout.name == "tar-of-tars-listed")
+            listed_inode = inode_of(dir / "train.listings");
     }
     // The reference: rank 0 alone, from the folders.
     MPI_Comm alone = MPI_COMM_NULL;
@@ -100,6 +113,8 @@ TEST(OuterArchiveMpi, EveryLayoutAtEveryRankCountGivesTheShardsOfTheFolders) {
     EXPECT_FALSE(fs::exists(dir / "tar-of-tars-gz-in-out" / "archive.index"));
     EXPECT_TRUE(fs::exists(dir / "train.index"));
     EXPECT_TRUE(fs::exists(dir / "train.listings"));
+    // The second run walked no inner tar: it saved nothing.
+    EXPECT_EQ(inode_of(dir / "train.listings"), listed_inode);
     for (std::size_t i = 0; i < layouts.size(); ++i) {
         const auto& name = layouts[i].name;
         EXPECT_EQ(codes[i], folders_code) << name;
@@ -118,6 +133,46 @@ TEST(OuterArchiveMpi, EveryLayoutAtEveryRankCountGivesTheShardsOfTheFolders) {
                   testing::file_digests(dir / name / "val"))
             << name;
     }
+}
+
+// The walks of the inner tars reach the saved file a round at a time (here one walk a round:
+// the walks every rank holds interleave), yet the file holds the very bytes rank 0 alone
+// saves in one round, and the next plan reuses it, saving nothing.
+TEST(OuterArchiveMpi, SavedListingsAreTheSameBytesAtEveryRankCountAndAreReused) {
+    testing::TempDir dir;
+    mpi::Comm comm;
+    if (comm.is_root()) {
+        const auto synth = testing::run_synshard(
+            {"synth", "--output", (dir / "corpus").string(), "--num-classes", "8", "--per-class",
+             "5", "--val-per-class", "1", "--seed", "6", "--image-size", "48x32"});
+        EXPECT_EQ(synth.exit_code, 0) << synth.output;
+        const auto packed = testing::run_shell("cd '" + (dir / "corpus").string() +
+                                               "' && tar --format=gnu -cf ../train.tar train_tars");
+        EXPECT_EQ(packed.exit_code, 0) << packed.output;
+    }
+    comm.barrier();
+    corpus::CorpusOptions options;
+    options.input = dir / "train.tar";
+    options.seed = 2;
+    options.archive_index = dir / "everyone.listings";
+    const auto everyone = survey::make_plan(options, comm, /*save_round_bytes=*/1);
+    ino_t saved_inode = 0;
+    if (comm.is_root()) {
+        mpi::Comm alone(MPI_COMM_SELF);
+        auto own = options;
+        own.archive_index = dir / "alone.listings";
+        const auto reference = survey::make_plan(own, alone);
+        EXPECT_EQ(reference.plan.images, everyone.plan.images);
+        const auto saved = read_file(dir / "everyone.listings");
+        EXPECT_GT(saved.size(), 8U * 5 * 20);  // a walk of every inner tar
+        EXPECT_TRUE(saved == read_file(dir / "alone.listings"))
+            << "the listings saved by " << comm.size() << " ranks differ from rank 0's alone";
+        saved_inode = inode_of(dir / "everyone.listings");
+    }
+    const auto again = survey::make_plan(options, comm, 1);
+    EXPECT_EQ(plan::to_json(again.plan, again.rejected),
+              plan::to_json(everyone.plan, everyone.rejected));
+    if (comm.is_root()) EXPECT_EQ(inode_of(dir / "everyone.listings"), saved_inode);
 }
 
 }  // namespace

@@ -14,23 +14,12 @@ import subprocess
 import sys
 import unittest
 
-import h5py
 import numpy as np
 
 import synshard
+from h5py_split import split_from_h5py
 
 OUT = None
-
-
-def keys_from_h5py(split):
-    """The split's keys in global order (shard 0's rows, then shard 1's, ...), by h5py."""
-    with h5py.File(os.path.join(OUT, "index.h5"), "r") as index:
-        paths = index[f"splits/{split}/shard_paths"].asstr()[:]
-    keys = []
-    for path in paths:
-        with h5py.File(os.path.join(OUT, path), "r") as f:
-            keys.extend(f["keys"].asstr()[:])
-    return keys
 
 
 def epoch(loader):
@@ -85,7 +74,7 @@ class LoaderTest(unittest.TestCase):
         indices = flat_indices(batches)
         self.assertEqual(sorted(indices), list(range(len(train))))
         self.assertNotEqual(indices, sorted(indices), "shuffled")
-        keys = keys_from_h5py("train")
+        keys = [sample["key"] for sample in split_from_h5py(OUT, "train")]
         for (index,), (label,), (key,), images in batches:
             self.assertEqual(key, keys[index])
             sample = train[index]
@@ -216,7 +205,8 @@ class LoaderTest(unittest.TestCase):
                     fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
             loader = synshard.Loader(OUT, "train", batch_size=1, threads=2)
             self.assertEqual(sorted(flat_indices(epoch(loader))), list(range(len(loader))))
-            self.assertEqual(synshard.open(OUT)["train"][0]["key"], keys_from_h5py("train")[0])
+            self.assertEqual(synshard.open(OUT)["train"][0]["key"],
+                             split_from_h5py(OUT, "train")[0]["key"])
         finally:
             holder.stdin.close()
             holder.wait()

@@ -23,26 +23,9 @@ import numpy as np
 from PIL import Image
 
 import synshard
+from h5py_split import split_from_h5py
 
 OUT = None
-
-
-def split_from_h5py(split):
-    """Every sample of the split in global order, read with h5py alone."""
-    with h5py.File(os.path.join(OUT, "index.h5"), "r") as index:
-        paths = index[f"splits/{split}/shard_paths"].asstr()[:]
-    samples = []
-    for path in paths:
-        with h5py.File(os.path.join(OUT, path), "r") as f:
-            offsets, box_offsets = f["image_offsets"][:], f["bbox_offsets"][:]
-            image_bytes, boxes = f["image_bytes"][:], f["bboxes"][:]
-            for row, (key, label, wnid) in enumerate(zip(f["keys"].asstr()[:], f["labels"][:],
-                                                         f["synsets"].asstr()[:])):
-                samples.append({
-                    "key": key, "label": int(label), "wnid": wnid,
-                    "bytes": image_bytes[offsets[row]:offsets[row + 1]],
-                    "boxes": boxes[box_offsets[row]:box_offsets[row + 1]]})
-    return samples
 
 
 def keys_of(dataset, rows):
@@ -55,7 +38,7 @@ class ReaderTest(unittest.TestCase):
         output = synshard.open(OUT)
         self.assertEqual(output.splits, ["train", "val"])
         for split in output.splits:
-            expected = split_from_h5py(split)
+            expected = split_from_h5py(OUT, split)
             stored = output.split(split, decode=False)
             self.assertEqual(len(stored), len(expected))
             # An h5py handle on the same shard stays open while synshard reads it.
@@ -73,11 +56,11 @@ class ReaderTest(unittest.TestCase):
                     self.assertEqual(got["boxes"].shape, (len(want["boxes"]), 4))
                     np.testing.assert_array_equal(got["boxes"], want["boxes"])
                 self.assertEqual(held["keys"].asstr()[0], expected[0]["key"])
-        self.assertTrue(any(len(s["boxes"]) for s in split_from_h5py("train")),
+        self.assertTrue(any(len(s["boxes"]) for s in split_from_h5py(OUT, "train")),
                         "the sample output has boxes")
 
     def test_decoded_image_equals_opencv_and_pil_decodes_of_the_stored_bytes(self):
-        stored = split_from_h5py("train")
+        stored = split_from_h5py(OUT, "train")
         train = synshard.open(OUT)["train"]
         for i in range(len(train)):
             image = train[i]["image"]
@@ -140,7 +123,7 @@ class ReaderTest(unittest.TestCase):
 
     def test_forked_children_read_correctly_after_the_parent_read(self):
         train = synshard.open(OUT)["train"]
-        expected = split_from_h5py("train")
+        expected = split_from_h5py(OUT, "train")
         first = train[0]  # the parent opens index.h5 and shard 0 before any fork
         self.assertEqual(first["key"], expected[0]["key"])
         shard0 = os.path.realpath(os.path.join(OUT, "train", sorted(os.listdir(
@@ -247,7 +230,7 @@ class ReaderTest(unittest.TestCase):
 
     def test_spawned_workers_read_a_pickled_split(self):
         train = synshard.open(OUT)["train"]
-        expected = [sample["key"] for sample in split_from_h5py("train")]
+        expected = [sample["key"] for sample in split_from_h5py(OUT, "train")]
         with multiprocessing.get_context("spawn").Pool(2) as pool:
             halves = pool.starmap(keys_of, [(train, range(0, len(train), 2)),
                                             (train, range(1, len(train), 2))])
@@ -265,7 +248,8 @@ class ReaderTest(unittest.TestCase):
             with self.assertRaises(IndexError):
                 train[bad]
         self.assertEqual(train[-1]["key"], train[len(train) - 1]["key"])
-        self.assertEqual(len(list(iter(synshard.open(OUT)["val"]))), len(split_from_h5py("val")))
+        self.assertEqual(len(list(iter(synshard.open(OUT)["val"]))),
+                         len(split_from_h5py(OUT, "val")))
 
     def test_unknown_split_raises_key_error_naming_it(self):
         with self.assertRaisesRegex(KeyError, "test"):

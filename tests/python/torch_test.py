@@ -28,6 +28,23 @@ def stream(loader):
     return got
 
 
+class PicklesWithoutACopy:
+    """Batches (an IterableDataset) as DataLoader's worker sends them, reporting per batch
+    whether pickling the images for the queue moved them to new memory (torch copies a
+    tensor that is not in shared memory into some before sending it)."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        from torch.multiprocessing.reductions import ForkingPickler
+        for batch in self.batches:
+            images = batch["images"]
+            before = images.data_ptr()
+            ForkingPickler.dumps(images)
+            yield {"moved": images.data_ptr() != before, "shared": images.is_shared()}
+
+
 class TorchTest(unittest.TestCase):
     def batches(self, **kwargs):
         import synshard.torch
@@ -60,6 +77,35 @@ class TorchTest(unittest.TestCase):
                 for number, (a, b) in enumerate(zip(got, reference)):
                     self.assertEqual(a[:3], b[:3], f"{context}, {workers} workers, batch {number}")
                     np.testing.assert_array_equal(a[3], b[3])
+
+    def test_a_worker_sends_its_batches_without_copying_them(self):
+        import torch.utils.data
+        dataset = self.batches()
+
+        class Probe(PicklesWithoutACopy, torch.utils.data.IterableDataset):
+            pass
+
+        sent = list(self.data_loader(Probe(dataset), 2, "fork"))
+        self.assertEqual(len(sent), len(dataset))
+        self.assertEqual([(b["moved"], b["shared"]) for b in sent], [(False, True)] * len(sent))
+
+    def test_batches_held_or_dropped_keep_their_pixels_while_the_workers_reuse_memory(self):
+        # Every third batch is held to the end, the others dropped at once: the workers'
+        # memory comes back for later batches only once the main process lets go of it.
+        reference = stream(self.data_loader(self.batches(), 0, None))
+        for context in ("fork", "spawn"):
+            held, seen = {}, []
+            for number, batch in enumerate(self.data_loader(self.batches(), 2, context)):
+                seen.append(batch["images"].numpy().copy())
+                if number % 3 == 0:
+                    held[number] = batch["images"]
+                del batch
+            self.assertEqual(len(seen), len(reference), context)
+            for number, images in enumerate(seen):
+                np.testing.assert_array_equal(images, reference[number][3], f"{context} {number}")
+            for number, images in held.items():
+                np.testing.assert_array_equal(images.numpy(), reference[number][3],
+                                              f"{context}: held batch {number} changed")
 
     def test_set_epoch_changes_the_order_and_world_size_2_splits_it(self):
         dataset = self.batches()

@@ -67,8 +67,8 @@ void add_convert_options(po::options_description& options);
 // Reads and validates every option of `convert` (corpus, pipeline, converter). Throws
 // UsageError naming the option, also when OUT or the scratch folder is, lies inside or
 // (OUT) holds an input, when --archive-index lies in OUT, and when --expect-manifest is
-// not a synshard manifest. A gzipped --input without --archive-index keeps its index at
-// OUT/kArchiveIndexFileName.
+// not a synshard manifest. An archive --input (plain or gzipped) without --archive-index
+// keeps its index at OUT/kArchiveIndexFileName.
 ConvertOptions convert_options_from(const po::variables_map& values);
 
 // How a recorded option bears on a rerun of the same output.

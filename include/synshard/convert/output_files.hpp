@@ -31,11 +31,12 @@ struct OutputFiles {
 // The name of the list of rejects a failed run leaves in OUT.
 inline constexpr const char* kRejectedFileName = "rejected.json";
 
-// Where the seek index of a gzipped --input is kept when --archive-index names no file:
+// Where the index of an archive --input is kept when --archive-index names no file (a
+// gzipped one's seek index, with its inner walks beside it; a plain one's inner walks):
 // scratch, but in OUT rather than the scratch folder, which may be a node's own disk while
-// every rank reads the index the root builds. It outlives a run cut short (a resume loads
-// it instead of inflating the archive again) and goes with the spool folders when the run
-// is complete.
+// every rank reads the index the root saves. It outlives a run cut short (a resume loads
+// it instead of inflating the archive or walking its inner tars again) and goes with the
+// spool folders when the run is complete.
 inline constexpr const char* kArchiveIndexFileName = "archive.index";
 
 // Whether name is a spool folder's name, "synshard-" and 16 lower-case hex digits.

@@ -6,11 +6,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "synshard/corpus/byte_source.hpp"
 #include "synshard/corpus/gzip_index.hpp"
 #include "synshard/corpus/tar_walker.hpp"
+#include "synshard/util/atomic_file.hpp"
 
 namespace synshard::corpus {
 
@@ -66,11 +68,36 @@ std::map<InnerTar, OuterListing> load_inner_listings(const std::filesystem::path
                                                      const std::string& binding,
                                                      const std::vector<InnerTar>& wanted);
 
-// Saves every inner tar's walk (encode_outer_listing) at `path`, atomically, for `archive`
-// as it is now and `binding` (load_inner_listings). Throws Error when it cannot be written.
-void save_inner_listings(const std::filesystem::path& path, const std::filesystem::path& archive,
-                         const std::string& binding,
-                         const std::map<InnerTar, std::string>& encoded_walks);
+// One inner tar's walk (encode_outer_listing) as the table of its saved listings holds it.
+struct InnerWalkEntry {
+    InnerTar tar;
+    std::uint64_t bytes = 0;
+    std::uint64_t checksum = 0;
+};
+InnerWalkEntry inner_walk_entry(InnerTar tar, std::string_view encoded_walk);
+
+// Saves the walks of an archive's inner tars at `path` for load_inner_listings, a walk at
+// a time: the table first, then the walks in its order, so that the writer holds none of
+// them (an ImageNet-21k archive's are 0.85 GB). The file is published whole by finish(),
+// or not at all.
+class InnerListingsWriter {
+  public:
+    // Writes the table of `entries` (every inner tar's walk, sorted by tar) for `archive`
+    // as it is now and `binding`. Throws Error when the file cannot be written.
+    InnerListingsWriter(const std::filesystem::path& path, const std::filesystem::path& archive,
+                        const std::string& binding, std::vector<InnerWalkEntry> entries);
+
+    // Appends the walk of the table's next inner tar. Throws Error when the bytes are not
+    // that walk (another length or checksum: a walk sent torn or out of order).
+    void append(std::string_view encoded_walk);
+    // Publishes the file. Throws Error when a walk of the table was not appended.
+    void finish();
+
+  private:
+    AtomicFileWriter file_;
+    std::vector<InnerWalkEntry> entries_;
+    std::size_t appended_ = 0;
+};
 
 // Whether path is a regular file that starts as gzip data does (1f 8b).
 bool is_gzip_file(const std::filesystem::path& path);

@@ -46,7 +46,7 @@ struct CorpusOptions {
     // --archive-index FILE: where a gzipped --input's seek index (and beside it the walks of
     // its inner tars), or a plain archive's inner walks, are saved and reused across runs
     // (the user's file: kept, never removed by --restart; every rank reads it, so it lies
-    // on a file system they share). convert keeps a gzipped input's in OUT without it
+    // on a file system they share). convert keeps an archive input's in OUT without it
     // (convert/output_files.hpp). Not a recorded option: what is saved is checked against
     // the archive, never trusted.
     std::optional<std::filesystem::path> archive_index;

@@ -9,6 +9,7 @@
 
 #include "synshard/image/box.hpp"
 #include "synshard/image/crop_transform.hpp"
+#include "synshard/reader/pixel_pool.hpp"
 #include "synshard/reader/sample_order.hpp"
 
 namespace synshard::reader {
@@ -69,8 +70,9 @@ struct Batch {
     std::size_t size = 0;
     int height = 0;
     int width = 0;
-    // size x height x width x 3, RGB uint8, rows contiguous (NHWC).
-    std::vector<std::uint8_t> images;
+    // size x height x width x 3, RGB uint8, rows contiguous (NHWC), in the loader's
+    // memory: it takes it back for a later batch when the batch is destroyed.
+    Pixels images;
     std::vector<std::int32_t> labels;
     std::vector<std::string> keys;
     // The samples' global indices in the split (shard 0's rows first, then shard 1's, ...).
@@ -102,6 +104,9 @@ struct Batch {
 // Memory: at most 2 x threads batches are being built or wait to be taken (each
 // batch_size x height x width x 3 bytes of pixels plus its encoded bytes), plus the
 // one window of shuffle_buffer indices per thread; no sample data is held across batches.
+// The pixels of batches handed out and destroyed since are kept for reuse, at most
+// 2 x threads + 4 batches' (a PixelPool: no page faults, and a batch's pixels cross to
+// another process as a file descriptor, Pixels::share()).
 class Loader {
   public:
     // `output` as for Dataset: the output directory, its manifest.json or its index.h5.

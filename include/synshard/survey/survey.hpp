@@ -51,6 +51,11 @@ struct PlanResult {
 // piece's items to the rank that processes it. Only per-source summaries are gathered
 // on every rank; item listings go only to their processing rank. Each phase ends with
 // every rank agreeing (mpi::run_phase): a failure anywhere throws PhaseFailure everywhere.
-PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm);
+//
+// The walks of an archive's inner tars (corpus::InnerListingsWriter) reach the root in
+// rounds of about save_round_bytes, written as they arrive: the root never holds them all.
+inline constexpr std::uint64_t kSaveRoundBytes = 64ull << 20;
+PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm,
+                     std::uint64_t save_round_bytes = kSaveRoundBytes);
 
 }  // namespace synshard::survey

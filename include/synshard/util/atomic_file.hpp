@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+#include "synshard/util/fs.hpp"
+
+namespace synshard {
+
+// A file written a part at a time, under its temporary name (temporary_path_for) until
+// publish(): a reader of `path` sees the old file or the whole new one, never a part. A
+// writer destroyed unpublished (a failed write, a rank's phase failing) removes its
+// temporary file.
+class AtomicFileWriter {
+  public:
+    // Creates (or truncates) the temporary file. Throws Error naming it on failure.
+    explicit AtomicFileWriter(std::filesystem::path path);
+    ~AtomicFileWriter();
+    AtomicFileWriter(const AtomicFileWriter&) = delete;
+    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+    // Appends bytes. Throws Error naming the temporary file on failure.
+    void write(std::span<const std::uint8_t> bytes);
+    // How many bytes were written so far.
+    std::uint64_t written() const { return written_; }
+    // fsyncs and closes the temporary file, renames it over `path` and fsyncs the folder.
+    void publish();
+
+  private:
+    std::filesystem::path path_;
+    std::filesystem::path temporary_;
+    UniqueFd fd_;
+    std::uint64_t written_ = 0;
+    bool published_ = false;
+};
+
+}  // namespace synshard

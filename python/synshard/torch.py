@@ -36,18 +36,34 @@ def _shared_images(images, fd):
     return torch.empty(0, dtype=torch.uint8).set_(storage, 0, images.shape)
 
 
+class _Inline(torch.Tensor):
+    """A tensor that pickles as its values. DataLoader's queue passes a tensor's storage
+    as a descriptor, each over its own authenticated socket connection (most of what a
+    batch costs beyond its pixels); a worker's small tensors (labels, indices, boxes)
+    travel in the message itself instead, and arrive as plain tensors."""
+
+    def __reduce_ex__(self, protocol):
+        return torch.from_numpy, (self.numpy(),)
+
+
+def _inline(array):
+    return torch.from_numpy(array).as_subclass(_Inline)
+
+
 def _tensors(batch):
     out = dict(batch)
     fd = out.pop("images_fd", None)
     if fd is None:
         out["images"] = torch.from_numpy(batch["images"])
+        small = torch.from_numpy
     else:
         out["images"] = _shared_images(batch["images"], fd)
+        small = _inline
     # CrossEntropyLoss takes int64 class indices.
-    out["labels"] = torch.from_numpy(batch["labels"].astype(np.int64))
-    out["indices"] = torch.from_numpy(batch["indices"].astype(np.int64))
+    out["labels"] = small(batch["labels"].astype(np.int64))
+    out["indices"] = small(batch["indices"].astype(np.int64))
     if "boxes" in batch:
-        out["boxes"] = [torch.from_numpy(boxes) for boxes in batch["boxes"]]
+        out["boxes"] = [small(boxes) for boxes in batch["boxes"]]
     return out
 
 

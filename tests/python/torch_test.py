@@ -89,6 +89,27 @@ class TorchTest(unittest.TestCase):
         self.assertEqual(len(sent), len(dataset))
         self.assertEqual([(b["moved"], b["shared"]) for b in sent], [(False, True)] * len(sent))
 
+    def test_a_workers_labels_indices_and_boxes_travel_in_the_message_not_as_descriptors(self):
+        # Each shared tensor costs an authenticated socket connection to pass its
+        # descriptor: a batch's small tensors come inline, only its pixels shared.
+        import torch
+        reference = list(self.data_loader(self.batches(with_boxes=True), 0, None))
+        for context in ("fork", "spawn"):
+            sent = list(self.data_loader(self.batches(with_boxes=True), 2, context))
+            self.assertEqual(len(sent), len(reference), context)
+            for batch, expected in zip(sent, reference):
+                self.assertTrue(batch["images"].is_shared(), context)
+                small = [batch["labels"], batch["indices"], *batch["boxes"]]
+                self.assertEqual([t.is_shared() for t in small], [False] * len(small), context)
+                self.assertEqual([type(t) for t in small], [torch.Tensor] * len(small), context)
+                self.assertEqual((batch["labels"].dtype, batch["indices"].dtype),
+                                 (torch.int64, torch.int64), context)
+                self.assertEqual(batch["labels"].tolist(), expected["labels"].tolist(), context)
+                self.assertEqual(batch["indices"].tolist(), expected["indices"].tolist(), context)
+                self.assertEqual(len(batch["boxes"]), len(expected["boxes"]), context)
+                for boxes, want in zip(batch["boxes"], expected["boxes"]):
+                    np.testing.assert_array_equal(boxes.numpy(), want.numpy(), context)
+
     def test_batches_held_or_dropped_keep_their_pixels_while_the_workers_reuse_memory(self):
         # Every third batch is held to the end, the others dropped at once: the workers'
         # memory comes back for later batches only once the main process lets go of it.

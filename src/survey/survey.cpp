@@ -8,6 +8,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "inner_walks.hpp"
 #include "sources.hpp"
 #include "synshard/corpus/archive_input.hpp"
 #include "synshard/mpi/phase.hpp"
@@ -37,36 +38,6 @@ struct RankScan {
     std::map<corpus::InnerTar, std::string> inner_walks;
     std::uint64_t saved_walks = 0;
 };
-
-// Where the walks of the --input archive's inner tars are saved: beside its gzip index, or
-// at --archive-index itself for a plain archive; nowhere without an index or for a folder.
-std::optional<std::filesystem::path> inner_listings_path(const corpus::CorpusOptions& options) {
-    std::error_code error;
-    if (!options.archive_index || !std::filesystem::is_regular_file(options.input, error))
-        return std::nullopt;
-    return corpus::is_gzip_file(options.input) ? corpus::listings_path_for(*options.archive_index)
-                                               : *options.archive_index;
-}
-
-bool is_inner_tar(const corpus::Source& source) {
-    return source.kind == corpus::Source::Kind::archive_member && source.split == Split::train;
-}
-
-corpus::InnerTar inner_tar_of(const corpus::Source& source) {
-    return {source.member, source.offset, source.size};
-}
-
-// What the saved walks are bound to: every inner tar of the archive as discovered now.
-std::string inner_tars_digest(const Inputs& inputs) {
-    ByteWriter tars;
-    for (const auto& source : inputs.sources) {
-        if (!is_inner_tar(source)) continue;
-        tars.put_string(source.member);
-        tars.put(source.offset);
-        tars.put(source.size);
-    }
-    return content_digest(tars.buffer());
-}
 
 // A gzipped --input is read through its seek index: the root reuses the saved one or
 // builds it in one pass while the others wait, then every rank loads it and checks that it
@@ -153,120 +124,6 @@ RankScan scan_own_sources(const Inputs& inputs, const corpus::CorpusOptions& opt
             }
         }
         return scan;
-    });
-}
-
-// Every rank's inner walks in the order of the saved file, and the rounds they are sent in.
-struct WalkTable {
-    std::vector<corpus::InnerWalkEntry> entries;  // sorted by inner tar
-    std::vector<int> holders;                     // the rank holding each entry's walk
-    // Where each round starts in entries, then entries.size(): a round holds at most
-    // round_bytes of walks, or one larger walk.
-    std::vector<std::size_t> round_starts;
-};
-
-// The table of the entries each rank sent (its walks' tars, lengths and checksums).
-WalkTable walk_table(const std::vector<std::vector<std::uint8_t>>& sent,
-                     std::uint64_t round_bytes) {
-    std::vector<std::pair<corpus::InnerWalkEntry, int>> held;
-    for (std::size_t rank = 0; rank < sent.size(); ++rank) {
-        ByteReader in(sent[rank]);
-        while (!in.at_end()) {
-            corpus::InnerWalkEntry entry;
-            entry.tar.member = in.get_string();
-            entry.tar.offset = in.get<std::uint64_t>();
-            entry.tar.size = in.get<std::uint64_t>();
-            entry.bytes = in.get<std::uint64_t>();
-            entry.checksum = in.get<std::uint64_t>();
-            held.emplace_back(std::move(entry), static_cast<int>(rank));
-        }
-    }
-    std::sort(held.begin(), held.end(),
-              [](const auto& a, const auto& b) { return a.first.tar < b.first.tar; });
-    WalkTable table;
-    std::uint64_t in_round = 0;
-    for (auto& [entry, holder] : held) {
-        if (table.entries.empty() || in_round + entry.bytes > round_bytes) {
-            table.round_starts.push_back(table.entries.size());
-            in_round = 0;
-        }
-        in_round += entry.bytes;
-        table.entries.push_back(std::move(entry));
-        table.holders.push_back(holder);
-    }
-    table.round_starts.push_back(table.entries.size());
-    return table;
-}
-
-// The root saves the walks of the archive's inner tars unless every one was saved already
-// (a damaged tar's walk is saved with where it broke: walking it again finds the same).
-// The walks reach the root a round of about round_bytes at a time, in the file's order, and
-// are written as they arrive: the root holds one round's, never all of them.
-void save_inner_walks(RankScan& scan, const Inputs& inputs, const corpus::CorpusOptions& options,
-                      std::uint64_t round_bytes, const mpi::Comm& comm) {
-    const auto listings = inner_listings_path(options);
-    if (!listings) return;
-    const std::array<std::uint64_t, 2> mine{scan.saved_walks, scan.inner_walks.size()};
-    const auto counts = comm.sum(std::span<const std::uint64_t>(mine));
-    const std::uint64_t reused = counts[0];
-    const std::uint64_t walked = counts[1] - counts[0];
-    if (walked == 0) {
-        if (comm.is_root() && reused > 0) {
-            log::info("archive listings: reusing " + listings->string() + " (" +
-                      count_of(reused, "inner tar") + ", none walked again)");
-        }
-        scan.inner_walks = {};
-        return;
-    }
-    ByteWriter entries;
-    for (const auto& [tar, walk] : scan.inner_walks) {
-        const auto entry = corpus::inner_walk_entry(tar, walk);
-        entries.put_string(tar.member);
-        entries.put(tar.offset);
-        entries.put(tar.size);
-        entries.put(entry.bytes);
-        entries.put(entry.checksum);
-    }
-    const auto sent = comm.all_gather(entries.buffer());
-    entries = {};
-    const std::string phase = "plan: save archive listings";
-    std::optional<corpus::InnerListingsWriter> file;
-    const WalkTable table = mpi::run_phase(comm, phase, [&] {
-        WalkTable table = walk_table(sent, round_bytes);
-        if (comm.is_root()) {
-            // Before the conversion takes OUT, where the default listings lie.
-            if (listings->has_parent_path())
-                std::filesystem::create_directories(listings->parent_path());
-            file.emplace(*listings, options.input, inner_tars_digest(inputs), table.entries);
-        }
-        return table;
-    });
-    // This rank's walks, in the table's order among those it holds, each released once sent.
-    auto own = scan.inner_walks.begin();
-    for (std::size_t round = 0; round + 1 < table.round_starts.size(); ++round) {
-        const std::size_t begin = table.round_starts[round];
-        const std::size_t end = table.round_starts[round + 1];
-        ByteWriter walks;
-        for (std::size_t i = begin; i < end; ++i) {
-            if (table.holders[i] != comm.rank()) continue;
-            walks.put_string(own->second);
-            own = scan.inner_walks.erase(own);
-        }
-        auto received = comm.gather(walks.buffer());
-        walks = {};
-        mpi::run_phase(comm, phase, [&] {
-            if (!comm.is_root()) return;
-            std::vector<ByteReader> from;
-            for (const auto& bytes : received) from.emplace_back(bytes);
-            for (std::size_t i = begin; i < end; ++i)
-                file->append(from[static_cast<std::size_t>(table.holders[i])].get_string());
-        });
-    }
-    mpi::run_phase(comm, phase, [&] {
-        if (!comm.is_root()) return;
-        file->finish();
-        log::info("archive listings: walked " + count_of(walked, "inner tar") + " (" +
-                  std::to_string(reused) + " reused), saved in " + listings->string());
     });
 }
 
@@ -695,7 +552,7 @@ PlanResult make_plan(const corpus::CorpusOptions& options, const mpi::Comm& comm
                      std::uint64_t save_round_bytes) {
     const Inputs inputs = discover_inputs(options, comm);
     RankScan scan = scan_own_sources(inputs, options, comm);
-    save_inner_walks(scan, inputs, options, save_round_bytes, comm);
+    save_inner_walks(scan.inner_walks, scan.saved_walks, inputs, options, save_round_bytes, comm);
     const plan::ClassSelection selection = agree_on_classes(scan, inputs, options, comm);
     const auto box_stats = select_images(scan, inputs, selection, options, comm);
     PlanResult result;

@@ -1,6 +1,7 @@
 #include "synshard/mpi/environment.hpp"
 
 #include <cstdlib>
+#include <string_view>
 
 #include "synshard/mpi/comm.hpp"
 
@@ -24,8 +25,16 @@ Environment::Environment() {
     // A process started without a launcher is a singleton, which Open MPI serves by
     // starting a daemon (orted) first: over a second before `synshard hierarchy` or a
     // one-rank convert can start. synshard never spawns processes, so the singleton can
-    // run without it. The user's own setting wins.
-    if (!started_by_launcher()) setenv("OMPI_MCA_ess_singleton_isolated", "1", /*overwrite=*/0);
+    // run without it. Every isolated singleton also gets the same session directory
+    // (TMPDIR/ompi.HOST.UID/jf.0/1/0), which a run that ends removes while another
+    // creates it, failing MPI_Init at random; a lone process needs none. The user's own
+    // settings win.
+    if (!started_by_launcher()) {
+        setenv("OMPI_MCA_ess_singleton_isolated", "1", /*overwrite=*/0);
+        if (std::string_view(std::getenv("OMPI_MCA_ess_singleton_isolated")) == "1") {
+            setenv("OMPI_MCA_orte_create_session_dirs", "0", /*overwrite=*/0);
+        }
+    }
     int provided = 0;
     // FUNNELED: helper threads may exist, but only the main thread calls MPI.
     check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");

@@ -50,6 +50,28 @@ TEST(Cli, EveryCommandHasHelpAndRejectsUnknownOptions) {
     }
 }
 
+// Open MPI gives every launcher-less process the same session directory
+// (TMPDIR/ompi.HOST.UID/jf.0/1/0), which a run that ends removes under one that starts:
+// two one-rank runs on a node then fail at random in MPI_Init. A TMPDIR that is a file
+// makes any session directory impossible, so a run that needs one fails every time.
+TEST(Cli, AOneRankRunNeedsNoMpiSessionDirectory) {
+    testing::TempDir dir;
+    const auto not_a_directory = dir / "tmpdir-is-a-file";
+    std::ofstream(not_a_directory) << "";
+    const auto corpus = dir / "corpus";
+    const std::string environment = "TMPDIR=" + not_a_directory.string() + " ";
+    const std::string synshard = std::string(SYNSHARD_EXECUTABLE) + " ";
+    const auto synth =
+        testing::run_shell(environment + synshard + "synth --output " + corpus.string() +
+                           " --num-classes 2 --per-class 3 --val-per-class 1");
+    ASSERT_EQ(synth.exit_code, 0) << synth.output;
+    const auto convert = testing::run_shell(
+        environment + synshard + "convert --input " + (corpus / "train").string() +
+        " --resize fit:32x32 --quiet --output " + (dir / "out").string());
+    EXPECT_EQ(convert.exit_code, 0) << convert.output;
+    EXPECT_EQ(convert.output.find("session"), std::string::npos) << convert.output;
+}
+
 Command example_command() {
     return Command{"example", "an example", "",
                    [](po::options_description& options, po::positional_options_description&) {

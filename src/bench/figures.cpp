@@ -91,6 +91,7 @@ ConverterRun converter_run_from_stats(const Json& stats) {
         const double decode = at(stages, "decode", context).get<double>();
         const double resize = at(stages, "resize", context).get<double>();
         const double encode = at(stages, "encode", context).get<double>();
+        const double stats = at(stages, "stats", context).get<double>();
         const double exchange = at(rank, "write_exchange_seconds", context).get<double>();
         const double seconds = at(rank, "seconds", context).get<double>();
         std::map<std::string, double> mine{
@@ -98,7 +99,8 @@ ConverterRun converter_run_from_stats(const Json& stats) {
             {"decode", decode},
             {"resize", resize},
             {"encode", encode},
-            {"read+hash", phase(phases, "process") - decode - resize - encode},
+            {"stats", stats},
+            {"read+hash", phase(phases, "process") - decode - resize - encode - stats},
             {"exchange", phase(phases, "dedup") + phase(phases, "assign") + exchange},
             {"write", phase(phases, "write") - exchange},
             {"manifest", phase(phases, "manifest")},

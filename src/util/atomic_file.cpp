@@ -3,16 +3,57 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
 
 #include "synshard/util/error.hpp"
 
 namespace synshard {
+namespace {
 
+// O_DIRECT wants the buffer, the length and the offset in whole logical blocks, which are
+// at most 4 KiB on the disks and parallel file systems synshard writes to.
+constexpr std::size_t kDirectBlock = 4096;
+constexpr std::size_t kDirectBufferBytes = std::size_t{4} << 20;
+
+struct FreeAligned {
+    void operator()(std::uint8_t* buffer) const noexcept { std::free(buffer); }
+};
+
+// One per thread, kept for the process: a fresh buffer's first touch per file would cost
+// part of what bypassing the cache saves.
+std::span<std::uint8_t> direct_buffer() {
+    thread_local const std::unique_ptr<std::uint8_t, FreeAligned> buffer(
+        static_cast<std::uint8_t*>(std::aligned_alloc(kDirectBlock, kDirectBufferBytes)));
+    if (!buffer) throw std::bad_alloc();
+    return {buffer.get(), kDirectBufferBytes};
+}
+
+bool set_direct(int fd, bool direct) {
+    const int flags = ::fcntl(fd, F_GETFL);
+    return flags >= 0 && ::fcntl(fd, F_SETFL, direct ? flags | O_DIRECT : flags & ~O_DIRECT) == 0;
+}
+
+}  // namespace
+
+// Created, never opened: a file already at the temporary name may be a user's (or another
+// process's, writing the same path), and synshard overwrites no file it did not write. A
+// temporary an interrupted conversion left in OUT is removed before OUT is written again.
 AtomicFileWriter::AtomicFileWriter(std::filesystem::path path)
-    : path_(std::move(path)),
-      temporary_(temporary_path_for(path_)),
-      fd_(open_checked(temporary_, O_WRONLY | O_CREAT | O_TRUNC, 0644)) {}
+    : path_(std::move(path)), temporary_(temporary_path_for(path_)) {
+    fd_ = UniqueFd(::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (fd_.get() >= 0) return;
+    if (errno == EEXIST) {
+        throw Error(temporary_.string() + " already exists: synshard writes " + path_.string() +
+                    " through it and overwrites no file it did not write; remove it if an "
+                    "interrupted synshard left it");
+    }
+    throw_system_error("creating " + temporary_.string(), errno);
+}
 
 AtomicFileWriter::~AtomicFileWriter() {
     if (published_) return;
@@ -24,6 +65,31 @@ AtomicFileWriter::~AtomicFileWriter() {
 void AtomicFileWriter::write(std::span<const std::uint8_t> bytes) {
     write_all(fd_.get(), bytes.data(), bytes.size(), temporary_);
     written_ += bytes.size();
+}
+
+void AtomicFileWriter::write_uncached(std::span<const std::uint8_t> bytes) {
+    if (written_ % kDirectBlock == 0 && bytes.size() >= kDirectBlock &&
+        set_direct(fd_.get(), true)) {
+        const std::span<std::uint8_t> buffer = direct_buffer();
+        while (bytes.size() >= kDirectBlock) {
+            const std::size_t blocks =
+                std::min(buffer.size(), bytes.size() / kDirectBlock * kDirectBlock);
+            std::memcpy(buffer.data(), bytes.data(), blocks);
+            const ssize_t written = ::write(fd_.get(), buffer.data(), blocks);
+            if (written < 0 && errno == EINTR) continue;
+            // EINVAL: the file system took the flag but not these writes; the buffered
+            // path below writes what is left.
+            if (written < 0 && errno == EINVAL) break;
+            if (written < 0) throw_system_error("writing " + temporary_.string(), errno);
+            written_ += static_cast<std::uint64_t>(written);
+            bytes = bytes.subspan(static_cast<std::size_t>(written));
+            if (static_cast<std::size_t>(written) % kDirectBlock != 0) break;  // a short write
+        }
+        if (!set_direct(fd_.get(), false)) {
+            throw_system_error("clearing O_DIRECT on " + temporary_.string(), errno);
+        }
+    }
+    write(bytes);
 }
 
 // After a crash either the old file or the complete new one is visible: the data is on

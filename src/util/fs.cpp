@@ -104,9 +104,14 @@ std::filesystem::path temporary_path_for(const std::filesystem::path& final_path
     return std::filesystem::path(final_path.string() + ".tmp");
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                           PageCache cache) {
     AtomicFileWriter file(path);
-    file.write(bytes);
+    if (cache == PageCache::bypass) {
+        file.write_uncached(bytes);
+    } else {
+        file.write(bytes);
+    }
     file.publish();
 }
 

@@ -18,6 +18,7 @@ Json rank_stats(int rank, double seconds, std::uint64_t rss, const Json& phases)
              {{"decode", 3.0},
               {"resize", 1.0},
               {"encode", 2.0},
+              {"stats", 0.25},
               {"images", 100},
               {"source_pixels", 18'750'000}}}};
 }
@@ -58,7 +59,8 @@ TEST(BenchFigures, StatsMapToThePhasesOfTheTable) {
     EXPECT_DOUBLE_EQ(run.phase_seconds.at("decode"), 6.0);
     EXPECT_DOUBLE_EQ(run.phase_seconds.at("resize"), 2.0);
     EXPECT_DOUBLE_EQ(run.phase_seconds.at("encode"), 4.0);
-    EXPECT_DOUBLE_EQ(run.phase_seconds.at("read+hash"), 2.0);  // 2 x (7 - 6)
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("stats"), 0.5);      // the pixel sums
+    EXPECT_DOUBLE_EQ(run.phase_seconds.at("read+hash"), 1.5);  // 2 x (7 - 6 - 0.25)
     EXPECT_DOUBLE_EQ(run.phase_seconds.at("exchange"), 2.0);   // 2 x (0.25 + 0.25 + 0.5)
     EXPECT_DOUBLE_EQ(run.phase_seconds.at("write"), 2.0);      // 2 x (1.5 - 0.5)
     EXPECT_DOUBLE_EQ(run.phase_seconds.at("manifest"), 0.5);

@@ -96,6 +96,21 @@ TEST(ShowCommand, OneSampleAtItsStoredSizeWithItsBoxes) {
     EXPECT_FALSE(std::filesystem::exists(never));
 }
 
+// A file named like the picture's temporary is the user's: show refuses to write
+// through it and leaves it, and the picture, as they were.
+TEST(ShowCommand, NeverOverwritesAFileAtItsTemporaryName) {
+    testing::TempDir dir;
+    const auto out = testing::write_converted_output(dir.path());
+    const auto png = dir / "one.png";
+    std::ofstream(dir / "one.png.tmp") << "a user's draft";
+    const auto shown = run_synshard(
+        {"show", out.string(), "--split", "train", "--index", "0", "--out", png.string()});
+    EXPECT_EQ(shown.exit_code, 1) << shown.output;
+    EXPECT_NE(shown.output.find("one.png.tmp already exists"), std::string::npos) << shown.output;
+    EXPECT_EQ(testing::read_text(dir / "one.png.tmp"), "a user's draft");
+    EXPECT_FALSE(std::filesystem::exists(png));
+}
+
 TEST(ShowCommand, ContactSheetHasItsGridSizeAndBoxesWhereTheyBelong) {
     testing::TempDir dir;
     const auto out = testing::write_converted_output(dir.path());

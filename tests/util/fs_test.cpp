@@ -1,6 +1,11 @@
 #include "synshard/util/fs.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <numeric>
 
 #include "support/test_support.hpp"
 #include "synshard/util/error.hpp"
@@ -30,6 +35,69 @@ TEST(AtomicWrite, FailureNamesThePathAndLeavesNothing) {
             << error.what();
     }
     EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// "<path>.tmp" may be a user's own file: it is neither overwritten nor removed.
+TEST(AtomicWrite, AFileAtTheTemporaryNameIsLeftAsItIs) {
+    testing::TempDir dir;
+    const auto path = dir / "picture.png";
+    write_file_atomically(temporary_path_for(path), std::string_view("a user's draft"));
+    try {
+        write_file_atomically(path, std::string_view("new"));
+        FAIL() << "expected an Error";
+    } catch (const Error& error) {
+        EXPECT_NE(std::string(error.what()).find("picture.png.tmp already exists"),
+                  std::string::npos)
+            << error.what();
+    }
+    EXPECT_EQ(testing::read_text(temporary_path_for(path)), "a user's draft");
+    EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// How many of a file's first `bytes` bytes' pages are in the page cache.
+std::size_t cached_pages(const std::filesystem::path& path, std::size_t bytes) {
+    const UniqueFd fd = open_checked(path, O_RDONLY);
+    void* mapping = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (mapping == MAP_FAILED) throw_system_error("mmap " + path.string(), errno);
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> resident((bytes + page - 1) / page);
+    const int status = ::mincore(mapping, bytes, resident.data());
+    ::munmap(mapping, bytes);
+    if (status != 0) throw_system_error("mincore " + path.string(), errno);
+    return std::accumulate(resident.begin(), resident.end(), std::size_t{0},
+                           [](std::size_t sum, unsigned char flags) { return sum + (flags & 1); });
+}
+
+bool takes_direct_io(const std::filesystem::path& dir) {
+    const auto probe = dir / "direct-probe";
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT, 0644);
+    if (fd >= 0) ::close(fd);
+    std::filesystem::remove(probe);
+    return fd >= 0;
+}
+
+// Shards are written once and fsynced at once: copying them through the page cache
+// costs more CPU than the disk write, so their bytes go past it, intact at every size.
+TEST(AtomicWrite, AnUncachedFileHasItsBytesAndLeavesThemOutOfThePageCache) {
+    testing::TempDir dir;
+    if (!takes_direct_io(dir.path())) {
+        GTEST_SKIP() << dir.path() << "'s file system refuses O_DIRECT, which this test is about";
+    }
+    const std::size_t mib = std::size_t{1} << 20;
+    for (const std::size_t size :
+         {std::size_t{0}, std::size_t{1}, std::size_t{4095}, std::size_t{4096}, std::size_t{4097},
+          4 * mib + 5, 9 * mib + 1}) {
+        std::vector<std::uint8_t> bytes(size);
+        for (std::size_t i = 0; i < size; ++i)
+            bytes[i] = static_cast<std::uint8_t>(i * 131 + i / 4096);
+        const auto path = dir / ("shard-" + std::to_string(size) + ".h5");
+        write_file_atomically(path, bytes, PageCache::bypass);
+        if (size >= 4 * mib) {
+            EXPECT_EQ(cached_pages(path, 4 * mib), 0U) << size << " bytes";
+        }
+        EXPECT_TRUE(read_file(path) == bytes) << size << " bytes";
+        EXPECT_FALSE(std::filesystem::exists(temporary_path_for(path)));
+    }
 }
 
 TEST(ReadFile, RefusesWhatIsNotARegularFile) {

@@ -12,12 +12,14 @@ namespace synshard::bench {
 using Json = nlohmann::ordered_json;
 
 // The phases of the table, in order. Sums over ranks of each rank's seconds: scan (plan),
-// decode/resize/encode (the pipeline's stage times), read+hash (the rest of the process
-// phase: reading inputs, SHA-256, pixel statistics, spooling), exchange (dedup and assign
-// all-to-alls, and the write rounds' image exchange), write (HDF5 shards), manifest (the
-// root's index.h5 and manifest.json), other (start-up, agreement, waiting for the root).
-inline const std::vector<std::string> kPhases{
-    "scan", "decode", "resize", "encode", "read+hash", "exchange", "write", "manifest", "other"};
+// decode/resize/encode/stats (the pipeline's stage times; stats: the manifest's pixel
+// sums), read+hash (the rest of the process phase: reading inputs, SHA-256, spooling),
+// exchange (dedup and assign all-to-alls, and the write rounds' image exchange), write
+// (HDF5 shards), manifest (the root's index.h5 and manifest.json), other (start-up,
+// agreement, waiting for the root).
+inline const std::vector<std::string> kPhases{"scan",     "decode",    "resize",   "encode",
+                                              "stats",    "read+hash", "exchange", "write",
+                                              "manifest", "other"};
 
 // One end-to-end converter run under mpirun.
 struct ConverterRun {

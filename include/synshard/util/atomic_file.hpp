@@ -22,6 +22,10 @@ class AtomicFileWriter {
 
     // Appends bytes. Throws Error naming the temporary file on failure.
     void write(std::span<const std::uint8_t> bytes);
+    // write() past the page cache (PageCache::bypass): whole 4 KiB blocks go through an
+    // aligned buffer with O_DIRECT, the rest as write() does, and so does everything
+    // where the file system refuses O_DIRECT.
+    void write_uncached(std::span<const std::uint8_t> bytes);
     // How many bytes were written so far.
     std::uint64_t written() const { return written_; }
     // fsyncs and closes the temporary file, renames it over `path` and fsyncs the folder.

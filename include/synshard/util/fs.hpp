@@ -76,10 +76,20 @@ void fsync_directory(const std::filesystem::path& directory);
 // The temporary name a file is written under before it is published: "<path>.tmp".
 std::filesystem::path temporary_path_for(const std::filesystem::path& final_path);
 
+// Whether a published file's bytes are also left in the page cache.
+enum class PageCache {
+    fill,
+    // Past the page cache (O_DIRECT) where the file system takes it: for a large file
+    // written once and fsynced at once, copying it into the cache costs more CPU than
+    // the disk's own write, and no reader in this process needs it there.
+    bypass,
+};
+
 // Writes bytes to "<path>.tmp", checks every step, then publishes it under path
 // (AtomicFileWriter). On failure the temporary file is removed and Error names the path
 // and errno.
-void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
+void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                           PageCache cache = PageCache::fill);
 void write_file_atomically(const std::filesystem::path& path, std::string_view text);
 
 }  // namespace synshard

@@ -151,7 +151,8 @@ void write_journal(const std::filesystem::path& output, const Journal& journal) 
         json["expect_manifest"] = {{"reference", journal.expectation->reference},
                                    {"differences", journal.expectation->differences}};
     }
-    write_file_atomically(journal_path(output), json.dump(2) + "\n");
+    write_file_atomically(journal_path(output), json.dump(2) + "\n",
+                          {.leftover = LeftoverTemporary::replace});
 }
 
 std::string resume_conflict(const Journal& previous, const Journal& now) {

@@ -259,7 +259,7 @@ mpi::PhaseFailure Conversion::with_rejects_listed(const mpi::PhaseFailure& failu
                   [](const Rejection& a, const Rejection& b) { return a.key < b.key; });
         listed = rejected.size();
         const nlohmann::ordered_json list{{"rejected", manifest::to_json(rejected)}};
-        write_file_atomically(path, list.dump(2) + "\n");
+        write_file_atomically(path, list.dump(2) + "\n", {.leftover = LeftoverTemporary::replace});
     });
     return mpi::PhaseFailure(failure.phase(), failure.origin_rank(), failure.usage(),
                              std::string(failure.what()) + ". Every input rejected so far (" +

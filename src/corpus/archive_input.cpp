@@ -134,6 +134,13 @@ constexpr std::uint32_t kListingsVersion = 1;
 constexpr std::size_t kListingsPreambleBytes =
     sizeof kListingsMagic + sizeof kListingsVersion + sizeof(std::uint64_t);
 
+// The file's first bytes, as ByteWriter writes kListingsMagic.
+std::vector<std::uint8_t> listings_magic() {
+    ByteWriter magic;
+    magic.put(kListingsMagic);
+    return magic.buffer();
+}
+
 struct SavedWalk {
     std::uint64_t body_offset = 0;  // after the table
     std::uint64_t body_size = 0;
@@ -219,7 +226,8 @@ InnerWalkEntry inner_walk_entry(InnerTar tar, std::string_view encoded_walk) {
 InnerListingsWriter::InnerListingsWriter(const fs::path& path, const fs::path& archive,
                                          const std::string& binding,
                                          std::vector<InnerWalkEntry> entries)
-    : file_(path), entries_(std::move(entries)) {
+    : file_(path, leftover_if_it_begins_with(temporary_path_for(path), listings_magic())),
+      entries_(std::move(entries)) {
     const FileByteSource now(archive);
     ByteWriter table;
     table.put(now.size());

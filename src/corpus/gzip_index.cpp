@@ -40,6 +40,10 @@ constexpr std::size_t kIndexTrailerBytes = 3 * sizeof(std::uint64_t);
 // What one point takes in the table: the smallest count of bytes a point is read from.
 constexpr std::size_t kPointBytes = 8 + 8 + 1 + 8 + 4 + 8;
 
+std::span<const std::uint8_t> index_magic() {
+    return {reinterpret_cast<const std::uint8_t*>(kIndexMagic.data()), kIndexMagic.size()};
+}
+
 // A gzip file inflated from its start or from an access point. Member ends are crossed:
 // the next member's header is read and its output follows on.
 class Inflater {
@@ -217,7 +221,8 @@ bool read_table(std::span<const std::uint8_t> table, std::uint64_t windows_end, 
 // removed when the pass fails.
 class IndexFileWriter {
   public:
-    explicit IndexFileWriter(std::filesystem::path path) : file_(std::move(path)) {
+    explicit IndexFileWriter(const std::filesystem::path& path)
+        : file_(path, leftover_if_it_begins_with(temporary_path_for(path), index_magic())) {
         ByteWriter header;
         header.put(kIndexMagic);
         header.put(kIndexVersion);

@@ -168,7 +168,8 @@ FileImage File::publish() {
         std::unique_ptr<std::uint8_t, FileImage::Free>(std::exchange(memory_->buffer, nullptr)),
         size);
     memory_.reset();
-    write_file_atomically(path_, image.bytes(), PageCache::bypass);
+    write_file_atomically(path_, image.bytes(),
+                          {.leftover = LeftoverTemporary::replace, .cache = PageCache::bypass});
     return image;
 }
 

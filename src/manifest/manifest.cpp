@@ -235,7 +235,8 @@ Manifest from_json(const Json& json, const std::string& context) {
 }
 
 void write_manifest(const std::filesystem::path& path, const Manifest& manifest) {
-    write_file_atomically(path, to_json(manifest).dump(2) + "\n");
+    write_file_atomically(path, to_json(manifest).dump(2) + "\n",
+                          {.leftover = LeftoverTemporary::replace});
 }
 
 Json read_document(const std::filesystem::path& path) {

@@ -40,12 +40,13 @@ bool set_direct(int fd, bool direct) {
 
 }  // namespace
 
-// Created, never opened: a file already at the temporary name may be a user's (or another
-// process's, writing the same path), and synshard overwrites no file it did not write. A
-// temporary an interrupted conversion left in OUT is removed before OUT is written again.
-AtomicFileWriter::AtomicFileWriter(std::filesystem::path path)
+// Created, not opened, unless the caller knows a file there is synshard's: it may be a
+// user's, or another process's writing the same path, and synshard overwrites no file it
+// did not write. Nor is a symbolic link there followed to truncate what it points to.
+AtomicFileWriter::AtomicFileWriter(std::filesystem::path path, LeftoverTemporary leftover)
     : path_(std::move(path)), temporary_(temporary_path_for(path_)) {
-    fd_ = UniqueFd(::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    const int existing = leftover == LeftoverTemporary::replace ? O_TRUNC | O_NOFOLLOW : O_EXCL;
+    fd_ = UniqueFd(::open(temporary_.c_str(), O_WRONLY | O_CREAT | existing | O_CLOEXEC, 0644));
     if (fd_.get() >= 0) return;
     if (errno == EEXIST) {
         throw Error(temporary_.string() + " already exists: synshard writes " + path_.string() +

@@ -125,6 +125,37 @@ TEST(GzipArchive, ConvertsAsThePlainTarAndItsSavedIndexIsReusedUntilTheArchiveCh
     expect_same_shards(dir / "plain", dir / "corrupt");
 }
 
+// A job killed during the index pass (SIGKILL: no clean-up) leaves "<index>.tmp"; its
+// rerun recognises its own half-written index by its magic and builds it again. A file
+// of anyone else's at that name is refused and left as it is.
+TEST(GzipArchive, AnIndexPassCutShortIsRedoneButAUsersFileAtItsTemporaryIsLeft) {
+    TempDir dir;
+    const Corpus corpus = make_corpus(dir.path());
+    const fs::path index = dir / "train.index";
+    const std::vector<std::string> with_index{"--archive-index", index.string()};
+    const auto built = convert(corpus, corpus.gzipped, dir / "whole", with_index);
+    ASSERT_EQ(built.exit_code, 0) << built.output;
+    auto cut_short = read_file(index);
+    cut_short.resize(cut_short.size() / 2);
+    fs::remove(index);
+    write_file_atomically(temporary_path_for(index), cut_short);
+
+    const auto redone = convert(corpus, corpus.gzipped, dir / "redone", with_index);
+    ASSERT_EQ(redone.exit_code, 0) << redone.output;
+    EXPECT_TRUE(says(redone, "gzip index: building")) << redone.output;
+    EXPECT_FALSE(fs::exists(temporary_path_for(index)));
+    expect_same_shards(dir / "whole", dir / "redone");
+
+    const fs::path other = dir / "other.index";
+    write_file_atomically(temporary_path_for(other), std::string_view("a user's notes"));
+    const auto refused =
+        convert(corpus, corpus.gzipped, dir / "refused", {"--archive-index", other.string()});
+    EXPECT_EQ(refused.exit_code, 1) << refused.output;
+    EXPECT_TRUE(says(refused, "other.index.tmp already exists")) << refused.output;
+    EXPECT_EQ(testing::read_text(temporary_path_for(other)), "a user's notes");
+    EXPECT_FALSE(fs::exists(other));
+}
+
 TEST(GzipArchive, WithoutArchiveIndexTheIndexIsKeptInOutUntilTheRunEnds) {
     TempDir dir;
     const Corpus corpus = make_corpus(dir.path());

@@ -54,6 +54,31 @@ TEST(AtomicWrite, AFileAtTheTemporaryNameIsLeftAsItIs) {
     EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+// An index pass cut short (a job killed mid-write) leaves a temporary that begins with
+// the index's magic: that one is synshard's and is replaced; any other is refused.
+TEST(AtomicWrite, ALeftoverTemporaryIsReplacedOnlyWhenItIsSynshards) {
+    testing::TempDir dir;
+    const auto path = dir / "train.index";
+    const auto temporary = temporary_path_for(path);
+    const std::string_view magic_text = "synshard-index";
+    const std::span magic(reinterpret_cast<const std::uint8_t*>(magic_text.data()),
+                          magic_text.size());
+    EXPECT_EQ(leftover_if_it_begins_with(temporary, magic), LeftoverTemporary::refuse);
+
+    write_file_atomically(temporary, std::string_view("synshard-index, half written"));
+    ASSERT_EQ(leftover_if_it_begins_with(temporary, magic), LeftoverTemporary::replace);
+    write_file_atomically(path, std::string_view("whole"),
+                          {.leftover = LeftoverTemporary::replace});
+    EXPECT_EQ(testing::read_text(path), "whole");
+    EXPECT_FALSE(std::filesystem::exists(temporary));
+
+    write_file_atomically(temporary, std::string_view("synshard"));  // shorter than the magic
+    EXPECT_EQ(leftover_if_it_begins_with(temporary, magic), LeftoverTemporary::refuse);
+    std::filesystem::remove(temporary);
+    std::filesystem::create_directory(temporary);
+    EXPECT_EQ(leftover_if_it_begins_with(temporary, magic), LeftoverTemporary::refuse);
+}
+
 // How many of a file's first `bytes` bytes' pages are in the page cache.
 std::size_t cached_pages(const std::filesystem::path& path, std::size_t bytes) {
     const UniqueFd fd = open_checked(path, O_RDONLY);
@@ -91,7 +116,7 @@ TEST(AtomicWrite, AnUncachedFileHasItsBytesAndLeavesThemOutOfThePageCache) {
         for (std::size_t i = 0; i < size; ++i)
             bytes[i] = static_cast<std::uint8_t>(i * 131 + i / 4096);
         const auto path = dir / ("shard-" + std::to_string(size) + ".h5");
-        write_file_atomically(path, bytes, PageCache::bypass);
+        write_file_atomically(path, bytes, {.cache = PageCache::bypass});
         if (size >= 4 * mib) {
             EXPECT_EQ(cached_pages(path, 4 * mib), 0U) << size << " bytes";
         }

@@ -14,8 +14,11 @@ namespace synshard {
 // temporary file.
 class AtomicFileWriter {
   public:
-    // Creates (or truncates) the temporary file. Throws Error naming it on failure.
-    explicit AtomicFileWriter(std::filesystem::path path);
+    // Creates the temporary file. A file already there (LeftoverTemporary) is replaced
+    // only when it is synshard's; otherwise Error names it and says why. Throws Error
+    // naming the temporary file on any other failure.
+    explicit AtomicFileWriter(std::filesystem::path path,
+                              LeftoverTemporary leftover = LeftoverTemporary::refuse);
     ~AtomicFileWriter();
     AtomicFileWriter(const AtomicFileWriter&) = delete;
     AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;

@@ -8,7 +8,7 @@ set -euo pipefail
 build=$1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 if ! command -v help2man >/dev/null; then
-  echo "SKIP: help2man is not installed (bash cluster/install-deps.sh installs it)"
+  echo "SKIP: help2man is not installed: the install makes the man pages with it (bash cluster/install-deps.sh installs it)"
   exit 77
 fi
 prefix=$(mktemp -d)

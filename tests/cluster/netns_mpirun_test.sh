@@ -9,7 +9,7 @@
 source "$(dirname "$0")/common.sh"
 
 require_root "network namespaces and a bridge need CAP_NET_ADMIN"
-unshare --net true 2>/dev/null || skip "cannot create a network namespace here (no CAP_NET_ADMIN/CAP_SYS_ADMIN)"
+unshare --net true 2>/dev/null || skip "cannot create a network namespace here, the nodes of this test (no CAP_NET_ADMIN/CAP_SYS_ADMIN)"
 require_commands ip unshare mpirun ping flock
 take_machine_lock
 

@@ -10,13 +10,16 @@ namespace synshard::testing {
 namespace {
 
 TEST(FaultsDiskFull, FailsNamingTheFileLeavesNoPartialFileAndARerunWithRoomCompletes) {
-    if (!running_as_root()) GTEST_SKIP() << "needs root to mount a tmpfs (running as non-root)";
+    if (!running_as_root())
+        GTEST_SKIP() << "needs root to mount a small tmpfs: the full disk this test "
+                        "fills (running as non-root)";
     TempDir dir;
     const auto corpus = dir / "corpus";
     make_synth_corpus(corpus, 6, 25);
     const auto disk = dir / "disk";
     TmpfsMount mount(disk, "3m");
-    if (!mount.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << mount.error();
+    if (!mount.mounted())
+        GTEST_SKIP() << "cannot mount the small tmpfs this test fills: " << mount.error();
     const auto out = disk / "out";
     // The spool goes to the real disk: the shard files are what fills the tmpfs.
     const std::string convert =

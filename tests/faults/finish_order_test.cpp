@@ -28,7 +28,9 @@ void expect_same_shards(const fs::path& reference, const fs::path& out) {
 // time stay (garbage in the first run, the image again in the rerun): no fingerprint
 // sees it, so only the assignment can tell that the published shards are stale.
 TEST(FaultsKeptShards, APublishedShardIsRewrittenWhenTheRerunAssignsItOtherKeys) {
-    if (!running_as_root()) GTEST_SKIP() << "needs root to mount a tmpfs (running as non-root)";
+    if (!running_as_root())
+        GTEST_SKIP() << "needs root to mount a small tmpfs: the full disk this test "
+                        "fills (running as non-root)";
     TempDir dir;
     const auto corpus = dir / "corpus";
     make_synth_corpus(corpus, 6, 25);
@@ -43,7 +45,8 @@ TEST(FaultsKeptShards, APublishedShardIsRewrittenWhenTheRerunAssignsItOtherKeys)
 
     const auto disk = dir / "disk";
     TmpfsMount mount(disk, "3m");
-    if (!mount.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << mount.error();
+    if (!mount.mounted())
+        GTEST_SKIP() << "cannot mount the small tmpfs this test fills: " << mount.error();
     const auto out = disk / "out";
     const std::string options = "--train-shards 8 --max-reject-fraction 0.5";
     const ProcessResult full =
@@ -74,7 +77,9 @@ TEST(FaultsKeptShards, APublishedShardIsRewrittenWhenTheRerunAssignsItOtherKeys)
 // Whatever the room left for the last writes, a run that did not finish leaves no
 // manifest.json, and one that left a manifest.json exited as the journal records.
 TEST(FaultsFinishOrder, AManifestOnDiskAlwaysMeansAFinishedRunWithItsExitCodeRecorded) {
-    if (!running_as_root()) GTEST_SKIP() << "needs root to mount a tmpfs (running as non-root)";
+    if (!running_as_root())
+        GTEST_SKIP() << "needs root to mount a small tmpfs: the full disk this test "
+                        "fills (running as non-root)";
     TempDir dir;
     const auto corpus = dir / "corpus";
     make_synth_corpus(corpus, 3, 6);
@@ -92,7 +97,8 @@ TEST(FaultsFinishOrder, AManifestOnDiskAlwaysMeansAFinishedRunWithItsExitCodeRec
 
     const auto disk = dir / "disk";
     TmpfsMount mount(disk, "64m");
-    if (!mount.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << mount.error();
+    if (!mount.mounted())
+        GTEST_SKIP() << "cannot mount the small tmpfs this test fills: " << mount.error();
     const auto out = disk / "out";
     int failures = 0;
     // From too little room for the manifest and the journal's last copy to enough.

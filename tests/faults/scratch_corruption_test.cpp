@@ -329,7 +329,9 @@ class OpenGate {
 // before the write phase reads it back): the run fails naming the spool, and rerunning the
 // same command processes that piece again and writes the reference's bytes.
 TEST(FaultsSpoolDamagedInTheWritePhase, FailsNamingTheSpoolAndTheRerunProcessesItsPieceAgain) {
-    if (!running_as_root()) GTEST_SKIP() << "needs root for fanotify permission events";
+    if (!running_as_root())
+        GTEST_SKIP() << "needs root for fanotify permission events, which hold the run "
+                        "while the test damages its spool";
     TempDir dir;
     const auto synth = run_synshard({"synth", "--output", (dir / "corpus").string(),
                                      "--num-classes", "3", "--per-class", "4", "--val-per-class",
@@ -348,7 +350,9 @@ TEST(FaultsSpoolDamagedInTheWritePhase, FailsNamingTheSpoolAndTheRerunProcessesI
     for (const auto& entry : fs::recursive_directory_iterator(dir / "corpus" / "train"))
         if (entry.is_regular_file()) images.push_back(entry.path());
     const OpenGate gate(*std::max_element(images.begin(), images.end()));
-    if (!gate.armed()) GTEST_SKIP() << "fanotify permission events are not available here";
+    if (!gate.armed())
+        GTEST_SKIP() << "fanotify permission events are not available here: they hold "
+                        "the run while the test damages its spool";
     auto run = std::async(std::launch::async, [&] { return convert(dir / "out"); });
     fs::path damaged;
     while (run.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {

@@ -33,11 +33,14 @@ std::filesystem::path first_class(const std::filesystem::path& train) {
 }
 
 TEST(FaultsUnreadableInput, UnreadableFifoSymlinkAndDirectoryAreRejectedAndTheRunCompletes) {
-    if (!running_as_root()) GTEST_SKIP() << "needs root to switch to an unprivileged user";
+    if (!running_as_root())
+        GTEST_SKIP() << "root reads any file, so the unreadable inputs need an unprivileged "
+                        "user, and only root can switch to one";
     if (run_shell("setpriv --reuid=" + std::string(kNobody) + " --regid=" + kNobody +
                   " --clear-groups true")
             .exit_code != 0) {
-        GTEST_SKIP() << "setpriv cannot switch to uid " << kNobody << " here";
+        GTEST_SKIP() << "setpriv cannot switch to uid " << kNobody
+                     << " here, the unprivileged user for whom the inputs are unreadable";
     }
     TempDir dir;
     const auto corpus = dir / "corpus";

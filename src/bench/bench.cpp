@@ -19,6 +19,7 @@
 #include "synshard/reader/shard_reader.hpp"
 #include "synshard/synth/generator.hpp"
 #include "synshard/synth/layouts.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"

@@ -7,6 +7,7 @@
 
 #include "synshard/bench/child.hpp"
 #include "synshard/bench/read_bench_script.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"

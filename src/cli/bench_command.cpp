@@ -6,6 +6,7 @@
 #include "synshard/cli/command.hpp"
 #include "synshard/synth/plan.hpp"
 #include "synshard/synth/synsets.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"

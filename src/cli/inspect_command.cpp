@@ -16,6 +16,7 @@
 #include "synshard/cli/tab_separated.hpp"
 #include "synshard/reader/dataset.hpp"
 #include "synshard/reader/picture.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"

@@ -9,6 +9,7 @@
 #include "synshard/plan/partition.hpp"
 #include "synshard/plan/plan.hpp"
 #include "synshard/survey/survey.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/option_values.hpp"

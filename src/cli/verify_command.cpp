@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "synshard/cli/command.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"

@@ -1,6 +1,7 @@
 #include "synshard/convert/converter.hpp"
 
 #include "conversion.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"
 #include "synshard/util/memory.hpp"

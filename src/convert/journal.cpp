@@ -5,6 +5,7 @@
 #include <random>
 
 #include "synshard/convert/options.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"

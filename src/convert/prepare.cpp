@@ -3,6 +3,7 @@
 #include "conversion.hpp"
 #include "synshard/convert/options.hpp"
 #include "synshard/convert/spool_folder.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/log.hpp"

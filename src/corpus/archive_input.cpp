@@ -11,6 +11,7 @@
 #include "synshard/corpus/archive.hpp"
 #include "synshard/corpus/file_byte_source.hpp"
 #include "synshard/corpus/tar_walker.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/bytes.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"

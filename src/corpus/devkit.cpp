@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "synshard/corpus/archive.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"

@@ -4,6 +4,7 @@
 
 #include "h5_internal.hpp"
 #include "synshard/h5/h5.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 

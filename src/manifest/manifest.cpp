@@ -4,6 +4,7 @@
 #include <set>
 
 #include "synshard/h5/format.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"

@@ -30,14 +30,29 @@ corpus::InnerTar inner_tar_of(const corpus::Source& source) {
     return {source.member, source.offset, source.size};
 }
 
+namespace {
+
+void put_inner_tar(ByteWriter& out, const corpus::InnerTar& tar) {
+    out.put_string(tar.member);
+    out.put(tar.offset);
+    out.put(tar.size);
+}
+
+corpus::InnerTar get_inner_tar(ByteReader& in) {
+    corpus::InnerTar tar;
+    tar.member = in.get_string();
+    tar.offset = in.get<std::uint64_t>();
+    tar.size = in.get<std::uint64_t>();
+    return tar;
+}
+
+}  // namespace
+
 // What the saved walks are bound to: every inner tar of the archive as discovered now.
 std::string inner_tars_digest(const Inputs& inputs) {
     ByteWriter tars;
     for (const auto& source : inputs.sources) {
-        if (!is_inner_tar(source)) continue;
-        tars.put_string(source.member);
-        tars.put(source.offset);
-        tars.put(source.size);
+        if (is_inner_tar(source)) put_inner_tar(tars, inner_tar_of(source));
     }
     return content_digest(tars.buffer());
 }
@@ -61,9 +76,7 @@ WalkTable walk_table(const std::vector<std::vector<std::uint8_t>>& sent,
         ByteReader in(sent[rank]);
         while (!in.at_end()) {
             corpus::InnerWalkEntry entry;
-            entry.tar.member = in.get_string();
-            entry.tar.offset = in.get<std::uint64_t>();
-            entry.tar.size = in.get<std::uint64_t>();
+            entry.tar = get_inner_tar(in);
             entry.bytes = in.get<std::uint64_t>();
             entry.checksum = in.get<std::uint64_t>();
             held.emplace_back(std::move(entry), static_cast<int>(rank));
@@ -113,9 +126,7 @@ void save_inner_walks(std::map<corpus::InnerTar, std::string>& walks_here,
     ByteWriter entries;
     for (const auto& [tar, walk] : walks_here) {
         const auto entry = corpus::inner_walk_entry(tar, walk);
-        entries.put_string(tar.member);
-        entries.put(tar.offset);
-        entries.put(tar.size);
+        put_inner_tar(entries, tar);
         entries.put(entry.bytes);
         entries.put(entry.checksum);
     }

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <string>
 
-#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 
 namespace synshard {
@@ -102,37 +101,6 @@ void fsync_directory(const std::filesystem::path& directory) {
 
 std::filesystem::path temporary_path_for(const std::filesystem::path& final_path) {
     return std::filesystem::path(final_path.string() + ".tmp");
-}
-
-LeftoverTemporary leftover_if_it_begins_with(const std::filesystem::path& temporary,
-                                             std::span<const std::uint8_t> magic) {
-    const UniqueFd fd(::open(temporary.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
-    struct stat status {};
-    if (fd.get() < 0 || ::fstat(fd.get(), &status) != 0 || !S_ISREG(status.st_mode)) {
-        return LeftoverTemporary::refuse;
-    }
-    std::vector<std::uint8_t> start(magic.size());
-    const ssize_t got = pread_full(fd.get(), start, 0);
-    const bool ours = got == static_cast<ssize_t>(magic.size()) &&
-                      std::equal(start.begin(), start.end(), magic.begin());
-    return ours ? LeftoverTemporary::replace : LeftoverTemporary::refuse;
-}
-
-void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
-                           PublishOptions options) {
-    AtomicFileWriter file(path, options.leftover);
-    if (options.cache == PageCache::bypass) {
-        file.write_uncached(bytes);
-    } else {
-        file.write(bytes);
-    }
-    file.publish();
-}
-
-void write_file_atomically(const std::filesystem::path& path, std::string_view text,
-                           PublishOptions options) {
-    write_file_atomically(
-        path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), options);
 }
 
 }  // namespace synshard

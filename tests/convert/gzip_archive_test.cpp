@@ -10,6 +10,7 @@
 #include "corpus/corpus_fixture.hpp"
 #include "faults/fault_support.hpp"
 #include "synshard/corpus/gzip_index.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/fs.hpp"
 
 namespace synshard::testing {

@@ -5,6 +5,7 @@
 #include "corpus/corpus_fixture.hpp"
 #include "support/test_support.hpp"
 #include "synshard/corpus/file_byte_source.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/rng.hpp"
 

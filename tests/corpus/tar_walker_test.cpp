@@ -11,6 +11,7 @@
 #include "support/test_support.hpp"
 #include "synshard/corpus/file_byte_source.hpp"
 #include "synshard/corpus/listing.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/fs.hpp"
 
 namespace synshard::corpus {

@@ -10,6 +10,7 @@
 
 #include "faults/fault_support.hpp"
 #include "image/libjpeg_api.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/fs.hpp"
 
 namespace synshard::testing {

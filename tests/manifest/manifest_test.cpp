@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/test_support.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 #include "synshard/util/fs.hpp"
 #include "synshard/util/hash.hpp"

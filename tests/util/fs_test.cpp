@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "support/test_support.hpp"
+#include "synshard/util/atomic_file.hpp"
 #include "synshard/util/error.hpp"
 
 namespace synshard {

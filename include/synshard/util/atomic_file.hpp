@@ -3,10 +3,48 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string_view>
 
 #include "synshard/util/fs.hpp"
 
 namespace synshard {
+
+// What a file already at a published file's temporary name ("<path>.tmp") is taken for.
+enum class LeftoverTemporary {
+    // Anyone's (a user's file, or another process writing the same path): left as it is,
+    // and the write refused.
+    refuse,
+    // synshard's own, cut short: inside OUT, where a "<name>.tmp" of synshard's names is
+    // synshard's by OUT's rules, or a file that begins with the magic of the file it stands for.
+    replace,
+};
+
+// `replace` when the file at `temporary` begins with `magic` (a synshard index cut short),
+// else `refuse`.
+LeftoverTemporary leftover_if_it_begins_with(const std::filesystem::path& temporary,
+                                             std::span<const std::uint8_t> magic);
+
+// Whether a published file's bytes are also left in the page cache.
+enum class PageCache {
+    fill,
+    // Past the page cache (O_DIRECT) where the file system takes it: for a large file
+    // written once and fsynced at once, copying it into the cache costs more CPU than
+    // the disk's own write, and no reader in this process needs it there.
+    bypass,
+};
+
+struct PublishOptions {
+    LeftoverTemporary leftover = LeftoverTemporary::refuse;
+    PageCache cache = PageCache::fill;
+};
+
+// Writes bytes to "<path>.tmp", checks every step, then publishes it under path
+// (AtomicFileWriter). On failure the temporary file is removed and Error names the path
+// and errno.
+void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                           PublishOptions options = {});
+void write_file_atomically(const std::filesystem::path& path, std::string_view text,
+                           PublishOptions options = {});
 
 // A file written a part at a time, under its temporary name (temporary_path_for) until
 // publish(): a reader of `path` sees the old file or the whole new one, never a part. A

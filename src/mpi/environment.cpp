@@ -27,12 +27,15 @@ Environment::Environment() {
     // one-rank convert can start. synshard never spawns processes, so the singleton can
     // run without it. Every isolated singleton also gets the same session directory
     // (TMPDIR/ompi.HOST.UID/jf.0/1/0), which a run that ends removes while another
-    // creates it, failing MPI_Init at random; a lone process needs none. The user's own
-    // settings win.
+    // creates it, failing MPI_Init at random; a lone process needs none. Nor does it need
+    // the transports to other nodes: choosing among them, Open MPI opens the cm layer,
+    // whose PSM2 library polls for Omni-Path adapters with sleeps, 0.2 s of every start
+    // here; ob1 carries a lone process's messages to itself. The user's own settings win.
     if (!started_by_launcher()) {
         setenv("OMPI_MCA_ess_singleton_isolated", "1", /*overwrite=*/0);
         if (std::string_view(std::getenv("OMPI_MCA_ess_singleton_isolated")) == "1") {
             setenv("OMPI_MCA_orte_create_session_dirs", "0", /*overwrite=*/0);
+            setenv("OMPI_MCA_pml", "ob1", /*overwrite=*/0);
         }
     }
     int provided = 0;

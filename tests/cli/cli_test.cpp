@@ -72,6 +72,23 @@ TEST(Cli, AOneRankRunNeedsNoMpiSessionDirectory) {
     EXPECT_EQ(convert.output.find("session"), std::string::npos) << convert.output;
 }
 
+// A lone process has no peers: it starts without the layer for networks to other nodes,
+// whose libraries probe for adapters (0.2 s of every start of synshard here), unless the
+// user asks for it. LD_DEBUG lists every library the dynamic loader opens.
+TEST(Cli, ALoneProcessOpensNoNetworkLayerUnlessTheUserAsksForIt) {
+    const std::string version = std::string(SYNSHARD_EXECUTABLE) + " --version 2>&1";
+    const auto asked = testing::run_shell("LD_DEBUG=files OMPI_MCA_pml=ob1,cm " + version);
+    ASSERT_EQ(asked.exit_code, 0) << asked.output;
+    if (asked.output.find("mca_pml_cm.so") == std::string::npos) {
+        GTEST_SKIP() << "this Open MPI has no cm layer (mca_pml_cm.so) for a lone process to "
+                        "leave out";
+    }
+    const auto lone = testing::run_shell("LD_DEBUG=files " + version);
+    ASSERT_EQ(lone.exit_code, 0) << lone.output;
+    EXPECT_NE(lone.output.find("mca_pml_ob1.so"), std::string::npos) << lone.output;
+    EXPECT_EQ(lone.output.find("mca_pml_cm.so"), std::string::npos);
+}
+
 Command example_command() {
     return Command{"example", "an example", "",
                    [](po::options_description& options, po::positional_options_description&) {

@@ -130,9 +130,9 @@ void add_pixels(const std::uint8_t* luma, const std::uint8_t* cb, const std::uin
 
 #if defined(__SSE2__)
 
-// The AVX2 loop computes rgb_offsets' formulas in 16-bit lanes with 32-bit products
-// (madd). A weight over 2^15 is split: (w * d + 2^15) >> 16 = k * d + ((w - k * 2^16) * d
-// + 2^15) >> 16 for any integer k, exactly (the shift is a floor division).
+// The AVX2 loop computes rgb_offsets' formulas in 16-bit lanes. A weight over 2^15 is
+// split: (w * d + 2^15) >> 16 = k * d + ((w - k * 2^16) * d + 2^15) >> 16 for any integer
+// k, exactly (the shift is a floor division).
 constexpr std::int32_t kOne = std::int32_t{1} << kYcbcrScaleBits;
 constexpr std::int32_t kRedFraction = fixed_point(1.40200) - kOne;       // red = d_r + ...
 constexpr std::int32_t kBlueFraction = fixed_point(1.77200) - 2 * kOne;  // blue = 2 d_b + ...
@@ -143,6 +143,15 @@ static_assert(kRedFraction > -32768 && kRedFraction < 32768 && kBlueFraction > -
 
 // Compiled for AVX2 only (the target attribute), so the binary still runs where
 // best_simd() is lower; no lambdas, which would not inherit the attribute.
+
+// (w * x + 2^15) >> 16 in each 16-bit lane: the 32-bit product's high half, plus one
+// where its low half is 2^15 or more (that half's top bit).
+__attribute__((target("avx2"), always_inline)) inline __m256i fixed_point_product_avx2(
+    __m256i x, std::int32_t w) {
+    const __m256i weight = _mm256_set1_epi16(static_cast<std::int16_t>(w));
+    return _mm256_add_epi16(_mm256_mulhi_epi16(x, weight),
+                            _mm256_srli_epi16(_mm256_mullo_epi16(x, weight), 15));
+}
 
 // (a * x + b * y + 2^15) >> 16 in each 16-bit lane, the products and sum in 32 bits.
 __attribute__((target("avx2"), always_inline)) inline __m256i fixed_point_sum_avx2(__m256i x,
@@ -163,14 +172,15 @@ __attribute__((target("avx2"), always_inline)) inline __m256i fixed_point_sum_av
 }
 
 // One channel of 16 pixels, luma plus offset clamped to 0..255, added to 32-bit lane sums
-// (pairs of lanes summed by madd: a square sum of two is at most 2 * 255^2); lanes outside
-// `valid` (past the row's end) add nothing.
+// (pairs of lanes summed by madd: a square sum of two is at most 2 * 255^2). In a row's
+// last, partial block, lanes outside `valid` (past the row's end) add nothing.
+template <bool kPartial>
 __attribute__((target("avx2"), always_inline)) inline void add_channel_avx2(
     __m256i luma, __m256i offset, __m256i valid, __m256i& sum, __m256i& squares) {
-    const __m256i value = _mm256_and_si256(
+    __m256i value =
         _mm256_min_epi16(_mm256_max_epi16(_mm256_add_epi16(luma, offset), _mm256_setzero_si256()),
-                         _mm256_set1_epi16(255)),
-        valid);
+                         _mm256_set1_epi16(255));
+    if constexpr (kPartial) value = _mm256_and_si256(value, valid);
     sum = _mm256_add_epi32(sum, _mm256_madd_epi16(value, _mm256_set1_epi16(1)));
     squares = _mm256_add_epi32(squares, _mm256_madd_epi16(value, value));
 }
@@ -184,25 +194,24 @@ __attribute__((target("avx2"), always_inline)) inline std::uint32_t lane_total_a
 }
 
 // 16 pixels' luma and upsampled chroma (16-bit lanes) added to the lane sums.
+template <bool kPartial>
 __attribute__((target("avx2"), always_inline)) inline void add_block_avx2(__m256i luma, __m256i cb,
                                                                           __m256i cr, __m256i valid,
                                                                           __m256i* sums,
                                                                           __m256i* squares) {
-    const __m256i zero = _mm256_setzero_si256();
     const __m256i neutral = _mm256_set1_epi16(128);
     const __m256i blue_difference = _mm256_sub_epi16(cb, neutral);
     const __m256i red_difference = _mm256_sub_epi16(cr, neutral);
-    const __m256i red = _mm256_add_epi16(
-        red_difference, fixed_point_sum_avx2(red_difference, zero, kRedFraction, 0));
+    const __m256i red =
+        _mm256_add_epi16(red_difference, fixed_point_product_avx2(red_difference, kRedFraction));
     const __m256i green = _mm256_sub_epi16(
         fixed_point_sum_avx2(blue_difference, red_difference, kGreenBlue, kGreenRed),
         red_difference);
-    const __m256i blue =
-        _mm256_add_epi16(_mm256_add_epi16(blue_difference, blue_difference),
-                         fixed_point_sum_avx2(blue_difference, zero, kBlueFraction, 0));
-    add_channel_avx2(luma, red, valid, sums[0], squares[0]);
-    add_channel_avx2(luma, green, valid, sums[1], squares[1]);
-    add_channel_avx2(luma, blue, valid, sums[2], squares[2]);
+    const __m256i blue = _mm256_add_epi16(_mm256_add_epi16(blue_difference, blue_difference),
+                                          fixed_point_product_avx2(blue_difference, kBlueFraction));
+    add_channel_avx2<kPartial>(luma, red, valid, sums[0], squares[0]);
+    add_channel_avx2<kPartial>(luma, green, valid, sums[1], squares[1]);
+    add_channel_avx2<kPartial>(luma, blue, valid, sums[2], squares[2]);
 }
 
 // The horizontal chroma pass for 16 columns from chroma_column_sums' output (`sums` points
@@ -219,44 +228,56 @@ __attribute__((target("avx2"), always_inline)) inline void interpolate_chroma_av
         _mm256_add_epi16(_mm256_add_epi16(weighted, right), _mm256_set1_epi16(7)), 4);
 }
 
-// add_pixels for a whole row, 32 pixels at a time, its chroma upsampled on the way from
-// the column sums (the even pixels of a block in one vector, the odd ones in another: sums
-// do not depend on the order). The last, partial block reads its luma from a copy and
-// masks the pixels past the row's end; `cb_sums` and `cr_sums` hold 16 samples more than
-// chroma_column_sums writes, for it.
+// 32 pixels: their luma at `pixels`, their chroma upsampled on the way from the column
+// sums of their 16 columns (the even pixels in one vector, the odd ones in another: sums
+// do not depend on the order). A partial block adds its first `count` pixels only.
+template <bool kPartial>
+__attribute__((target("avx2"), always_inline)) inline void add_pixel_block_avx2(
+    const std::uint8_t* pixels, const std::int16_t* cb_sums, const std::int16_t* cr_sums, int count,
+    __m256i* sums, __m256i* squares) {
+    const __m256i pair = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pixels));
+    __m256i even_valid = _mm256_setzero_si256();
+    __m256i odd_valid = _mm256_setzero_si256();
+    if constexpr (kPartial) {
+        // Pixel 2j is even lane j, pixel 2j + 1 odd lane j.
+        const __m256i lane =
+            _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        even_valid =
+            _mm256_cmpgt_epi16(_mm256_set1_epi16(static_cast<std::int16_t>((count + 1) / 2)), lane);
+        odd_valid =
+            _mm256_cmpgt_epi16(_mm256_set1_epi16(static_cast<std::int16_t>(count / 2)), lane);
+    }
+    __m256i cb_even;
+    __m256i cb_odd;
+    __m256i cr_even;
+    __m256i cr_odd;
+    interpolate_chroma_avx2(cb_sums, cb_even, cb_odd);
+    interpolate_chroma_avx2(cr_sums, cr_even, cr_odd);
+    add_block_avx2<kPartial>(_mm256_and_si256(pair, _mm256_set1_epi16(0xff)), cb_even, cr_even,
+                             even_valid, sums, squares);
+    add_block_avx2<kPartial>(_mm256_srli_epi16(pair, 8), cb_odd, cr_odd, odd_valid, sums, squares);
+}
+
+// add_pixels for a whole row, 32 pixels at a time. The last, partial block reads its luma
+// from a copy; `cb_sums` and `cr_sums` hold 16 samples more than chroma_column_sums
+// writes, for it.
 __attribute__((target("avx2"))) void add_pixels_avx2(const std::uint8_t* luma,
                                                      const std::int16_t* cb_sums,
                                                      const std::int16_t* cr_sums, int width,
                                                      RowSums& row) {
     const __m256i zero = _mm256_setzero_si256();
-    const __m256i low_bytes = _mm256_set1_epi16(0xff);
-    const __m256i lane = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     // A lane adds at most 4 * 255^2 per block, 65535 / 32 + 1 times: within 32 bits.
     __m256i sums[3] = {zero, zero, zero};
     __m256i squares[3] = {zero, zero, zero};
-    alignas(32) std::array<std::uint8_t, 32> last{};
-    for (int x = 0; x < width; x += 32) {
-        const int left = std::min(width - x, 32);
-        const std::uint8_t* pixels = luma + x;
-        if (left < 32) {
-            std::copy(pixels, pixels + left, last.begin());
-            pixels = last.data();
-        }
-        const __m256i pair = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pixels));
-        // Pixel x + 2j is even lane j, pixel x + 2j + 1 odd lane j.
-        const __m256i even_valid =
-            _mm256_cmpgt_epi16(_mm256_set1_epi16(static_cast<std::int16_t>((left + 1) / 2)), lane);
-        const __m256i odd_valid =
-            _mm256_cmpgt_epi16(_mm256_set1_epi16(static_cast<std::int16_t>(left / 2)), lane);
-        __m256i cb_even;
-        __m256i cb_odd;
-        __m256i cr_even;
-        __m256i cr_odd;
-        interpolate_chroma_avx2(cb_sums + x / 2, cb_even, cb_odd);
-        interpolate_chroma_avx2(cr_sums + x / 2, cr_even, cr_odd);
-        add_block_avx2(_mm256_and_si256(pair, low_bytes), cb_even, cr_even, even_valid, sums,
-                       squares);
-        add_block_avx2(_mm256_srli_epi16(pair, 8), cb_odd, cr_odd, odd_valid, sums, squares);
+    int x = 0;
+    for (; x + 32 <= width; x += 32) {
+        add_pixel_block_avx2<false>(luma + x, cb_sums + x / 2, cr_sums + x / 2, 32, sums, squares);
+    }
+    if (x < width) {
+        alignas(32) std::array<std::uint8_t, 32> last{};
+        std::copy(luma + x, luma + width, last.begin());
+        add_pixel_block_avx2<true>(last.data(), cb_sums + x / 2, cr_sums + x / 2, width - x, sums,
+                                   squares);
     }
     for (std::size_t c = 0; c < 3; ++c) {
         row.sum[c] += lane_total_avx2(sums[c]);

@@ -116,6 +116,10 @@ void Spool::append_bytes_to(const SpoolEntry& entry, ByteWriter& writer) const {
     read_checked(entry, writer.buffer());
 }
 
+std::size_t Spool::bytes_appended_for(const SpoolEntry& entry) {
+    return sizeof(std::uint64_t) + entry.length + kChecksumBytes;
+}
+
 ImageRecord Spool::read(const SpoolEntry& entry) const {
     std::vector<std::uint8_t> bytes;
     read_checked(entry, bytes);

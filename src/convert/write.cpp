@@ -182,7 +182,7 @@ bool Conversion::write_shards() {
                 }
             },
             [&](std::size_t i) {
-                return sizeof(std::uint64_t) + images_[sent[i].second].entry.length;
+                return Spool::bytes_appended_for(images_[sent[i].second].entry);
             });
         write_exchange_seconds_ += seconds_since(exchange_start);
         mpi::run_phase(comm_, "read spools", [&] {

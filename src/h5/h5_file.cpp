@@ -1,6 +1,9 @@
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "h5_internal.hpp"
 #include "synshard/h5/h5.hpp"
@@ -12,8 +15,29 @@ namespace synshard::h5 {
 
 // ---- File
 
+namespace {
+
+// mmap takes no empty mapping, which malloc(0) would give.
+std::size_t mapped_length(std::size_t size) {
+    return std::max<std::size_t>(size, 1);
+}
+
+std::uint8_t* map_pages(std::size_t size) {
+    void* pages = ::mmap(nullptr, mapped_length(size), PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return pages == MAP_FAILED ? nullptr : static_cast<std::uint8_t*>(pages);
+}
+
+void unmap_pages(std::uint8_t* pages, std::size_t size) noexcept {
+    if (pages != nullptr) ::munmap(pages, mapped_length(size));
+}
+
+}  // namespace
+
 // HDF5's core driver allocates, grows and frees a created file's memory through these
 // callbacks, so that the buffer it frees at close can be kept and handed over instead.
+// The memory is an anonymous mapping: its pages are aligned as File::publish's O_DIRECT
+// write needs, and growing it moves pages instead of copying the bytes.
 struct File::Memory {
     std::uint8_t* buffer = nullptr;
     std::size_t allocated = 0;
@@ -22,7 +46,7 @@ struct File::Memory {
     Memory() = default;
     Memory(const Memory&) = delete;
     Memory& operator=(const Memory&) = delete;
-    ~Memory() { std::free(buffer); }
+    ~Memory() { unmap_pages(buffer, allocated); }
 };
 
 namespace {
@@ -33,17 +57,20 @@ File::Memory& memory_of(void* user_data) {
 
 void* allocate_image(std::size_t size, H5FD_file_image_op_t /*operation*/, void* user_data) {
     File::Memory& memory = memory_of(user_data);
-    std::free(memory.buffer);
-    memory.buffer = static_cast<std::uint8_t*>(std::malloc(size));
+    unmap_pages(std::exchange(memory.buffer, nullptr), memory.allocated);
+    memory.buffer = map_pages(size);
     memory.allocated = memory.buffer != nullptr ? size : 0;
     return memory.buffer;
 }
 
-void* reallocate_image(void* buffer, std::size_t size, H5FD_file_image_op_t /*operation*/,
+void* reallocate_image(void* buffer, std::size_t size, H5FD_file_image_op_t operation,
                        void* user_data) {
     File::Memory& memory = memory_of(user_data);
-    void* grown = std::realloc(buffer, size);
-    if (grown == nullptr) return nullptr;  // HDF5 reports it; `buffer` stays valid
+    if (buffer == nullptr) return allocate_image(size, operation, user_data);
+    if (buffer != memory.buffer) return nullptr;  // not this file's: HDF5 reports it
+    void* grown =
+        ::mremap(buffer, mapped_length(memory.allocated), mapped_length(size), MREMAP_MAYMOVE);
+    if (grown == MAP_FAILED) return nullptr;  // HDF5 reports it; `buffer` stays valid
     memory.buffer = static_cast<std::uint8_t*>(grown);
     memory.allocated = size;
     return grown;
@@ -56,15 +83,14 @@ void* copy_image(void* destination, const void* source, std::size_t size,
 
 herr_t release_image(void* buffer, H5FD_file_image_op_t operation, void* user_data) {
     File::Memory& memory = memory_of(user_data);
-    if (operation == H5FD_FILE_IMAGE_OP_FILE_CLOSE && buffer == memory.buffer) {
-        memory.closed = true;  // kept for publish(); Memory frees it otherwise
+    if (buffer == nullptr) return 0;
+    if (buffer != memory.buffer) return -1;  // not this file's: HDF5 reports it
+    if (operation == H5FD_FILE_IMAGE_OP_FILE_CLOSE) {
+        memory.closed = true;  // kept for publish(); Memory unmaps it otherwise
         return 0;
     }
-    if (buffer == memory.buffer) {
-        memory.buffer = nullptr;
-        memory.allocated = 0;
-    }
-    std::free(buffer);
+    unmap_pages(std::exchange(memory.buffer, nullptr), memory.allocated);
+    memory.allocated = 0;
     return 0;
 }
 
@@ -106,8 +132,8 @@ constexpr std::size_t kMemoryIncrement = std::size_t{4} << 20;
 
 }  // namespace
 
-void FileImage::Free::operator()(std::uint8_t* buffer) const noexcept {
-    std::free(buffer);
+void FileImage::Unmap::operator()(std::uint8_t* pages) const noexcept {
+    unmap_pages(pages, size);
 }
 
 File::File(hid_t id, std::string context, std::filesystem::path path,
@@ -165,9 +191,9 @@ FileImage File::publish() {
         throw Error(context() + ": HDF5 did not hand back the file's memory at close");
     }
     const std::size_t size = end_of_file({memory_->buffer, memory_->allocated}, context());
-    FileImage image(
-        std::unique_ptr<std::uint8_t, FileImage::Free>(std::exchange(memory_->buffer, nullptr)),
-        size);
+    FileImage image(std::unique_ptr<std::uint8_t, FileImage::Unmap>(
+                        std::exchange(memory_->buffer, nullptr), {memory_->allocated}),
+                    size);
     memory_.reset();
     write_file_atomically(path_, image.bytes(),
                           {.leftover = LeftoverTemporary::replace, .cache = PageCache::bypass});

@@ -6,10 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
-#include <new>
+#include <cstdint>
 
 #include "synshard/util/error.hpp"
 
@@ -19,20 +16,6 @@ namespace {
 // O_DIRECT wants the buffer, the length and the offset in whole logical blocks, which are
 // at most 4 KiB on the disks and parallel file systems synshard writes to.
 constexpr std::size_t kDirectBlock = 4096;
-constexpr std::size_t kDirectBufferBytes = std::size_t{4} << 20;
-
-struct FreeAligned {
-    void operator()(std::uint8_t* buffer) const noexcept { std::free(buffer); }
-};
-
-// One per thread, kept for the process: a fresh buffer's first touch per file would cost
-// part of what bypassing the cache saves.
-std::span<std::uint8_t> direct_buffer() {
-    thread_local const std::unique_ptr<std::uint8_t, FreeAligned> buffer(
-        static_cast<std::uint8_t*>(std::aligned_alloc(kDirectBlock, kDirectBufferBytes)));
-    if (!buffer) throw std::bad_alloc();
-    return {buffer.get(), kDirectBufferBytes};
-}
 
 bool set_direct(int fd, bool direct) {
     const int flags = ::fcntl(fd, F_GETFL);
@@ -70,14 +53,12 @@ void AtomicFileWriter::write(std::span<const std::uint8_t> bytes) {
 }
 
 void AtomicFileWriter::write_uncached(std::span<const std::uint8_t> bytes) {
-    if (written_ % kDirectBlock == 0 && bytes.size() >= kDirectBlock &&
+    const bool aligned = reinterpret_cast<std::uintptr_t>(bytes.data()) % kDirectBlock == 0;
+    if (aligned && written_ % kDirectBlock == 0 && bytes.size() >= kDirectBlock &&
         set_direct(fd_.get(), true)) {
-        const std::span<std::uint8_t> buffer = direct_buffer();
         while (bytes.size() >= kDirectBlock) {
-            const std::size_t blocks =
-                std::min(buffer.size(), bytes.size() / kDirectBlock * kDirectBlock);
-            std::memcpy(buffer.data(), bytes.data(), blocks);
-            const ssize_t written = ::write(fd_.get(), buffer.data(), blocks);
+            const std::size_t blocks = bytes.size() / kDirectBlock * kDirectBlock;
+            const ssize_t written = ::write(fd_.get(), bytes.data(), blocks);
             if (written < 0 && errno == EINTR) continue;
             // EINVAL: the file system took the flag but not these writes; the buffered
             // path below writes what is left.

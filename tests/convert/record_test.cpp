@@ -44,6 +44,31 @@ TEST(Spool, RecordsComeBackExactlyByEntry) {
               entries.back().offset + entries.back().length + 8);
 }
 
+// A writer reserved with bytes_appended_for() of each record it will carry (what
+// Comm::route does for a message) is filled without moving its buffer: a message is tens
+// of megabytes, and one record past the reservation would copy all of it.
+TEST(Spool, RecordsReadIntoAReservedWriterNeverMoveItsBuffer) {
+    testing::TempDir dir;
+    Spool spool(dir / "rank-0.spool");
+    std::vector<SpoolEntry> entries;
+    std::size_t reserved = 0;
+    for (int i = 0; i < 5; ++i) {
+        entries.push_back(spool.append(sample_record(i)));
+        reserved += Spool::bytes_appended_for(entries.back());
+    }
+    ByteWriter writer;
+    writer.reserve(reserved);
+    const std::uint8_t* const start = writer.buffer().data();
+    for (const auto& entry : entries) spool.append_bytes_to(entry, writer);
+    EXPECT_EQ(writer.buffer().data(), start);
+    ByteReader reader(writer.buffer());
+    for (int i = 0; i < 5; ++i) {
+        ByteReader record(reader.get_bytes());
+        EXPECT_EQ(read_record(record), sample_record(i));
+    }
+    EXPECT_TRUE(reader.at_end());
+}
+
 // A spool of three records, its entries, and what reading it back says.
 class DamagedSpool : public ::testing::Test {
   protected:

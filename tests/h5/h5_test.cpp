@@ -1,8 +1,11 @@
 #include "synshard/h5/h5.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <functional>
+#include <numeric>
 
 #include "support/test_support.hpp"
 #include "synshard/util/error.hpp"
@@ -66,6 +69,26 @@ TEST(H5Handles, PublishOfFileWithOpenObjectsFailsLoudlyAndLeavesNothing) {
     }
     EXPECT_EQ(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
     EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+// The core driver grows a file's memory 4 MiB at a time; what publish() hands over and
+// writes past the page cache (O_DIRECT takes page-aligned memory only) is every byte of
+// it, in pages of its own.
+TEST(H5Publish, HandsOverAFileGrownPastItsFirstMemoryInPageAlignedMemory) {
+    testing::TempDir dir;
+    std::vector<std::int32_t> values(3'000'000);
+    std::iota(values.begin(), values.end(), -1'000'000);
+    File file = File::create(dir / "grown.h5");
+    file.write_vector<std::int32_t>("v", values).close();
+    const FileImage image = file.publish();
+    EXPECT_GT(image.bytes().size(), std::size_t{8} << 20);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(image.bytes().data()) %
+                  static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE)),
+              0U);
+    EXPECT_EQ(read_file(dir / "grown.h5"),
+              std::vector<std::uint8_t>(image.bytes().begin(), image.bytes().end()));
+    EXPECT_EQ(File::open_read_only(dir / "grown.h5").open_dataset("v").read<std::int32_t>(),
+              values);
 }
 
 TEST(H5Publish, WritesExactlyWhatHdf5WritesToADisk) {

@@ -59,6 +59,9 @@ class Spool {
     // checksum), appended to `writer` as ByteWriter::put_bytes would (length first), read
     // straight into its buffer. Throws as read() does.
     void append_bytes_to(const SpoolEntry& entry, ByteWriter& writer) const;
+    // The most append_bytes_to(entry, ...) adds to a writer's buffer, its checksum read
+    // along: reserved for every record of a message, the buffer is never moved.
+    static std::size_t bytes_appended_for(const SpoolEntry& entry);
     // Throws Error naming the file and the record's offset when the file ends before the
     // record does (a truncated spool) or the record fails its checksum.
     ImageRecord read(const SpoolEntry& entry) const;

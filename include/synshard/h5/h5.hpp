@@ -189,13 +189,14 @@ class FileImage {
 
   private:
     friend class File;
-    struct Free {
-        void operator()(std::uint8_t* buffer) const noexcept;
+    struct Unmap {
+        std::size_t size = 0;  // of the mapping, which may be more than the file's
+        void operator()(std::uint8_t* pages) const noexcept;
     };
-    FileImage(std::unique_ptr<std::uint8_t, Free> buffer, std::size_t size)
+    FileImage(std::unique_ptr<std::uint8_t, Unmap> buffer, std::size_t size)
         : buffer_(std::move(buffer)), size_(size) {}
 
-    std::unique_ptr<std::uint8_t, Free> buffer_;
+    std::unique_ptr<std::uint8_t, Unmap> buffer_;
     std::size_t size_ = 0;
 };
 

@@ -63,9 +63,11 @@ class AtomicFileWriter {
 
     // Appends bytes. Throws Error naming the temporary file on failure.
     void write(std::span<const std::uint8_t> bytes);
-    // write() past the page cache (PageCache::bypass): whole 4 KiB blocks go through an
-    // aligned buffer with O_DIRECT, the rest as write() does, and so does everything
-    // where the file system refuses O_DIRECT.
+    // write() past the page cache (PageCache::bypass): from memory aligned to 4 KiB (a
+    // mapping's pages), the whole 4 KiB blocks are written with O_DIRECT, the rest as
+    // write() does. Other memory, and everything where the file system refuses O_DIRECT,
+    // goes through the page cache: O_DIRECT takes aligned memory only, and copying into
+    // an aligned buffer would cost what bypassing the cache saves.
     void write_uncached(std::span<const std::uint8_t> bytes);
     // How many bytes were written so far.
     std::uint64_t written() const { return written_; }

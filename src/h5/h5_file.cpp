@@ -22,14 +22,55 @@ std::size_t mapped_length(std::size_t size) {
     return std::max<std::size_t>(size, 1);
 }
 
-std::uint8_t* map_pages(std::size_t size) {
-    void* pages = ::mmap(nullptr, mapped_length(size), PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return pages == MAP_FAILED ? nullptr : static_cast<std::uint8_t*>(pages);
-}
-
 void unmap_pages(std::uint8_t* pages, std::size_t size) noexcept {
     if (pages != nullptr) ::munmap(pages, mapped_length(size));
+}
+
+// The memory of the last file this thread let go of, for the next one it assembles: a
+// fresh mapping's every page is faulted in and zeroed by the kernel (about 0.01 ms per
+// image of a shard), reused ones are not. Each file's bytes are all written by HDF5,
+// whatever the memory held before.
+struct SparePages {
+    std::uint8_t* pages = nullptr;
+    std::size_t size = 0;
+
+    SparePages() = default;
+    SparePages(const SparePages&) = delete;
+    SparePages& operator=(const SparePages&) = delete;
+    ~SparePages() { unmap_pages(pages, size); }
+};
+thread_local SparePages spare;
+
+// At least `size` bytes of page-aligned memory, their mapping's length in `mapped`;
+// null when there is none.
+std::uint8_t* map_pages(std::size_t size, std::size_t& mapped) {
+    mapped = std::exchange(spare.size, 0);
+    std::uint8_t* pages = std::exchange(spare.pages, nullptr);
+    if (pages != nullptr && mapped >= size) return pages;
+    if (pages != nullptr) {
+        void* grown = ::mremap(pages, mapped_length(mapped), mapped_length(size), MREMAP_MAYMOVE);
+        if (grown != MAP_FAILED) {
+            mapped = size;
+            return static_cast<std::uint8_t*>(grown);
+        }
+        unmap_pages(pages, mapped);
+    }
+    void* fresh = ::mmap(nullptr, mapped_length(size), PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mapped = fresh == MAP_FAILED ? 0 : size;
+    return fresh == MAP_FAILED ? nullptr : static_cast<std::uint8_t*>(fresh);
+}
+
+// Keeps the larger of `pages` and the spare for the next file, unmaps the other.
+void let_go_of_pages(std::uint8_t* pages, std::size_t size) noexcept {
+    if (pages == nullptr) return;
+    if (spare.pages != nullptr && spare.size >= size) {
+        unmap_pages(pages, size);
+        return;
+    }
+    unmap_pages(spare.pages, spare.size);
+    spare.pages = pages;
+    spare.size = size;
 }
 
 }  // namespace
@@ -40,13 +81,14 @@ void unmap_pages(std::uint8_t* pages, std::size_t size) noexcept {
 // write needs, and growing it moves pages instead of copying the bytes.
 struct File::Memory {
     std::uint8_t* buffer = nullptr;
-    std::size_t allocated = 0;
-    bool closed = false;  // HDF5 has closed the file and let go of `buffer`
+    std::size_t allocated = 0;  // what HDF5 asked for
+    std::size_t mapped = 0;     // the mapping's length, which may be more
+    bool closed = false;        // HDF5 has closed the file and let go of `buffer`
 
     Memory() = default;
     Memory(const Memory&) = delete;
     Memory& operator=(const Memory&) = delete;
-    ~Memory() { unmap_pages(buffer, allocated); }
+    ~Memory() { let_go_of_pages(buffer, mapped); }
 };
 
 namespace {
@@ -57,8 +99,8 @@ File::Memory& memory_of(void* user_data) {
 
 void* allocate_image(std::size_t size, H5FD_file_image_op_t /*operation*/, void* user_data) {
     File::Memory& memory = memory_of(user_data);
-    unmap_pages(std::exchange(memory.buffer, nullptr), memory.allocated);
-    memory.buffer = map_pages(size);
+    let_go_of_pages(std::exchange(memory.buffer, nullptr), memory.mapped);
+    memory.buffer = map_pages(size, memory.mapped);
     memory.allocated = memory.buffer != nullptr ? size : 0;
     return memory.buffer;
 }
@@ -68,12 +110,15 @@ void* reallocate_image(void* buffer, std::size_t size, H5FD_file_image_op_t oper
     File::Memory& memory = memory_of(user_data);
     if (buffer == nullptr) return allocate_image(size, operation, user_data);
     if (buffer != memory.buffer) return nullptr;  // not this file's: HDF5 reports it
-    void* grown =
-        ::mremap(buffer, mapped_length(memory.allocated), mapped_length(size), MREMAP_MAYMOVE);
-    if (grown == MAP_FAILED) return nullptr;  // HDF5 reports it; `buffer` stays valid
-    memory.buffer = static_cast<std::uint8_t*>(grown);
+    if (size > memory.mapped) {
+        void* grown =
+            ::mremap(buffer, mapped_length(memory.mapped), mapped_length(size), MREMAP_MAYMOVE);
+        if (grown == MAP_FAILED) return nullptr;  // HDF5 reports it; `buffer` stays valid
+        memory.buffer = static_cast<std::uint8_t*>(grown);
+        memory.mapped = size;
+    }
     memory.allocated = size;
-    return grown;
+    return memory.buffer;
 }
 
 void* copy_image(void* destination, const void* source, std::size_t size,
@@ -86,11 +131,12 @@ herr_t release_image(void* buffer, H5FD_file_image_op_t operation, void* user_da
     if (buffer == nullptr) return 0;
     if (buffer != memory.buffer) return -1;  // not this file's: HDF5 reports it
     if (operation == H5FD_FILE_IMAGE_OP_FILE_CLOSE) {
-        memory.closed = true;  // kept for publish(); Memory unmaps it otherwise
+        memory.closed = true;  // kept for publish(); Memory lets go of it otherwise
         return 0;
     }
-    unmap_pages(std::exchange(memory.buffer, nullptr), memory.allocated);
+    let_go_of_pages(std::exchange(memory.buffer, nullptr), memory.mapped);
     memory.allocated = 0;
+    memory.mapped = 0;
     return 0;
 }
 
@@ -132,8 +178,8 @@ constexpr std::size_t kMemoryIncrement = std::size_t{4} << 20;
 
 }  // namespace
 
-void FileImage::Unmap::operator()(std::uint8_t* pages) const noexcept {
-    unmap_pages(pages, size);
+void FileImage::Release::operator()(std::uint8_t* pages) const noexcept {
+    let_go_of_pages(pages, size);
 }
 
 File::File(hid_t id, std::string context, std::filesystem::path path,
@@ -191,8 +237,8 @@ FileImage File::publish() {
         throw Error(context() + ": HDF5 did not hand back the file's memory at close");
     }
     const std::size_t size = end_of_file({memory_->buffer, memory_->allocated}, context());
-    FileImage image(std::unique_ptr<std::uint8_t, FileImage::Unmap>(
-                        std::exchange(memory_->buffer, nullptr), {memory_->allocated}),
+    FileImage image(std::unique_ptr<std::uint8_t, FileImage::Release>(
+                        std::exchange(memory_->buffer, nullptr), {memory_->mapped}),
                     size);
     memory_.reset();
     write_file_atomically(path_, image.bytes(),

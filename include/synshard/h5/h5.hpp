@@ -189,14 +189,15 @@ class FileImage {
 
   private:
     friend class File;
-    struct Unmap {
+    struct Release {
         std::size_t size = 0;  // of the mapping, which may be more than the file's
+        // Unmaps the pages, or keeps them for the next file this thread assembles.
         void operator()(std::uint8_t* pages) const noexcept;
     };
-    FileImage(std::unique_ptr<std::uint8_t, Unmap> buffer, std::size_t size)
+    FileImage(std::unique_ptr<std::uint8_t, Release> buffer, std::size_t size)
         : buffer_(std::move(buffer)), size_(size) {}
 
-    std::unique_ptr<std::uint8_t, Unmap> buffer_;
+    std::unique_ptr<std::uint8_t, Release> buffer_;
     std::size_t size_ = 0;
 };
 

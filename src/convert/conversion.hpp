@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -186,8 +187,13 @@ class Conversion {
     std::vector<std::uint8_t> kept_shards(
         const std::vector<ShardJob>& jobs,
         const std::vector<std::vector<std::size_t>>& images_of_job);
+    // A record that arrived for a shard, its image still in the message it came in.
+    struct RoutedRecord {
+        ImageRecord record;
+        std::span<const std::uint8_t> image;
+    };
     // Writes the shard of `job` from the records that arrived for it.
-    PublishedShard write_shard(const ShardJob& job, std::vector<ImageRecord> records,
+    PublishedShard write_shard(const ShardJob& job, std::vector<RoutedRecord> records,
                                const h5::ClassTable& classes);
     // Collective: the shards published in a round go into the root's journal.
     void record_published(const std::vector<PublishedShard>& published);

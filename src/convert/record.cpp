@@ -26,11 +26,18 @@ void write_record(ByteWriter& writer, const ImageRecord& record) {
     writer.put(sample.width);
     writer.put_vector(sample.boxes);
     writer.put_vector(sample.box_labels);
-    writer.put_vector(sample.image);
+    writer.put_bytes(sample.image);
     writer.put(record.pixel_sums);
 }
 
 ImageRecord read_record(ByteReader& reader) {
+    std::span<const std::uint8_t> image;
+    ImageRecord record = read_record_leaving_image(reader, image);
+    record.sample.image.assign(image.begin(), image.end());
+    return record;
+}
+
+ImageRecord read_record_leaving_image(ByteReader& reader, std::span<const std::uint8_t>& image) {
     ImageRecord record;
     h5::SampleRow& sample = record.sample;
     sample.key = reader.get_string();
@@ -45,7 +52,7 @@ ImageRecord read_record(ByteReader& reader) {
     sample.width = reader.get<std::int32_t>();
     sample.boxes = reader.get_vector<image::Box>();
     sample.box_labels = reader.get_vector<std::int32_t>();
-    sample.image = reader.get_vector<std::uint8_t>();
+    image = reader.get_bytes();
     record.pixel_sums = reader.get<image::PixelStats>();
     return record;
 }

@@ -194,11 +194,16 @@ bool Conversion::write_shards() {
             if (job_index >= jobs.size()) return;
             const auto& job = jobs[job_index];
             if (kept[job_index] != 0) return;
-            std::vector<ImageRecord> records;
-            mpi::for_each_routed(incoming, [&](int, ByteReader& reader) {
-                ByteReader record_reader(reader.get_bytes());
-                records.push_back(read_record(record_reader));
-            });
+            // The images stay in the messages they arrived in until the shard is written.
+            std::vector<RoutedRecord> records;
+            mpi::for_each_routed(
+                incoming,
+                [&](int, ByteReader& reader) {
+                    ByteReader record_reader(reader.get_bytes());
+                    RoutedRecord& routed = records.emplace_back();
+                    routed.record = read_record_leaving_image(record_reader, routed.image);
+                },
+                mpi::AfterReading::keep);
             written_images += records.size();
             published.push_back(write_shard(job, std::move(records), classes));
         });
@@ -209,10 +214,11 @@ bool Conversion::write_shards() {
     return true;
 }
 
-PublishedShard Conversion::write_shard(const ShardJob& job, std::vector<ImageRecord> records,
+PublishedShard Conversion::write_shard(const ShardJob& job, std::vector<RoutedRecord> records,
                                        const h5::ClassTable& classes) {
-    std::sort(records.begin(), records.end(), [](const ImageRecord& a, const ImageRecord& b) {
-        return plan::HashOrder{a.hash, a.sample.key} < plan::HashOrder{b.hash, b.sample.key};
+    std::sort(records.begin(), records.end(), [](const RoutedRecord& a, const RoutedRecord& b) {
+        return plan::HashOrder{a.record.hash, a.record.sample.key} <
+               plan::HashOrder{b.record.hash, b.record.sample.key};
     });
     h5::ShardSpec spec;
     spec.output_dir = options_.output;
@@ -225,18 +231,20 @@ PublishedShard Conversion::write_shard(const ShardJob& job, std::vector<ImageRec
         spec.raw_width = options_.pipeline.resize.width;
     } else {
         spec.image_bytes = 0;
-        for (const auto& record : records) *spec.image_bytes += record.sample.image.size();
+        for (const auto& routed : records) *spec.image_bytes += routed.image.size();
     }
     spec.label_scheme = std::string(corpus::to_string(options_.corpus.label_scheme));
     h5::ShardWriter writer(spec, classes);
     for (std::uint32_t row = 0; row < records.size(); ++row) {
-        const h5::SampleRow& sample = records[row].sample;
-        writer.add(sample.view());
+        const h5::SampleRow& sample = records[row].record.sample;
+        h5::SampleView view = sample.view();
+        view.image = records[row].image;
+        writer.add(view);
         locations_[split_index(job.split)].push_back(sample.key, job.index, row);
     }
     const auto shard = writer.finish();
     std::vector<std::string_view> keys;
-    for (const auto& record : records) keys.push_back(record.sample.key);
+    for (const auto& routed : records) keys.push_back(routed.record.sample.key);
     return {{shard.relative_path, shard.num_samples, shard.bytes, to_hex(shard.sha256)},
             key_list_digest(keys)};
 }

@@ -69,6 +69,24 @@ TEST(Spool, RecordsReadIntoAReservedWriterNeverMoveItsBuffer) {
     EXPECT_TRUE(reader.at_end());
 }
 
+// The shard writer takes each image from the message it arrived in, without a copy.
+TEST(Spool, ARecordReadLeavingItsImageIsTheRecordWithItsImageInTheMessage) {
+    ByteWriter writer;
+    for (int i = 0; i < 3; ++i) write_record(writer, sample_record(i));
+    const std::span<const std::uint8_t> message = writer.buffer();
+    ByteReader reader(message);
+    for (int i = 0; i < 3; ++i) {
+        std::span<const std::uint8_t> image;
+        ImageRecord record = read_record_leaving_image(reader, image);
+        EXPECT_TRUE(record.sample.image.empty());
+        EXPECT_TRUE(image.data() >= message.data() &&
+                    image.data() + image.size() <= message.data() + message.size());
+        record.sample.image.assign(image.begin(), image.end());
+        EXPECT_EQ(record, sample_record(i));
+    }
+    EXPECT_TRUE(reader.at_end());
+}
+
 // A spool of three records, its entries, and what reading it back says.
 class DamagedSpool : public ::testing::Test {
   protected:

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <vector>
 
 #include "synshard/corpus/listing.hpp"
@@ -29,6 +30,9 @@ struct ImageRecord {
 // its checksum). read_record throws Error when the bytes end inside a record.
 void write_record(ByteWriter& writer, const ImageRecord& record);
 ImageRecord read_record(ByteReader& reader);
+// read_record without the copy of the image: sample.image is left empty and `image`
+// points at its bytes in the reader's buffer, for a record that the buffer outlives.
+ImageRecord read_record_leaving_image(ByteReader& reader, std::span<const std::uint8_t>& image);
 
 // Where a record lies in a spool file: `length` bytes of the record, then the XXH3-64 of
 // those bytes (8 bytes, in the machine's byte order as ByteWriter writes them).

@@ -90,15 +90,19 @@ class Comm {
     int size_ = 1;
 };
 
+// What for_each_routed does with a message it has read: frees it, or leaves it for
+// items that still point into it.
+enum class AfterReading { release, keep };
+
 // Hands every item of a route() result to read(origin rank, reader), which consumes
 // exactly one item: origins in rank order, each origin's items in the order it sent them.
-// Each origin's message is released once read.
 template <class Read>
-void for_each_routed(std::vector<std::vector<std::uint8_t>>& incoming, Read&& read) {
+void for_each_routed(std::vector<std::vector<std::uint8_t>>& incoming, Read&& read,
+                     AfterReading after = AfterReading::release) {
     for (std::size_t origin = 0; origin < incoming.size(); ++origin) {
         ByteReader reader(incoming[origin]);
         while (!reader.at_end()) read(static_cast<int>(origin), reader);
-        incoming[origin] = {};
+        if (after == AfterReading::release) incoming[origin] = {};
     }
 }
 

@@ -81,8 +81,6 @@ class ByteReader {
         const auto count = get<std::uint64_t>();
         if (count > bytes_.size() / sizeof(T)) throw Error("record is truncated");
         const auto bytes = take(count * sizeof(T));
-        // Bytes copied as they are, without first zeroing the vector (images run to MBs).
-        if constexpr (std::is_same_v<T, std::uint8_t>) return {bytes.begin(), bytes.end()};
         std::vector<T> values(count);
         // An empty vector's data() may be null, which memcpy must not be given.
         if (count != 0) std::memcpy(values.data(), bytes.data(), bytes.size());

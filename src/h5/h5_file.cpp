@@ -41,24 +41,18 @@ struct SparePages {
 };
 thread_local SparePages spare;
 
-// At least `size` bytes of page-aligned memory, their mapping's length in `mapped`;
-// null when there is none.
-std::uint8_t* map_pages(std::size_t size, std::size_t& mapped) {
-    mapped = std::exchange(spare.size, 0);
-    std::uint8_t* pages = std::exchange(spare.pages, nullptr);
-    if (pages != nullptr && mapped >= size) return pages;
-    if (pages != nullptr) {
-        void* grown = ::mremap(pages, mapped_length(mapped), mapped_length(size), MREMAP_MAYMOVE);
-        if (grown != MAP_FAILED) {
-            mapped = size;
-            return static_cast<std::uint8_t*>(grown);
-        }
-        unmap_pages(pages, mapped);
-    }
-    void* fresh = ::mmap(nullptr, mapped_length(size), PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    mapped = fresh == MAP_FAILED ? 0 : size;
-    return fresh == MAP_FAILED ? nullptr : static_cast<std::uint8_t*>(fresh);
+// `pages`, a mapping of `mapped` bytes (none when null), grown to at least `size` bytes
+// (moved where it cannot grow in place), or a fresh mapping; null when there is no memory
+// for it, and `pages` is left as it was.
+std::uint8_t* grow_pages(std::uint8_t* pages, std::size_t& mapped, std::size_t size) {
+    if (pages != nullptr && size <= mapped) return pages;
+    void* grown = pages != nullptr
+                      ? ::mremap(pages, mapped_length(mapped), mapped_length(size), MREMAP_MAYMOVE)
+                      : ::mmap(nullptr, mapped_length(size), PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (grown == MAP_FAILED) return nullptr;
+    mapped = size;
+    return static_cast<std::uint8_t*>(grown);
 }
 
 // Keeps the larger of `pages` and the spare for the next file, unmaps the other.
@@ -100,7 +94,13 @@ File::Memory& memory_of(void* user_data) {
 void* allocate_image(std::size_t size, H5FD_file_image_op_t /*operation*/, void* user_data) {
     File::Memory& memory = memory_of(user_data);
     let_go_of_pages(std::exchange(memory.buffer, nullptr), memory.mapped);
-    memory.buffer = map_pages(size, memory.mapped);
+    std::uint8_t* const pages = std::exchange(spare.pages, nullptr);
+    memory.mapped = std::exchange(spare.size, 0);
+    memory.buffer = grow_pages(pages, memory.mapped, size);
+    if (memory.buffer == nullptr) {
+        let_go_of_pages(pages, memory.mapped);
+        memory.mapped = 0;
+    }
     memory.allocated = memory.buffer != nullptr ? size : 0;
     return memory.buffer;
 }
@@ -110,15 +110,11 @@ void* reallocate_image(void* buffer, std::size_t size, H5FD_file_image_op_t oper
     File::Memory& memory = memory_of(user_data);
     if (buffer == nullptr) return allocate_image(size, operation, user_data);
     if (buffer != memory.buffer) return nullptr;  // not this file's: HDF5 reports it
-    if (size > memory.mapped) {
-        void* grown =
-            ::mremap(buffer, mapped_length(memory.mapped), mapped_length(size), MREMAP_MAYMOVE);
-        if (grown == MAP_FAILED) return nullptr;  // HDF5 reports it; `buffer` stays valid
-        memory.buffer = static_cast<std::uint8_t*>(grown);
-        memory.mapped = size;
-    }
+    std::uint8_t* const grown = grow_pages(memory.buffer, memory.mapped, size);
+    if (grown == nullptr) return nullptr;  // HDF5 reports it; `buffer` stays valid
+    memory.buffer = grown;
     memory.allocated = size;
-    return memory.buffer;
+    return grown;
 }
 
 void* copy_image(void* destination, const void* source, std::size_t size,

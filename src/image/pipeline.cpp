@@ -390,7 +390,7 @@ void Pipeline::encode_ycbcr(Size stored, Size cover, const Layout& layout, Proce
         const int columns = (layout.output.width + 1) / 2 * (c == 0 ? 2 : 1);
         cv::Mat& plane = planes_[c];
         plane.create(rows, columns, CV_8UC1);
-        resamplers_[c].resample(
+        resamplers_[std::min<std::size_t>(c, 1)].resample(
             ycbcr_.planes[c],
             {out_step * ratio_x / in_step.width, layout.crop.x * ratio_x / in_step.width},
             {out_step * ratio_y / in_step.height, layout.crop.y * ratio_y / in_step.height}, plane);

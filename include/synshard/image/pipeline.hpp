@@ -137,8 +137,9 @@ class Pipeline {
     PipelineOptions options_;
     Decoder decoder_;
     JpegEncoder encoder_;
-    // One per YCbCr plane, so that each keeps its weight tables across same-sized images.
-    std::array<Resampler, 3> resamplers_;
+    // Luma's and chroma's, so that each keeps its weight tables across same-sized images;
+    // Cb and Cr share one, as they share their geometry (Cr reuses the tables Cb built).
+    std::array<Resampler, 2> resamplers_;
     YcbcrPlanes ycbcr_;
     std::array<cv::Mat, 3> planes_;
     cv::Mat decoded_;

@@ -147,7 +147,10 @@ Command bench_command() {
                                       bench::to_json(report).dump(2) + "\n");
             }
             return ExitCode::success;
-        }};
+        },
+        /*interruptible=*/false,
+        /*shared_section=*/"",
+        /*examples=*/{}};
 }
 
 }  // namespace synshard::cli

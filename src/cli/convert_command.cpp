@@ -60,7 +60,9 @@ Command convert_command() {
             }
             return convert::convert(options, comm);
         },
-        /*interruptible=*/true};
+        /*interruptible=*/true,
+        /*shared_section=*/"",
+        /*examples=*/{}};
 }
 
 }  // namespace synshard::cli

@@ -46,7 +46,9 @@ std::string summary_line(const synth::SynthSummary& summary, const synth::SynthO
 
 Command synth_command() {
     return Command{
-        "synth", "write a deterministic sample corpus in ImageNet's layouts (rank 0 only)", "",
+        "synth",
+        "write a deterministic sample corpus in ImageNet's layouts (rank 0 only)",
+        "",
         [](po::options_description& options, po::positional_options_description&) {
             options.add_options()  //
                 ("output", po::value<std::string>()->required()->value_name("DIR"),
@@ -93,7 +95,10 @@ Command synth_command() {
                 log::info(summary_line(synth::generate_corpus(options), options));
             });
             return ExitCode::success;
-        }};
+        },
+        /*interruptible=*/false,
+        /*shared_section=*/"",
+        /*examples=*/{}};
 }
 
 }  // namespace synshard::cli

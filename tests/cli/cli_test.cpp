@@ -90,7 +90,9 @@ TEST(Cli, ALoneProcessOpensNoNetworkLayerUnlessTheUserAsksForIt) {
 }
 
 Command example_command() {
-    return Command{"example", "an example", "",
+    return Command{"example",
+                   "an example",
+                   "",
                    [](po::options_description& options, po::positional_options_description&) {
                        options.add_options()                                          //
                            ("output", po::value<std::string>()->required(), "where")  //
@@ -100,7 +102,10 @@ Command example_command() {
                            ("boxes", po::value<std::vector<std::string>>()->composing(),
                             "repeatable");
                    },
-                   [](const po::variables_map&, const mpi::Comm&) { return ExitCode::success; }};
+                   [](const po::variables_map&, const mpi::Comm&) { return ExitCode::success; },
+                   /*interruptible=*/false,
+                   /*shared_section=*/"",
+                   /*examples=*/{}};
 }
 
 TEST(Options, JobFileSectionFillsWhatTheCommandLineLeavesOut) {

@@ -172,7 +172,9 @@ TEST(OuterArchiveMpi, SavedListingsAreTheSameBytesAtEveryRankCountAndAreReused) 
     const auto again = survey::make_plan(options, comm, 1);
     EXPECT_EQ(plan::to_json(again.plan, again.rejected),
               plan::to_json(everyone.plan, everyone.rejected));
-    if (comm.is_root()) EXPECT_EQ(inode_of(dir / "everyone.listings"), saved_inode);
+    if (comm.is_root()) {
+        EXPECT_EQ(inode_of(dir / "everyone.listings"), saved_inode);
+    }
 }
 
 }  // namespace

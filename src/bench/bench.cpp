@@ -1,9 +1,11 @@
 #include "synshard/bench/bench.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <opencv2/core/utility.hpp>
 #include <sstream>
@@ -127,7 +129,46 @@ struct ConvertResult {
     ChildResult child;
     Json stats;
     fs::path output;
+    double cached_share = 0;  // of the inputs' pages, in the page cache at the start
 };
+
+// Every file the corpus options name, the files inside a named folder included.
+std::vector<fs::path> files_named_by(const std::vector<std::string>& inputs) {
+    std::vector<fs::path> files;
+    for (const auto& input : inputs) {
+        if (input.starts_with("--")) continue;
+        if (fs::is_directory(input)) {
+            for (const auto& entry : fs::recursive_directory_iterator(input)) {
+                if (entry.is_regular_file()) files.push_back(entry.path());
+            }
+        } else if (fs::is_regular_file(input)) {
+            files.push_back(input);
+        }
+    }
+    return files;
+}
+
+// Reads every file through, so that a converter run finds its inputs in the page cache
+// as the floor finds them in memory. What the cache keeps between runs varies (a host
+// that reclaims a VM's cache takes most of a corpus within minutes), and a slope would
+// then measure the disk. Returns the share of the files' pages cached after: below 1 only
+// when they do not fit.
+double warm_page_cache(const std::vector<fs::path>& files) {
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<std::uint8_t> buffer(std::size_t{1} << 20);
+    std::vector<std::uint64_t> sizes;
+    std::uint64_t pages = 0;
+    for (const auto& file : files) {
+        const UniqueFd fd = open_checked(file, O_RDONLY);
+        std::uint64_t size = 0;
+        while (const std::size_t got = read_at(fd.get(), buffer, size, file)) size += got;
+        sizes.push_back(size);
+        pages += (size + page - 1) / page;
+    }
+    std::uint64_t cached = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) cached += cached_pages(files[i], sizes[i]);
+    return pages == 0 ? 1.0 : static_cast<double>(cached) / static_cast<double>(pages);
+}
 
 // The converter's output of one bench run, removed once measured (it is the bench's own:
 // only synshard's files, spooled to the work folder's scratch).
@@ -140,6 +181,7 @@ void remove_bench_output(const BenchOptions& options, const fs::path& output) {
 ConvertResult run_convert(const BenchOptions& options, std::vector<std::string> inputs, int ranks,
                           const std::string& name) {
     ConvertResult result;
+    result.cached_share = warm_page_cache(files_named_by(inputs));
     result.output = options.work_dir / ("out-" + name);
     const fs::path stats = options.work_dir / ("stats-" + name + ".json");
     fs::remove(stats);
@@ -209,6 +251,7 @@ Comparison measure_comparison(const BenchOptions& options, std::uint64_t images)
             run_convert(options, corpus_args(corpus.path, true), ranks, std::to_string(ranks));
         ConverterRun run = converter_run_from_stats(result.stats);
         run.wall_seconds = result.child.wall_seconds;
+        run.cached_share = result.cached_share;
         const auto manifest = manifest::read_manifest(result.output / manifest::kManifestFileName);
         run.images = stored_images(manifest);
         run.output_bytes = size_of(result.output / manifest::kManifestFileName) +
@@ -462,10 +505,12 @@ std::string format_corpus(const CorpusSummary& corpus, const Measurements& measu
          << (corpus.reused ? ", reused)" : ", generated)") << "\n";
     for (const auto& run : measurements.runs) {
         const double rate = static_cast<double>(run.images) / run.wall_seconds;
-        char line[160];
-        std::snprintf(
-            line, sizeof line, "converter@%d: %llu images in %.2f s wall (mpirun), %.1f images/s\n",
-            run.ranks, static_cast<unsigned long long>(run.images), run.wall_seconds, rate);
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "converter@%d: %llu images in %.2f s wall (mpirun), %.1f images/s, %d%% of "
+                      "its inputs in the page cache at its start\n",
+                      run.ranks, static_cast<unsigned long long>(run.images), run.wall_seconds,
+                      rate, static_cast<int>(std::floor(run.cached_share * 100)));
         text << line;
     }
     return text.str();
@@ -486,6 +531,7 @@ Json measurements_json(const CorpusSummary& corpus, const Measurements& measurem
     for (const auto& run : measurements.runs) {
         runs.push_back({{"ranks", run.ranks},
                         {"wall_seconds", run.wall_seconds},
+                        {"corpus_cached_share", run.cached_share},
                         {"images", run.images},
                         {"peak_rss_bytes", run.peak_rss_bytes},
                         {"rank_seconds", run.rank_seconds},

@@ -1,6 +1,7 @@
 #include "synshard/util/fs.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,22 @@ std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
     }
     bytes.resize(done);
     return bytes;
+}
+
+std::uint64_t cached_pages(const std::filesystem::path& path, std::uint64_t bytes) {
+    if (bytes == 0) return 0;  // mmap refuses an empty mapping
+    const UniqueFd fd = open_checked(path, O_RDONLY);
+    const auto length = static_cast<std::size_t>(bytes);
+    void* mapping = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (mapping == MAP_FAILED) throw_system_error("mmap " + path.string(), errno);
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> resident((length + page - 1) / page);
+    const int status = ::mincore(mapping, length, resident.data());
+    const int error = errno;
+    ::munmap(mapping, length);
+    if (status != 0) throw_system_error("mincore " + path.string(), error);
+    return static_cast<std::uint64_t>(std::count_if(
+        resident.begin(), resident.end(), [](unsigned char flags) { return (flags & 1) != 0; }));
 }
 
 void fsync_directory(const std::filesystem::path& directory) {

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <numeric>
 
 #include "support/test_support.hpp"
 #include "synshard/util/atomic_file.hpp"
@@ -79,20 +78,6 @@ TEST(AtomicWrite, ALeftoverTemporaryIsReplacedOnlyWhenItIsSynshards) {
     std::filesystem::remove(temporary);
     std::filesystem::create_directory(temporary);
     EXPECT_EQ(leftover_if_it_begins_with(temporary, magic), LeftoverTemporary::refuse);
-}
-
-// How many of a file's first `bytes` bytes' pages are in the page cache.
-std::size_t cached_pages(const std::filesystem::path& path, std::size_t bytes) {
-    const UniqueFd fd = open_checked(path, O_RDONLY);
-    void* mapping = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd.get(), 0);
-    if (mapping == MAP_FAILED) throw_system_error("mmap " + path.string(), errno);
-    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    std::vector<unsigned char> resident((bytes + page - 1) / page);
-    const int status = ::mincore(mapping, bytes, resident.data());
-    ::munmap(mapping, bytes);
-    if (status != 0) throw_system_error("mincore " + path.string(), errno);
-    return std::accumulate(resident.begin(), resident.end(), std::size_t{0},
-                           [](std::size_t sum, unsigned char flags) { return sum + (flags & 1); });
 }
 
 bool takes_direct_io(const std::filesystem::path& dir) {

@@ -24,8 +24,9 @@ inline const std::vector<std::string> kPhases{"scan",     "decode",    "resize",
 // One end-to-end converter run under mpirun.
 struct ConverterRun {
     int ranks = 0;
-    double wall_seconds = 0;                      // mpirun started to mpirun exited
-    std::uint64_t images = 0;                     // images stored in the shards
+    double wall_seconds = 0;   // mpirun started to mpirun exited
+    double cached_share = 0;   // of its inputs' pages, in the page cache when it started
+    std::uint64_t images = 0;  // images stored in the shards
     std::vector<std::uint64_t> peak_rss_bytes;    // by rank
     std::map<std::string, double> phase_seconds;  // kPhases, summed over ranks
     double rank_seconds = 0;                      // the ranks' run times, summed

@@ -70,6 +70,10 @@ std::size_t read_at(int fd, std::span<std::uint8_t> buffer, std::uint64_t offset
 // Reads a whole regular file. Throws Error naming the path on any failure.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path);
 
+// How many pages of a file's first `bytes` bytes the page cache holds (mincore(2) over a
+// read-only mapping; a page partly inside counts whole). Throws Error naming the path.
+std::uint64_t cached_pages(const std::filesystem::path& path, std::uint64_t bytes);
+
 // fsync() on a directory, so that a rename inside it survives a crash.
 void fsync_directory(const std::filesystem::path& directory);
 

@@ -25,6 +25,15 @@ TEST(BenchCommand, WritesEveryFigureConsistently) {
                                       "100,200", "--json", json_path.string()});
     ASSERT_EQ(result.exit_code, 0) << result.output;
     EXPECT_NE(result.output.find("converter@2 / floor"), std::string::npos) << result.output;
+    // Each converter run of the comparison twice on each corpus, the faster kept.
+    for (const std::string run :
+         {"bench: convert 1 at 1 rank\n", "bench: convert 2 at 2 ranks\n"}) {
+        std::size_t runs = 0;
+        for (auto at = result.output.find(run); at != std::string::npos;
+             at = result.output.find(run, at + 1))
+            ++runs;
+        EXPECT_EQ(runs, 4u) << run << result.output;
+    }
     const auto bytes = read_file(json_path);
     const auto json = nlohmann::json::parse(bytes.begin(), bytes.end());
 

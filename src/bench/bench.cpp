@@ -156,19 +156,26 @@ std::vector<fs::path> files_named_by(const std::vector<std::string>& inputs) {
 // Reads every file through, so that a converter run finds its inputs in the page cache
 // as the floor finds them in memory. What the cache keeps between runs varies (a host
 // that reclaims a VM's cache takes most of a corpus within minutes), and a slope would
-// then measure the disk. Returns the share of the files' pages cached after: below 1 only
-// when they do not fit.
+// then measure the disk. Files that together exceed half the machine's memory are not
+// read: the cache could not keep them. Returns the share of the files' pages cached.
 double warm_page_cache(const std::vector<fs::path>& files) {
     const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    std::vector<std::uint8_t> buffer(std::size_t{1} << 20);
+    const auto memory = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * page;
     std::vector<std::uint64_t> sizes;
+    std::uint64_t total = 0;
     std::uint64_t pages = 0;
     for (const auto& file : files) {
-        const UniqueFd fd = open_checked(file, O_RDONLY);
-        std::uint64_t size = 0;
-        while (const std::size_t got = read_at(fd.get(), buffer, size, file)) size += got;
-        sizes.push_back(size);
-        pages += (size + page - 1) / page;
+        sizes.push_back(fs::file_size(file));
+        total += sizes.back();
+        pages += (sizes.back() + page - 1) / page;
+    }
+    if (total <= memory / 2) {
+        std::vector<std::uint8_t> buffer(std::size_t{1} << 20);
+        for (const auto& file : files) {
+            const UniqueFd fd = open_checked(file, O_RDONLY);
+            std::uint64_t offset = 0;
+            while (const std::size_t got = read_at(fd.get(), buffer, offset, file)) offset += got;
+        }
     }
     std::uint64_t cached = 0;
     for (std::size_t i = 0; i < files.size(); ++i) cached += cached_pages(files[i], sizes[i]);

@@ -14,6 +14,9 @@ namespace synshard::bench {
 // default tiny_classes (100) hold within synth's per-class cap.
 inline constexpr std::uint64_t kMinScaleImages = 100;
 inline constexpr std::uint64_t kMaxScaleImages = 100'000'000;
+// Alternated rounds of converter@1 from folders, the tar of tars and the .tar.gz; each
+// layout's fastest round is kept.
+inline constexpr int kArchiveRepetitions = 2;
 
 // What `synshard bench` is asked to measure.
 struct BenchOptions {

@@ -203,8 +203,10 @@ TEST(BenchCommand, StartsEachConverterRunWithTheCorpusInThePageCache) {
     }
     const auto dropped = corpus_pages(corpus);
     if (dropped.cached * 2 > dropped.pages) {
-        GTEST_SKIP() << dir.path() << "'s file system keeps the pages posix_fadvise(DONTNEED) "
-                     << "drops (" << dropped.cached << " of " << dropped.pages << " cached)";
+        GTEST_SKIP() << dir.path() << "'s file system keeps a file's pages after "
+                     << "posix_fadvise(DONTNEED), as tmpfs does (" << dropped.cached << " of "
+                     << dropped.pages << " still cached): this test needs the corpus out of "
+                     << "the page cache";
     }
 
     const auto result = run_synshard(command);

@@ -20,14 +20,18 @@ std::string over_cap(std::uint64_t size, std::uint64_t cap) {
     return std::to_string(size) + " bytes, over --max-member-bytes " + std::to_string(cap);
 }
 
-// Opened as read_file_item opens it, so that a FIFO never blocks here either; whatever
-// fails is left for the read to report.
-void advise_file(const std::string& path, std::uint64_t max_item_bytes) {
-    const UniqueFd file(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+// Opened as read_file_item would open it, so that a FIFO never blocks here either, and
+// kept for the read; whatever fails is left for the read to report.
+UniqueFd open_and_advise(const std::string& path, std::uint64_t max_item_bytes) {
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     struct stat status {};
-    if (file.get() < 0 || ::fstat(file.get(), &status) != 0 || !S_ISREG(status.st_mode)) return;
-    if (static_cast<std::uint64_t>(status.st_size) > max_item_bytes) return;
-    ::posix_fadvise(file.get(), 0, 0, POSIX_FADV_WILLNEED);
+    if (file.get() < 0 || ::fstat(file.get(), &status) != 0 || !S_ISREG(status.st_mode)) {
+        return file;
+    }
+    if (static_cast<std::uint64_t>(status.st_size) <= max_item_bytes) {
+        ::posix_fadvise(file.get(), 0, 0, POSIX_FADV_WILLNEED);
+    }
+    return file;
 }
 
 }  // namespace
@@ -83,14 +87,17 @@ std::optional<ReadItem> PieceReader::next() {
     }
     if (next_index_ >= items_.size()) return std::nullopt;
     read_ahead_files();
-    return read_file_item(items_[next_index_++]);
+    const std::size_t index = next_index_++;
+    return read_file_item(items_[index], std::move(opened_ahead_[index % opened_ahead_.size()]));
 }
 
 void PieceReader::read_ahead_files() {
     const std::size_t end = std::min(items_.size(), next_index_ + 1 + kReadAheadItems);
     for (advised_items_ = std::max(advised_items_, next_index_ + 1); advised_items_ < end;
-         ++advised_items_)
-        advise_file(items_[advised_items_].path, max_item_bytes_);
+         ++advised_items_) {
+        opened_ahead_[advised_items_ % opened_ahead_.size()] =
+            open_and_advise(items_[advised_items_].path, max_item_bytes_);
+    }
 }
 
 void PieceReader::read_ahead_in_place() {
@@ -138,13 +145,14 @@ void PieceReader::read_ahead_tar() {
     advised_bytes_ = end;
 }
 
-ReadItem PieceReader::read_file_item(const Item& item) const {
+ReadItem PieceReader::read_file_item(const Item& item, UniqueFd file) const {
     ReadItem result{&item, {}, std::nullopt};
     const auto reject = [&](Reason reason, std::string detail) {
         result.rejection = Rejection{item.key, reason, std::move(detail)};
         return result;
     };
-    const UniqueFd file(::open(item.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (file.get() < 0)
+        file = UniqueFd(::open(item.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (file.get() < 0) {
         return reject(Reason::unreadable, std::string("open: ") + std::strerror(errno));
     }

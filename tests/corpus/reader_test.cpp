@@ -1,7 +1,11 @@
 #include "synshard/corpus/reader.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <map>
 
 #include "corpus/corpus_fixture.hpp"
@@ -117,9 +121,10 @@ std::string bytes_of(const ReadItem& read) {
     return {read.bytes.begin(), read.bytes.end()};
 }
 
-// The read-ahead asks for files before they are read: a file that vanished, turned into
-// a FIFO or a folder, or grew over the cap inside the window is still judged when it is
-// read, every item comes once in key order, and no descriptor outlives a call.
+// The read-ahead opens files before they are read: a file that vanished, turned into a
+// FIFO or a folder, or grew over the cap inside the window is still judged when it is
+// read, every item comes once in key order, the reader holds no more descriptors than
+// its window, and none once it is gone.
 TEST(PieceReader, PieceLongerThanTheReadAheadWindowGivesEveryItemInOrder) {
     TempDir dir;
     const std::size_t count = 2 * PieceReader::kReadAheadItems + 5;
@@ -143,10 +148,11 @@ TEST(PieceReader, PieceLongerThanTheReadAheadWindowGivesEveryItemInOrder) {
     {
         PieceReader reader(items, 500);
         while (auto next = reader.next()) {
-            EXPECT_EQ(open_descriptors(), before) << next->item->key;
+            EXPECT_LE(open_descriptors(), before + PieceReader::kReadAheadItems) << next->item->key;
             read.push_back(std::move(*next));
         }
     }
+    EXPECT_EQ(open_descriptors(), before);
     ASSERT_EQ(read.size(), count);
     for (std::size_t i = 0; i < count; ++i) {
         const std::string key = "n01440764/" + name_of(i);
@@ -164,6 +170,41 @@ TEST(PieceReader, PieceLongerThanTheReadAheadWindowGivesEveryItemInOrder) {
     EXPECT_EQ(read[5].rejection->reason, Reason::not_a_file);
     EXPECT_EQ(read[7].rejection->reason, Reason::too_large);
     EXPECT_EQ(read[count - 1].rejection->reason, Reason::unreadable);
+}
+
+// On a parallel file system every open is a round trip to the metadata server: the
+// read-ahead's open is the one the read uses, so each file of a folder is opened once
+// (counted by inotify, which sees every open of a watched folder's files).
+TEST(PieceReader, OpensEachFileOfAFolderOnce) {
+    TempDir dir;
+    const std::size_t count = 2 * PieceReader::kReadAheadItems + 3;
+    const auto folder = dir / "t" / "n01440764";
+    const auto name_of = [](std::size_t i) { return "i" + std::to_string(100 + i) + ".JPEG"; };
+    for (std::size_t i = 0; i < count; ++i)
+        testing::write_bytes(folder / name_of(i), testing::image_bytes(name_of(i), 100 + i));
+    const auto source = discover_train(dir / "t", testing::default_wordnet()).sources.at(0);
+    const auto items = items_of(source, list_source(source, 1 << 20));
+    ASSERT_EQ(items.size(), count);
+
+    const UniqueFd watcher(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    ASSERT_GE(watcher.get(), 0) << std::strerror(errno);
+    ASSERT_GE(::inotify_add_watch(watcher.get(), folder.c_str(), IN_OPEN), 0)
+        << std::strerror(errno);
+    const auto read = read_in_order(items, 1 << 20);
+    ASSERT_EQ(read.size(), count);
+    for (const auto& item : read) EXPECT_FALSE(item.rejection) << item.item->key;
+
+    std::map<std::string, int> opens;
+    alignas(inotify_event) char buffer[64 * 1024];
+    for (ssize_t got; (got = ::read(watcher.get(), buffer, sizeof buffer)) > 0;) {
+        for (char* at = buffer; at < buffer + got;) {
+            const auto* event = reinterpret_cast<const inotify_event*>(at);
+            if (event->len > 0) ++opens[event->name];
+            at += sizeof(inotify_event) + event->len;
+        }
+    }
+    ASSERT_EQ(opens.size(), count);
+    for (const auto& [name, times] : opens) EXPECT_EQ(times, 1) << name;
 }
 
 // A piece in the middle of a tar longer than the read-ahead reach: exactly its members, in

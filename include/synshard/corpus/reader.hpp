@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -60,8 +61,11 @@ class GzipArchives {
 //
 // Read-ahead: so that a read rarely waits on the disk, the kernel is asked
 // (POSIX_FADV_WILLNEED) for the next kReadAheadItems files of a folder or members read in
-// place, or for about as many bytes of a tar past the members reached. Only a hint: it opens one
-// file at a time and never changes what is read or rejected.
+// place, or for about as many bytes of a tar past the members reached. A folder's file is
+// opened once, for its hint, and read through that descriptor (on a parallel file system
+// every open is a round trip to the metadata server), so the reader holds up to
+// kReadAheadItems descriptors; it still judges each file (type, size) when it reads it,
+// so the hint never changes what is read or rejected.
 class PieceReader {
   public:
     PieceReader(std::span<const Item> items, std::uint64_t max_item_bytes,
@@ -78,7 +82,9 @@ class PieceReader {
 
   private:
     std::optional<ReadItem> next_from_tar();
-    ReadItem read_file_item(const Item& item) const;
+    // Reads through `file`, the descriptor the read-ahead opened, or opens the item itself
+    // when there is none.
+    ReadItem read_file_item(const Item& item, UniqueFd file) const;
     ReadItem read_in_place(const Item& item);
     // Asks for the files (or members read in place) up to kReadAheadItems past next_index_
     // not asked for yet.
@@ -91,6 +97,8 @@ class PieceReader {
     std::uint64_t max_item_bytes_;
     std::size_t next_index_ = 0;     // folders: the next item; tars: drains `pending_` at the end
     std::size_t advised_items_ = 0;  // folders: items [0, advised_items_) were asked for
+    // Folders: the descriptors the read-ahead opened, item i's at i % size, until it is read.
+    std::array<UniqueFd, kReadAheadItems + 1> opened_ahead_;
     bool tar_ = false;
     // Members read in place: by offset, from the archive opened once.
     std::vector<const Item*> by_offset_;

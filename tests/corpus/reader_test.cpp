@@ -121,6 +121,22 @@ std::string bytes_of(const ReadItem& read) {
     return {read.bytes.begin(), read.bytes.end()};
 }
 
+// The name of image i of numbered_piece.
+std::string numbered_name(std::size_t i) {
+    return "i" + std::to_string(100 + i) + ".JPEG";
+}
+
+// A train folder of one class holding `count` images named numbered_name(i), whose bytes
+// are testing::image_bytes(numbered_name(i), 100 + i), as the items of its one piece.
+std::vector<Item> numbered_piece(const std::filesystem::path& train, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+        testing::write_bytes(train / "n01440764" / numbered_name(i),
+                             testing::image_bytes(numbered_name(i), 100 + i));
+    }
+    const auto source = discover_train(train, testing::default_wordnet()).sources.at(0);
+    return items_of(source, list_source(source, 1 << 20));
+}
+
 // The read-ahead opens files before they are read: a file that vanished, turned into a
 // FIFO or a folder, or grew over the cap inside the window is still judged when it is
 // read, every item comes once in key order, the reader holds no more descriptors than
@@ -129,19 +145,15 @@ TEST(PieceReader, PieceLongerThanTheReadAheadWindowGivesEveryItemInOrder) {
     TempDir dir;
     const std::size_t count = 2 * PieceReader::kReadAheadItems + 5;
     const auto folder = dir / "t" / "n01440764";
-    const auto name_of = [](std::size_t i) { return "i" + std::to_string(100 + i) + ".JPEG"; };
-    for (std::size_t i = 0; i < count; ++i)
-        testing::write_bytes(folder / name_of(i), testing::image_bytes(name_of(i), 100 + i));
-    const auto source = discover_train(dir / "t", testing::default_wordnet()).sources.at(0);
-    const auto items = items_of(source, list_source(source, 1 << 20));
+    const auto items = numbered_piece(dir / "t", count);
     ASSERT_EQ(items.size(), count);
-    std::filesystem::remove(folder / name_of(2));
-    std::filesystem::remove(folder / name_of(4));
-    testing::make_fifo(folder / name_of(4));
-    std::filesystem::remove(folder / name_of(5));
-    std::filesystem::create_directory(folder / name_of(5));
-    testing::write_bytes(folder / name_of(7), std::string(1000, 'x'));
-    std::filesystem::remove(folder / name_of(count - 1));
+    std::filesystem::remove(folder / numbered_name(2));
+    std::filesystem::remove(folder / numbered_name(4));
+    testing::make_fifo(folder / numbered_name(4));
+    std::filesystem::remove(folder / numbered_name(5));
+    std::filesystem::create_directory(folder / numbered_name(5));
+    testing::write_bytes(folder / numbered_name(7), std::string(1000, 'x'));
+    std::filesystem::remove(folder / numbered_name(count - 1));
 
     const std::size_t before = open_descriptors();
     std::vector<ReadItem> read;
@@ -155,7 +167,7 @@ TEST(PieceReader, PieceLongerThanTheReadAheadWindowGivesEveryItemInOrder) {
     EXPECT_EQ(open_descriptors(), before);
     ASSERT_EQ(read.size(), count);
     for (std::size_t i = 0; i < count; ++i) {
-        const std::string key = "n01440764/" + name_of(i);
+        const std::string key = "n01440764/" + numbered_name(i);
         ASSERT_EQ(read[i].item->key, key);
         if (i == 2 || i == 4 || i == 5 || i == 7 || i == count - 1) {
             ASSERT_TRUE(read[i].rejection) << key;
@@ -163,7 +175,7 @@ TEST(PieceReader, PieceLongerThanTheReadAheadWindowGivesEveryItemInOrder) {
             continue;
         }
         EXPECT_FALSE(read[i].rejection) << key;
-        EXPECT_EQ(bytes_of(read[i]), testing::image_bytes(name_of(i), 100 + i)) << key;
+        EXPECT_EQ(bytes_of(read[i]), testing::image_bytes(numbered_name(i), 100 + i)) << key;
     }
     EXPECT_EQ(read[2].rejection->reason, Reason::unreadable);
     EXPECT_EQ(read[4].rejection->reason, Reason::not_a_file);
@@ -179,11 +191,7 @@ TEST(PieceReader, OpensEachFileOfAFolderOnce) {
     TempDir dir;
     const std::size_t count = 2 * PieceReader::kReadAheadItems + 3;
     const auto folder = dir / "t" / "n01440764";
-    const auto name_of = [](std::size_t i) { return "i" + std::to_string(100 + i) + ".JPEG"; };
-    for (std::size_t i = 0; i < count; ++i)
-        testing::write_bytes(folder / name_of(i), testing::image_bytes(name_of(i), 100 + i));
-    const auto source = discover_train(dir / "t", testing::default_wordnet()).sources.at(0);
-    const auto items = items_of(source, list_source(source, 1 << 20));
+    const auto items = numbered_piece(dir / "t", count);
     ASSERT_EQ(items.size(), count);
 
     const UniqueFd watcher(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));

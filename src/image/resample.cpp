@@ -452,47 +452,61 @@ Resampler::Resampler(Simd simd) : simd_(simd) {
     if (simd > best_simd()) throw Error("Resampler: this CPU or build lacks that SIMD level");
 }
 
+const Resampler::Table& Resampler::kept_table(std::vector<Table>& kept, AxisMap map,
+                                              int source_length, int target_length,
+                                              int tap_multiple) {
+    auto found = std::find_if(kept.begin(), kept.end(), [&](const Table& table) {
+        return table.map.scale == map.scale && table.map.offset == map.offset &&
+               table.source_length == source_length && table.target_length == target_length;
+    });
+    if (found == kept.end()) {
+        if (kept.size() < kKeptTables) kept.emplace_back();
+        found = kept.end() - 1;  // the new one, or the least recently used
+        try {
+            build_table(map, source_length, target_length, tap_multiple, *found);
+        } catch (...) {
+            kept.erase(found);  // half built, but already named for this map
+            throw;
+        }
+        ++tables_built_;
+    }
+    std::rotate(kept.begin(), found, found + 1);
+    return kept.front();
+}
+
 void Resampler::resample(const cv::Mat& source, AxisMap x, AxisMap y, cv::Mat& target) {
     if ((source.type() != CV_8UC1 && source.type() != CV_8UC3) || target.type() != source.type() ||
         source.empty() || target.empty()) {
         throw Error("Resampler: needs non-empty 8-bit images with 1 or 3 channels");
     }
-    // Runs of same-sized images (most of ImageNet is 500x375) reuse the tables.
-    const auto prepare = [](AxisMap map, int source_length, int target_length, int tap_multiple,
-                            Table& table) {
-        if (table.map.scale != map.scale || table.map.offset != map.offset ||
-            table.source_length != source_length || table.target_length != target_length) {
-            build_table(map, source_length, target_length, tap_multiple, table);
-        }
-    };
-    prepare(x, source.cols, target.cols, kColumnTapMultiple, columns_);
-    prepare(y, source.rows, target.rows, 1, rows_);
+    const Table& columns =
+        kept_table(column_tables_, x, source.cols, target.cols, kColumnTapMultiple);
+    const Table& rows = kept_table(row_tables_, y, source.rows, target.rows, 1);
     const Passes passes = passes_at(simd_);
     const int channels = source.channels();
     const int samples = source.cols * channels;
     row_.resize(static_cast<std::size_t>(samples));
     planes_.resize(static_cast<std::size_t>(samples));
-    rows_in_.resize(static_cast<std::size_t>(rows_.taps));
+    rows_in_.resize(static_cast<std::size_t>(rows.taps));
     for (int out_y = 0; out_y < target.rows; ++out_y) {
-        const int first = rows_.first[static_cast<std::size_t>(out_y)];
-        for (int k = 0; k < rows_.taps; ++k) {
+        const int first = rows.first[static_cast<std::size_t>(out_y)];
+        for (int k = 0; k < rows.taps; ++k) {
             rows_in_[static_cast<std::size_t>(k)] = source.ptr<std::uint8_t>(first + k);
         }
-        passes.vertical(rows_in_.data(),
-                        &rows_.weights[static_cast<std::size_t>(out_y) * rows_.taps], rows_.taps,
-                        samples, row_.data(), weight_pairs_);
+        passes.vertical(rows_in_.data(), &rows.weights[static_cast<std::size_t>(out_y) * rows.taps],
+                        rows.taps, samples, row_.data(), weight_pairs_);
         std::uint8_t* out = target.ptr<std::uint8_t>(out_y);
         if (channels == 1) {
-            passes.horizontal(row_.data(), columns_, target.cols, out, 1);
+            passes.horizontal(row_.data(), columns, target.cols, out, 1);
             continue;
         }
         // Interleaved channels are filtered one plane at a time (contiguous taps).
-        const auto columns = static_cast<std::size_t>(source.cols);
+        const auto width = static_cast<std::size_t>(source.cols);
         const auto interleave = static_cast<std::size_t>(channels);
         for (std::size_t c = 0; c < interleave; ++c) {
-            std::int16_t* plane = &planes_[c * columns];
-            for (std::size_t i = 0; i < columns; ++i) plane[i] = row_[i * interleave + c];
-            passes.horizontal(plane, columns_, target.cols, out + c, channels);
+            std::int16_t* plane = &planes_[c * width];
+            for (std::size_t i = 0; i < width; ++i) plane[i] = row_[i * interleave + c];
+            passes.horizontal(plane, columns, target.cols, out + c, channels);
         }
     }
 }

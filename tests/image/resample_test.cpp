@@ -134,6 +134,53 @@ TEST(Resampler, OutputsTheBytesOfTheWideTablesItHadBefore) {
     }
 }
 
+// ImageNet's luma planes at shorter:256: 500x375, 375x500 and 500x333, decoded at 6/8.
+struct PlaneCase {
+    cv::Size source;
+    AxisMap x;
+    AxisMap y;
+    cv::Size target;
+};
+const PlaneCase kImageNetPlanes[] = {
+    {{376, 288}, {281.25 / 256, 0}, {281.25 / 256, 0}, {342, 256}},
+    {{288, 376}, {281.25 / 256, 0}, {281.25 / 256, 0}, {256, 342}},
+    {{376, 256}, {249.75 / 256, 0}, {249.75 / 256, 0}, {384, 256}}};
+
+TEST(Resampler, BuildsEachSizesTablesOnceWhenSizesAlternate) {
+    // Photos of a few sizes, mixed: the tables of each size are kept, not rebuilt.
+    Resampler resampler;
+    for (int round = 0; round < 3; ++round) {
+        for (const PlaneCase& c : kImageNetPlanes) {
+            const cv::Mat source(c.source, CV_8UC1, cv::Scalar(90));
+            cv::Mat target(c.target, CV_8UC1);
+            resampler.resample(source, c.x, c.y, target);
+        }
+        EXPECT_EQ(resampler.tables_built(), 2 * std::size(kImageNetPlanes)) << "round " << round;
+    }
+}
+
+TEST(Resampler, KeptTablesGiveTheBytesOfAFreshResampler) {
+    // The same lengths at another offset or scale are another table.
+    std::vector<PlaneCase> cases(std::begin(kImageNetPlanes), std::end(kImageNetPlanes));
+    cases.push_back({{376, 288}, {281.25 / 256, 0.25}, {281.25 / 256, 0}, {342, 256}});
+    cases.push_back({{376, 288}, {281.25 / 256, 0}, {281.0 / 256, 0}, {342, 256}});
+    Resampler kept;
+    for (int round = 0; round < 2; ++round) {
+        for (std::size_t i = 0; i < cases.size(); ++i) {
+            const PlaneCase& c = cases[i];
+            cv::Mat source;
+            cv::extractChannel(testing::photo_like(c.source.width, c.source.height, 11, 23), source,
+                               1);
+            cv::Mat fresh(c.target, CV_8UC1);
+            Resampler().resample(source, c.x, c.y, fresh);
+            cv::Mat reused(c.target, CV_8UC1);
+            kept.resample(source, c.x, c.y, reused);
+            EXPECT_EQ(cv::norm(fresh, reused, cv::NORM_INF), 0) << "case " << i;
+        }
+    }
+    EXPECT_EQ(kept.tables_built(), 2 * std::size(kImageNetPlanes) + 2);
+}
+
 // The fixed-point formula of resample.hpp, one sample at a time, from the public tables.
 cv::Mat reference_resample(const cv::Mat& source, AxisMap x, AxisMap y, cv::Size size) {
     Resampler::Table columns;

@@ -61,15 +61,25 @@ class Resampler {
     // the filter's over its whole support, rounded: the taps count never changes a sum.
     static void build_table(AxisMap map, int source_length, int target_length, int tap_multiple,
                             Table& table);
+    // How many tables this resampler has built, for the tests of the ones it keeps.
+    std::uint64_t tables_built() const { return tables_built_; }
 
   private:
+    // ImageNet's photos come in a few sizes, mixed (500x375, 500x333, 375x500...): the
+    // tables of the most recent ones are kept, so that each is built about once a run.
+    static constexpr std::size_t kKeptTables = 32;
+    // The table for `map` from `kept` (most recently used first), built if it is not there.
+    const Table& kept_table(std::vector<Table>& kept, AxisMap map, int source_length,
+                            int target_length, int tap_multiple);
+
     Simd simd_;
-    Table columns_;
-    Table rows_;
+    std::vector<Table> column_tables_;
+    std::vector<Table> row_tables_;
     std::vector<const std::uint8_t*> rows_in_;  // the source rows one output row reads
     std::vector<std::int16_t> row_;             // one vertically filtered row, in fixed point
     std::vector<std::int16_t> planes_;          // row_ one channel after the other
     std::vector<std::int32_t> weight_pairs_;    // one output row's taps, packed in pairs
+    std::uint64_t tables_built_ = 0;
 };
 
 }  // namespace synshard::image

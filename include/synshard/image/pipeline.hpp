@@ -137,8 +137,8 @@ class Pipeline {
     PipelineOptions options_;
     Decoder decoder_;
     JpegEncoder encoder_;
-    // Luma's and chroma's, so that each keeps its weight tables across same-sized images;
-    // Cb and Cr share one, as they share their geometry (Cr reuses the tables Cb built).
+    // Luma's and chroma's, each keeping the weight tables of its own recent sizes; Cb and
+    // Cr share one, as they share their geometry (Cr reuses the tables Cb built).
     std::array<Resampler, 2> resamplers_;
     YcbcrPlanes ycbcr_;
     std::array<cv::Mat, 3> planes_;

@@ -20,10 +20,15 @@ std::string over_cap(std::uint64_t size, std::uint64_t cap) {
     return std::to_string(size) + " bytes, over --max-member-bytes " + std::to_string(cap);
 }
 
-// Opened as read_file_item would open it, so that a FIFO never blocks here either, and
-// kept for the read; whatever fails is left for the read to report.
+// An input as every read opens it: O_NONBLOCK, so that an input turned into a FIFO is
+// judged by its type instead of blocking the open. Invalid (errno set) when it fails.
+UniqueFd open_input(const std::string& path) {
+    return UniqueFd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+}
+
+// Kept for the read; whatever fails is left for the read to report.
 UniqueFd open_and_advise(const std::string& path, std::uint64_t max_item_bytes) {
-    UniqueFd file(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    UniqueFd file = open_input(path);
     struct stat status {};
     if (file.get() < 0 || ::fstat(file.get(), &status) != 0 || !S_ISREG(status.st_mode)) {
         return file;
@@ -151,8 +156,7 @@ ReadItem PieceReader::read_file_item(const Item& item, UniqueFd file) const {
         result.rejection = Rejection{item.key, reason, std::move(detail)};
         return result;
     };
-    if (file.get() < 0)
-        file = UniqueFd(::open(item.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (file.get() < 0) file = open_input(item.path);
     if (file.get() < 0) {
         return reject(Reason::unreadable, std::string("open: ") + std::strerror(errno));
     }
@@ -186,8 +190,7 @@ std::optional<ReadItem> PieceReader::next_from_tar() {
         try {
             if (!archive_) {
                 archive_ = std::make_unique<ArchiveReader>(items_.front().path);
-                tar_hints_ = UniqueFd(
-                    ::open(items_.front().path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+                tar_hints_ = open_input(items_.front().path);
             }
             const auto header = archive_->next();
             if (!header) {

@@ -230,6 +230,7 @@ bool Conversion::process_piece(std::size_t share_index, image::Pipeline& pipelin
             local.entry = spool.append(record);
             outcome.images.push_back({spool_file, item.key, local, record.pixel_sums});
         }
+        spool.flush();
     }
     write_outcome(done_path, outcome);
 

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include "synshard/util/error.hpp"
 #include "synshard/util/hash.hpp"
@@ -77,14 +78,25 @@ Spool::Spool(std::filesystem::path path, Mode mode)
 }
 
 SpoolEntry Spool::append(const ImageRecord& record) {
-    auto& buffer = scratch_.buffer();
-    buffer.clear();
-    write_record(scratch_, record);
-    const SpoolEntry entry{size_, buffer.size()};
-    scratch_.put(content_hash64(buffer));
+    auto& buffer = unwritten_.buffer();
+    const std::size_t start = buffer.size();
+    write_record(unwritten_, record);
+    const SpoolEntry entry{size_ + start, buffer.size() - start};
+    unwritten_.put(content_hash64(std::span(buffer).subspan(start)));
+    const std::uint64_t blocks_end = (size_ + buffer.size()) / kWriteBlock * kWriteBlock;
+    if (blocks_end > size_) write_unwritten(static_cast<std::size_t>(blocks_end - size_));
+    return entry;
+}
+
+void Spool::flush() {
+    write_unwritten(unwritten_.buffer().size());
+}
+
+void Spool::write_unwritten(std::size_t bytes) {
+    auto& buffer = unwritten_.buffer();
     std::size_t done = 0;
-    while (done < buffer.size()) {
-        const ssize_t written = ::pwrite(fd_.get(), buffer.data() + done, buffer.size() - done,
+    while (done < bytes) {
+        const ssize_t written = ::pwrite(fd_.get(), buffer.data() + done, bytes - done,
                                          static_cast<off_t>(size_ + done));
         if (written < 0) {
             if (errno == EINTR) continue;
@@ -92,8 +104,9 @@ SpoolEntry Spool::append(const ImageRecord& record) {
         }
         done += static_cast<std::size_t>(written);
     }
-    size_ += buffer.size();
-    return entry;
+    size_ += bytes;
+    // After a block, what stays is the part of the last record past it.
+    buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(bytes));
 }
 
 void Spool::read_checked(const SpoolEntry& entry, std::vector<std::uint8_t>& buffer) const {
@@ -101,6 +114,8 @@ void Spool::read_checked(const SpoolEntry& entry, std::vector<std::uint8_t>& buf
         return Error("spool " + path_.string() + ": the record at offset " +
                      std::to_string(entry.offset) + " " + what);
     };
+    if (!unwritten_.buffer().empty())
+        throw std::logic_error("spool " + path_.string() + " read before flush()");
     // Checked first, so that a damaged entry never sizes an allocation.
     const bool inside = entry.offset <= size_ && entry.length <= size_ - entry.offset &&
                         kChecksumBytes <= size_ - entry.offset - entry.length;

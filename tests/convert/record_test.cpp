@@ -37,11 +37,38 @@ TEST(Spool, RecordsComeBackExactlyByEntry) {
     Spool spool(dir / "rank-0.spool");
     std::vector<SpoolEntry> entries;
     for (int i = 0; i < 5; ++i) entries.push_back(spool.append(sample_record(i)));
+    spool.flush();
     for (int i = 4; i >= 0; --i)
         EXPECT_EQ(spool.read(entries[static_cast<std::size_t>(i)]), sample_record(i));
     // Each record is followed by its 8-byte checksum.
     EXPECT_EQ(std::filesystem::file_size(spool.path()),
               entries.back().offset + entries.back().length + 8);
+}
+
+// Records reach the file in whole blocks (kWriteBlock bytes, at multiples of it): written
+// one by one, a piece's records cost the page cache a small folio each, and its unlink
+// as much again. flush() writes the rest, and only a flushed record is read.
+TEST(Spool, WritesWholeBlocksAsTheyFillAndTheRestWhenFlushed) {
+    testing::TempDir dir;
+    Spool spool(dir / "0-64.spool");
+    std::vector<SpoolEntry> entries;
+    std::uint64_t end = 0;
+    for (int i = 0; end < 2 * Spool::kWriteBlock + Spool::kWriteBlock / 2; ++i) {
+        ImageRecord record = sample_record(i % 7);
+        record.sample.image.assign(100'000 + static_cast<std::size_t>(i) * 3, 0x5a);
+        entries.push_back(spool.append(record));
+        end = entries.back().offset + entries.back().length + 8;
+        EXPECT_EQ(std::filesystem::file_size(spool.path()),
+                  end / Spool::kWriteBlock * Spool::kWriteBlock);
+    }
+    EXPECT_THROW(spool.read(entries.back()), std::logic_error);
+    spool.flush();
+    EXPECT_EQ(std::filesystem::file_size(spool.path()), end);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        ImageRecord expected = sample_record(static_cast<int>(i % 7));
+        expected.sample.image.assign(100'000 + i * 3, 0x5a);
+        EXPECT_EQ(spool.read(entries[i]), expected) << "record " << i;
+    }
 }
 
 // A writer reserved with bytes_appended_for() of each record it will carry (what
@@ -56,6 +83,7 @@ TEST(Spool, RecordsReadIntoAReservedWriterNeverMoveItsBuffer) {
         entries.push_back(spool.append(sample_record(i)));
         reserved += Spool::bytes_appended_for(entries.back());
     }
+    spool.flush();
     ByteWriter writer;
     writer.reserve(reserved);
     const std::uint8_t* const start = writer.buffer().data();
@@ -93,6 +121,7 @@ class DamagedSpool : public ::testing::Test {
     void SetUp() override {
         Spool spool(path_);
         for (int i = 0; i < 3; ++i) entries_.push_back(spool.append(sample_record(i)));
+        spool.flush();
     }
 
     void flip_byte(std::uint64_t offset) {
@@ -191,6 +220,7 @@ TEST(Spool, AppendsRecordsToAMessageAsLengthPrefixedBytes) {
     Spool spool(dir / "rank-0.spool");
     const auto first = spool.append(sample_record(1));
     const auto second = spool.append(sample_record(2));
+    spool.flush();
     ByteWriter message;
     message.put_string("earlier");  // what came before stays
     spool.append_bytes_to(second, message);

@@ -51,6 +51,11 @@ struct SpoolEntry {
 // fsynced; a torn one fails its own checksum); only the folder's header is made durable.
 class Spool {
   public:
+    // Appended records reach the file in blocks of this size, at multiples of it: the
+    // page cache then holds a spool in large folios, which cost a fraction of the small
+    // ones that record-sized writes at any offset make, to write and to free again.
+    static constexpr std::uint64_t kWriteBlock = std::uint64_t{1} << 20;
+
     enum class Mode { create, read };
     // create: creates (truncates) path; read: opens a complete spool to read records.
     // Throws Error naming the path when it cannot be opened (a missing spool).
@@ -58,7 +63,13 @@ class Spool {
     Spool(const Spool&) = delete;
     Spool& operator=(const Spool&) = delete;
 
+    // The record's entry; its bytes are written with the block they complete, or by
+    // flush(). Records not flushed when the spool is destroyed are not written (the piece
+    // that appended them was not completed, and nothing points at them).
     SpoolEntry append(const ImageRecord& record);
+    // Writes the records appended since the last block. Reading a spool that holds
+    // unwritten records throws std::logic_error.
+    void flush();
     // The record's serialized bytes (as they travel between ranks, without the
     // checksum), appended to `writer` as ByteWriter::put_bytes would (length first), read
     // straight into its buffer. Throws as read() does.
@@ -75,11 +86,13 @@ class Spool {
   private:
     // Appends the record's bytes to `buffer` once its checksum matches.
     void read_checked(const SpoolEntry& entry, std::vector<std::uint8_t>& buffer) const;
+    // Writes the first `bytes` of the unwritten records at size_.
+    void write_unwritten(std::size_t bytes);
 
     std::filesystem::path path_;
     UniqueFd fd_;
-    std::uint64_t size_ = 0;  // appended so far (create), the file's size when opened (read)
-    ByteWriter scratch_;
+    std::uint64_t size_ = 0;  // written so far (create), the file's size when opened (read)
+    ByteWriter unwritten_;    // records appended after size_, each with its checksum
 };
 
 }  // namespace synshard::convert

@@ -55,6 +55,7 @@ class ByteWriter {
     void reserve(std::size_t bytes) { buffer_.reserve(buffer_.size() + bytes); }
 
     std::vector<std::uint8_t>& buffer() { return buffer_; }
+    const std::vector<std::uint8_t>& buffer() const { return buffer_; }
 
   private:
     std::vector<std::uint8_t> buffer_;

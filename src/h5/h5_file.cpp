@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <exception>
+#include <future>
 #include <utility>
 
 #include "h5_internal.hpp"
@@ -226,7 +228,7 @@ void File::close() {
     release();
 }
 
-FileImage File::publish() {
+FileImage File::publish(const BytesWork& alongside) {
     if (!memory_) throw Error(context() + ": not a file made by File::create");
     close();
     if (!memory_->closed || memory_->buffer == nullptr) {
@@ -237,8 +239,23 @@ FileImage File::publish() {
                         std::exchange(memory_->buffer, nullptr), {memory_->mapped}),
                     size);
     memory_.reset();
-    write_file_atomically(path_, image.bytes(),
-                          {.leftover = LeftoverTemporary::replace, .cache = PageCache::bypass});
+    const auto write = [&] {
+        write_file_atomically(path_, image.bytes(),
+                              {.leftover = LeftoverTemporary::replace, .cache = PageCache::bypass});
+    };
+    if (!alongside) {
+        write();
+        return image;
+    }
+    auto writing = std::async(std::launch::async, write);
+    std::exception_ptr failed;
+    try {
+        alongside(image.bytes());
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    writing.get();
+    if (failed) std::rethrow_exception(failed);
     return image;
 }
 

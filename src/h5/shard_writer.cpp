@@ -213,16 +213,16 @@ PublishedShard ShardWriter::finish() {
     }
     s.images->close();
     s.write_metadata();
-    const FileImage image = s.file->publish();
+    PublishedShard published;
+    const FileImage image = s.file->publish(
+        [&](std::span<const std::uint8_t> bytes) { published.sha256 = sha256(bytes); });
     s.finished = true;
 
-    PublishedShard published;
     published.path = s.final_path;
     published.relative_path =
         shard_relative_path(s.spec.split, s.spec.shard_index, s.spec.shard_count);
     published.num_samples = s.num_samples();
     published.bytes = image.bytes().size();
-    published.sha256 = sha256(image.bytes());
     return published;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <numeric>
+#include <thread>
 
 #include "support/test_support.hpp"
 #include "synshard/util/error.hpp"
@@ -89,6 +90,50 @@ TEST(H5Publish, HandsOverAFileGrownPastItsFirstMemoryInPageAlignedMemory) {
               std::vector<std::uint8_t>(image.bytes().begin(), image.bytes().end()));
     EXPECT_EQ(File::open_read_only(dir / "grown.h5").open_dataset("v").read<std::int32_t>(),
               values);
+}
+
+// The caller's work on a file's bytes (a shard's digest) runs on its own thread while
+// another thread writes them: the O_DIRECT write leaves its thread idle until the device
+// has every byte.
+TEST(H5Publish, RunsTheCallersWorkOnTheBytesOnItsThread) {
+    testing::TempDir dir;
+    File file = File::create(dir / "a.h5");
+    file.write_vector<std::int32_t>("v", std::vector<std::int32_t>(100000, 3)).close();
+    std::vector<std::uint8_t> seen;
+    std::thread::id where;
+    const FileImage image = file.publish([&](std::span<const std::uint8_t> bytes) {
+        seen.assign(bytes.begin(), bytes.end());
+        where = std::this_thread::get_id();
+    });
+    EXPECT_EQ(where, std::this_thread::get_id());
+    EXPECT_EQ(seen, std::vector<std::uint8_t>(image.bytes().begin(), image.bytes().end()));
+    EXPECT_EQ(read_file(dir / "a.h5"), seen);
+}
+
+TEST(H5Publish, AFailedWriteIsTheErrorThoughTheWorkAlongsideSucceeded) {
+    testing::TempDir dir;
+    const auto path = dir / "absent" / "a.h5";
+    File file = File::create(path);
+    bool worked = false;
+    const std::string text =
+        error_text([&] { file.publish([&](std::span<const std::uint8_t>) { worked = true; }); });
+    EXPECT_TRUE(worked);
+    EXPECT_NE(text.find(path.string()), std::string::npos) << text;
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+// The write is never left running past publish(): the file is whole when the work's
+// failure reaches the caller.
+TEST(H5Publish, AFailureOfTheWorkAlongsideReachesTheCallerOnceTheFileIsWritten) {
+    testing::TempDir dir;
+    File file = File::create(dir / "a.h5");
+    file.write_vector<std::int32_t>("v", std::vector<std::int32_t>(100000, 3)).close();
+    const std::string text = error_text(
+        [&] { file.publish([](std::span<const std::uint8_t>) { throw Error("digest failed"); }); });
+    EXPECT_EQ(text, "digest failed");
+    EXPECT_FALSE(std::filesystem::exists(dir / "a.h5.tmp"));
+    EXPECT_EQ(File::open_read_only(dir / "a.h5").open_dataset("v").read<std::int32_t>(),
+              std::vector<std::int32_t>(100000, 3));
 }
 
 // Also in memory that held a larger file before: a thread's next file reuses it, and

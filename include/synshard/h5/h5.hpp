@@ -224,7 +224,11 @@ class File : public Location {
     // Closes a file made by create() and writes its bytes to path() the crash-safe way
     // (write_file_atomically: "<path>.tmp", fsync, rename; the temporary is removed on
     // failure). Returns the bytes written: exactly what HDF5 writes to a file on disk.
-    FileImage publish();
+    // `alongside` (when given) runs on this thread with those bytes while another thread
+    // writes them, which leaves its thread waiting on the device. The write's failure
+    // comes first; a failure of `alongside` is thrown once the file is written.
+    using BytesWork = std::function<void(std::span<const std::uint8_t>)>;
+    FileImage publish(const BytesWork& alongside = {});
 
     // Where HDF5's core driver keeps a created file's bytes (see h5.cpp).
     struct Memory;

@@ -79,6 +79,8 @@ Spool::Spool(std::filesystem::path path, Mode mode)
 
 SpoolEntry Spool::append(const ImageRecord& record) {
     auto& buffer = unwritten_.buffer();
+    // A block and the record that completes it, most of the time without moving.
+    if (buffer.capacity() == 0) buffer.reserve(2 * kWriteBlock);
     const std::size_t start = buffer.size();
     write_record(unwritten_, record);
     const SpoolEntry entry{size_ + start, buffer.size() - start};
@@ -90,6 +92,7 @@ SpoolEntry Spool::append(const ImageRecord& record) {
 
 void Spool::flush() {
     write_unwritten(unwritten_.buffer().size());
+    std::vector<std::uint8_t>().swap(unwritten_.buffer());
 }
 
 void Spool::write_unwritten(std::size_t bytes) {

@@ -71,6 +71,19 @@ TEST(Spool, WritesWholeBlocksAsTheyFillAndTheRestWhenFlushed) {
     }
 }
 
+// A rank keeps every spool it wrote open until its shards are written (ImageNet: some
+// ten thousand pieces): a flushed spool must hold no memory for its writes.
+TEST(Spool, AFlushedSpoolHoldsNoMemoryForWriting) {
+    testing::TempDir dir;
+    Spool spool(dir / "0-64.spool");
+    ImageRecord record = sample_record(1);
+    record.sample.image.assign(300'000, 0x5a);
+    for (int i = 0; i < 5; ++i) spool.append(record);
+    EXPECT_GT(spool.write_buffer_bytes(), 0U);
+    spool.flush();
+    EXPECT_EQ(spool.write_buffer_bytes(), 0U);
+}
+
 // A writer reserved with bytes_appended_for() of each record it will carry (what
 // Comm::route does for a message) is filled without moving its buffer: a message is tens
 // of megabytes, and one record past the reservation would copy all of it.

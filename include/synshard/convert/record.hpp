@@ -67,8 +67,8 @@ class Spool {
     // flush(). Records not flushed when the spool is destroyed are not written (the piece
     // that appended them was not completed, and nothing points at them).
     SpoolEntry append(const ImageRecord& record);
-    // Writes the records appended since the last block. Reading a spool that holds
-    // unwritten records throws std::logic_error.
+    // Writes the records appended since the last block, and lets go of the memory that
+    // held them. Reading a spool that holds unwritten records throws std::logic_error.
     void flush();
     // The record's serialized bytes (as they travel between ranks, without the
     // checksum), appended to `writer` as ByteWriter::put_bytes would (length first), read
@@ -82,6 +82,8 @@ class Spool {
     ImageRecord read(const SpoolEntry& entry) const;
 
     const std::filesystem::path& path() const { return path_; }
+    // The memory held for records not yet written (for tests).
+    std::size_t write_buffer_bytes() const { return unwritten_.buffer().capacity(); }
 
   private:
     // Appends the record's bytes to `buffer` once its checksum matches.

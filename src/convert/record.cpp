@@ -97,16 +97,7 @@ void Spool::flush() {
 
 void Spool::write_unwritten(std::size_t bytes) {
     auto& buffer = unwritten_.buffer();
-    std::size_t done = 0;
-    while (done < bytes) {
-        const ssize_t written = ::pwrite(fd_.get(), buffer.data() + done, bytes - done,
-                                         static_cast<off_t>(size_ + done));
-        if (written < 0) {
-            if (errno == EINTR) continue;
-            throw_system_error("writing spool " + path_.string(), errno);
-        }
-        done += static_cast<std::size_t>(written);
-    }
+    write_at(fd_.get(), std::span(buffer).first(bytes), size_, path_);
     size_ += bytes;
     // After a block, what stays is the part of the last record past it.
     buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(bytes));

@@ -26,6 +26,20 @@ void write_all(int fd, const std::uint8_t* data, std::size_t size,
     }
 }
 
+void write_at(int fd, std::span<const std::uint8_t> bytes, std::uint64_t offset,
+              const std::filesystem::path& path) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t written = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
+                                         static_cast<off_t>(offset + done));
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            throw_system_error("writing " + path.string(), errno);
+        }
+        done += static_cast<std::size_t>(written);
+    }
+}
+
 ssize_t pread_full(int fd, std::span<std::uint8_t> buffer, std::uint64_t offset) noexcept {
     std::size_t done = 0;
     while (done < buffer.size()) {

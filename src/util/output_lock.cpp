@@ -265,14 +265,8 @@ void write_holder(int fd, const std::filesystem::path& path) {
     const std::string line =
         this_host() + " " + std::to_string(::getpid()) + " " + utc_now() + "\n";
     if (::ftruncate(fd, 0) != 0) throw_system_error("truncating " + path.string(), errno);
-    std::size_t written = 0;
-    while (written < line.size()) {
-        const ssize_t count =
-            ::pwrite(fd, line.data() + written, line.size() - written, static_cast<off_t>(written));
-        if (count < 0 && errno == EINTR) continue;
-        if (count < 0) throw_system_error("writing " + path.string(), errno);
-        written += static_cast<std::size_t>(count);
-    }
+    write_at(fd, std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()), 0,
+             path);
     if (::fdatasync(fd) != 0) throw_system_error("syncing " + path.string(), errno);
 }
 

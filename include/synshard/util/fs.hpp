@@ -58,6 +58,11 @@ bool is_same_or_inside(const std::filesystem::path& inner, const std::filesystem
 void write_all(int fd, const std::uint8_t* data, std::size_t size,
                const std::filesystem::path& path);
 
+// pwrite(2) of all of `bytes` at `offset`, retrying after EINTR. Throws Error naming the
+// path on failure.
+void write_at(int fd, std::span<const std::uint8_t> bytes, std::uint64_t offset,
+              const std::filesystem::path& path);
+
 // pread(2) from `offset` until `buffer` is full or the file ends, retrying after EINTR.
 // Returns how many bytes were read (fewer only at the end of the file), or -1 with errno
 // set by the failed read.

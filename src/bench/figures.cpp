@@ -73,6 +73,24 @@ double slope_ms(std::uint64_t small_images, double small_seconds, std::uint64_t 
     return (large_seconds - small_seconds) * 1e3 / static_cast<double>(large_images - small_images);
 }
 
+double wall_seconds(const ConverterRun& run) {
+    return run.wall_seconds;
+}
+
+double rank_seconds(const ConverterRun& run) {
+    return run.rank_seconds;
+}
+
+// The seconds a run's ranks spent in the per-image pipeline's stages.
+double pipeline_seconds(const ConverterRun& run) {
+    double seconds = 0;
+    for (const char* stage : {"decode", "resize", "stats", "encode"}) {
+        const auto found = run.phase_seconds.find(stage);
+        if (found != run.phase_seconds.end()) seconds += found->second;
+    }
+    return seconds;
+}
+
 std::uint64_t largest_rank_rss(const ConverterRun& run) {
     return run.peak_rss_bytes.empty()
                ? 0
@@ -188,9 +206,10 @@ std::vector<Figure> slope_figures(const Measurements& small, const Measurements&
         return std::find_if(small.runs.begin(), small.runs.end(),
                             [&](const ConverterRun& run) { return run.ranks == ranks; });
     };
-    const auto run_slope = [](const ConverterRun& small_run, const ConverterRun& large_run) {
-        return slope_ms(small_run.images, small_run.wall_seconds, large_run.images,
-                        large_run.wall_seconds);
+    const auto run_slope = [](const ConverterRun& small_run, const ConverterRun& large_run,
+                              double (*seconds_of)(const ConverterRun&) = wall_seconds) {
+        return slope_ms(small_run.images, seconds_of(small_run), large_run.images,
+                        seconds_of(large_run));
     };
     std::optional<double> single;
     for (const auto& large_run : large.runs) {
@@ -210,6 +229,20 @@ std::vector<Figure> slope_figures(const Measurements& small, const Measurements&
                                       slope - floor, "ms/image", targets.slope_overhead_ms, 2));
             figures.push_back(at_least(key + "_vs_floor", "floor / converter@1 by slope",
                                        ratio(floor, slope), "x", targets.slope_floor_ratio, 2));
+            // The overhead in parts: the first is the converter's own, timed in one run;
+            // the second compares loops timed apart, so the machine's drift between them
+            // lands there.
+            const double rank = run_slope(*small_run, large_run, rank_seconds);
+            const double stages = run_slope(*small_run, large_run, pipeline_seconds);
+            figures.push_back(plain("slope_overhead_outside_pipeline",
+                                    "  of it, converter@1 outside its pipeline", rank - stages,
+                                    "ms/image"));
+            figures.push_back(plain("slope_overhead_pipeline_vs_floor",
+                                    "  of it, converter@1's pipeline stages - floor",
+                                    stages - floor, "ms/image"));
+            figures.push_back(plain("slope_overhead_around_rank",
+                                    "  of it, mpirun and the process around the rank", slope - rank,
+                                    "ms/image"));
         } else if (single) {
             figures.push_back(
                 at_least("slope_scaling_1_to_" + std::to_string(large_run.ranks),

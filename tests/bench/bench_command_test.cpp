@@ -104,7 +104,9 @@ TEST(BenchCommand, WritesEveryFigureConsistently) {
     for (const char* key :
          {"slope_floor", "slope_naive", "slope_floor_vs_naive", "slope_converter_1",
           "slope_overhead", "slope_converter_1_vs_floor", "slope_converter_1_peak_rss",
-          "slope_converter_2", "slope_scaling_1_to_2", "slope_converter_2_peak_rss"}) {
+          "slope_converter_2", "slope_scaling_1_to_2", "slope_converter_2_peak_rss",
+          "slope_overhead_outside_pipeline", "slope_overhead_pipeline_vs_floor",
+          "slope_overhead_around_rank"}) {
         EXPECT_TRUE(slopes.contains(key)) << key;
     }
     // Slopes are differences: on corpora this small, noise may make them any sign, but
@@ -115,6 +117,12 @@ TEST(BenchCommand, WritesEveryFigureConsistently) {
     EXPECT_NEAR(slopes.at("slope_floor").at("value").get<double>(), floor_slope, 1e-9);
     EXPECT_NEAR(slopes.at("slope_overhead").at("value").get<double>(),
                 slopes.at("slope_converter_1").at("value").get<double>() - floor_slope, 1e-9);
+    // Its parts come from the same runs.
+    double parts = 0;
+    for (const char* key : {"slope_overhead_outside_pipeline", "slope_overhead_pipeline_vs_floor",
+                            "slope_overhead_around_rank"})
+        parts += slopes.at(key).at("value").get<double>();
+    EXPECT_NEAR(parts, slopes.at("slope_overhead").at("value").get<double>(), 1e-9);
     EXPECT_NE(result.output.find("overhead"), std::string::npos) << result.output;
 
     const auto& scale = json.at("scale");

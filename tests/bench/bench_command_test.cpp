@@ -117,7 +117,22 @@ TEST(BenchCommand, WritesEveryFigureConsistently) {
     EXPECT_NEAR(slopes.at("slope_floor").at("value").get<double>(), floor_slope, 1e-9);
     EXPECT_NEAR(slopes.at("slope_overhead").at("value").get<double>(),
                 slopes.at("slope_converter_1").at("value").get<double>() - floor_slope, 1e-9);
-    // Its parts come from the same runs.
+    // The converter's part outside its pipeline: its rank's clock less the stage clocks
+    // the runs' phase tables give.
+    const auto outside_pipeline = [](const nlohmann::json& run) {
+        const auto& phases = run.at("phase_seconds");
+        double stages = 0;
+        for (const char* stage : {"decode", "resize", "stats", "encode"})
+            stages += phases.at(stage).get<double>();
+        return run.at("rank_seconds").get<double>() - stages;
+    };
+    ASSERT_EQ(json.at("runs").at(0).at("ranks"), 1);
+    ASSERT_EQ(slope.at("runs").at(0).at("ranks"), 1);
+    const double outside_slope =
+        (outside_pipeline(json.at("runs").at(0)) - outside_pipeline(slope.at("runs").at(0))) * 1e3 /
+        static_cast<double>(images - small_images);
+    EXPECT_NEAR(slopes.at("slope_overhead_outside_pipeline").at("value").get<double>(),
+                outside_slope, 1e-9);
     double parts = 0;
     for (const char* key : {"slope_overhead_outside_pipeline", "slope_overhead_pipeline_vs_floor",
                             "slope_overhead_around_rank"})

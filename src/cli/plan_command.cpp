@@ -49,7 +49,7 @@ std::string summary(const plan::Plan& plan, const std::array<std::uint32_t, 2>& 
     text << "shards: train " << shards[0] << ", val " << shards[1] << "\n";
     text << "partition: " << count_of(static_cast<std::uint64_t>(plan.ranks), "rank") << ", "
          << count_of(plan.pieces.size(), "piece") << ", load max/mean "
-         << plan::max_over_mean(plan.rank_bytes) << "\n";
+         << plan::max_over_mean(plan.rank_loads) << "\n";
     if (per_rank) {
         for (int rank = 0; rank < plan.ranks; ++rank) {
             std::uint64_t images = 0;

@@ -43,15 +43,23 @@ void assign_ranks(Plan& plan) {
         return std::tie(a.source, a.begin) < std::tie(b.source, b.begin);
     });
     std::vector<std::uint64_t> piece_bytes;
-    for (const auto& piece : plan.pieces) piece_bytes.push_back(piece.bytes);
-    const auto owners = assign_pieces(piece_bytes, plan.ranks);
+    std::vector<std::uint64_t> piece_loads;
+    for (const auto& piece : plan.pieces) {
+        piece_bytes.push_back(piece.bytes);
+        piece_loads.push_back(load_of(piece.bytes, piece.end - piece.begin));
+    }
+    const auto owners = assign_pieces(piece_loads, plan.ranks);
     for (std::size_t i = 0; i < plan.pieces.size(); ++i) plan.pieces[i].rank = owners[i];
     plan.rank_bytes = rank_loads(piece_bytes, owners, plan.ranks);
+    plan.rank_loads = rank_loads(piece_loads, owners, plan.ranks);
 }
 
 void partition_for(Plan& plan, const std::vector<std::vector<std::uint64_t>>& item_bytes,
                    int ranks) {
-    const std::uint64_t limit = piece_byte_limit(plan.bytes[0] + plan.bytes[1], ranks);
+    std::uint64_t items = 0;
+    for (const auto& sizes : item_bytes) items += sizes.size();
+    const std::uint64_t limit =
+        piece_load_limit(load_of(plan.bytes[0] + plan.bytes[1], items), ranks);
     plan.pieces.clear();
     for (std::uint32_t source = 0; source < item_bytes.size(); ++source) {
         for (const auto& range : cut_source(item_bytes[source], limit))
@@ -150,7 +158,8 @@ nlohmann::json to_json(const Plan& plan, const std::vector<Rejection>& rejected)
     }
     out["partition"] = {{"ranks", plan.ranks},
                         {"rank_bytes", plan.rank_bytes},
-                        {"max_over_mean", max_over_mean(plan.rank_bytes)},
+                        {"rank_loads", plan.rank_loads},
+                        {"max_over_mean", max_over_mean(plan.rank_loads)},
                         {"pieces", std::move(pieces)}};
     return out;
 }

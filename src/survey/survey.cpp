@@ -367,14 +367,15 @@ void partition(plan::Plan& plan) {
 plan::Plan assemble_plan(const RankScan& scan, const std::vector<corpus::BoxStats>& box_stats,
                          const Inputs& inputs, const plan::ClassSelection& selection,
                          const corpus::CorpusOptions& options, const mpi::Comm& comm) {
-    std::array<std::uint64_t, 2> split_bytes{};
+    // Train bytes, val bytes, images.
+    std::array<std::uint64_t, 3> totals{};
     for (const auto& source : scan.sources) {
-        for (std::size_t split = 0; split < 2; ++split)
-            split_bytes[split] += source.split_bytes[split];
+        for (std::size_t split = 0; split < 2; ++split) totals[split] += source.split_bytes[split];
+        totals[2] += source.items.count;
     }
-    const auto total_split_bytes = comm.sum(std::span<const std::uint64_t>(split_bytes));
-    const std::uint64_t limit =
-        plan::piece_byte_limit(total_split_bytes[0] + total_split_bytes[1], comm.size());
+    const auto corpus_totals = comm.sum(std::span<const std::uint64_t>(totals));
+    const std::uint64_t limit = plan::piece_load_limit(
+        plan::load_of(corpus_totals[0] + corpus_totals[1], corpus_totals[2]), comm.size());
     ByteWriter report = mpi::run_phase(comm, "plan: cut pieces", [&] {
         return report_sources(scan, box_stats, inputs, limit, options.seed);
     });
@@ -390,7 +391,7 @@ plan::Plan assemble_plan(const RankScan& scan, const std::vector<corpus::BoxStat
             return source.val_only && source.stats.files == 0;
         });
         partition(plan);
-        plan.bytes = {total_split_bytes[0], total_split_bytes[1]};
+        plan.bytes = {corpus_totals[0], corpus_totals[1]};
         return plan;
     });
 }

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
+#include "synshard/plan/plan.hpp"
 #include "synshard/util/rng.hpp"
 
 namespace synshard::plan {
@@ -26,17 +28,21 @@ std::vector<std::vector<std::uint64_t>> skewed_corpus() {
 
 double partition_max_over_mean(const std::vector<std::vector<std::uint64_t>>& classes, int ranks) {
     std::uint64_t total = 0;
-    for (const auto& sizes : classes) total = std::accumulate(sizes.begin(), sizes.end(), total);
-    const std::uint64_t limit = piece_byte_limit(total, ranks);
+    std::uint64_t images = 0;
+    for (const auto& sizes : classes) {
+        total = std::accumulate(sizes.begin(), sizes.end(), total);
+        images += sizes.size();
+    }
+    const std::uint64_t limit = piece_load_limit(load_of(total, images), ranks);
     std::vector<std::uint64_t> pieces;
     std::uint64_t covered = 0;
     for (const auto& sizes : classes) {
         std::uint32_t expected_begin = 0;
         for (const auto& range : cut_source(sizes, limit)) {
             EXPECT_EQ(range.begin, expected_begin);  // contiguous, in key order
-            EXPECT_TRUE(range.bytes <= limit || range.end - range.begin == 1);
+            EXPECT_TRUE(range.load() <= limit || range.end - range.begin == 1);
             expected_begin = range.end;
-            pieces.push_back(range.bytes);
+            pieces.push_back(range.load());
             covered += range.bytes;
         }
         EXPECT_EQ(expected_begin, sizes.size());
@@ -55,19 +61,61 @@ TEST(Partition, SkewedTwentyOneKCorpusIsBalancedAt64And512And4096Ranks) {
     }
 }
 
+// Classes whose images differ in size, from 10 KB to 1 MB on average: an image costs a
+// rank its bytes (read, hashed, decoded) and as much again as 64 KiB would whatever its
+// size (resized to the same output, encoded, spooled, written).
+TEST(Partition, RanksAreBalancedInWorkWhereClassesDifferInImageSize) {
+    Rng rng(512);
+    std::vector<std::vector<std::uint64_t>> classes(2000);
+    std::uint64_t total = 0;
+    for (auto& sizes : classes) {
+        const double u = rng.unit();
+        sizes.resize(1 + static_cast<std::size_t>(2999.0 * u * u * u));
+        const double mean = 10000.0 * std::pow(100.0, rng.unit());
+        for (auto& size : sizes) {
+            size = static_cast<std::uint64_t>(mean * (0.5 + rng.unit()));
+            total += size;
+        }
+    }
+    for (const int ranks : {64, 512}) {
+        Plan plan;
+        plan.bytes = {total, 0};
+        partition_for(plan, classes, ranks);
+        std::vector<std::uint64_t> work(static_cast<std::size_t>(ranks), 0);
+        for (const auto& piece : plan.pieces) {
+            work[static_cast<std::size_t>(piece.rank)] +=
+                piece.bytes + std::uint64_t{65536} * (piece.end - piece.begin);
+        }
+        RecordProperty("max_over_mean_" + std::to_string(ranks),
+                       std::to_string(max_over_mean(work)));
+        EXPECT_LE(max_over_mean(work), 1.02) << ranks << " ranks";
+    }
+}
+
 TEST(Partition, WithoutCuttingTheBiggestClassWouldDominate) {
     // One huge class among small ones: whole-class assignment could not be balanced.
     std::vector<std::uint64_t> huge(4000, 100);
-    const auto ranges = cut_source(huge, piece_byte_limit(4000 * 100 + 40 * 100, 8));
+    const auto ranges = cut_source(huge, piece_load_limit(load_of(4040 * 100, 4040), 8));
     EXPECT_GT(ranges.size(), 8u);
     EXPECT_EQ(ranges.back().end, 4000u);
 }
 
 TEST(Partition, CutSourceGivesNoPiecesForNoItemsAndAnOversizedItemAPieceOfItsOwn) {
     EXPECT_TRUE(cut_source({}, 10).empty());
+    // Two items of 5 bytes fit the limit; one of 50 with any other does not.
+    const std::uint64_t limit = 2 * kImageLoadBytes + 10;
     const std::vector<std::uint64_t> sizes{5, 50, 5, 5};
-    EXPECT_EQ(cut_source(sizes, 10), (std::vector<ItemRange>{{0, 1, 5}, {1, 2, 50}, {2, 4, 10}}));
-    EXPECT_EQ(cut_source(sizes, 1000), (std::vector<ItemRange>{{0, 4, 65}}));
+    EXPECT_EQ(cut_source(sizes, limit),
+              (std::vector<ItemRange>{{0, 1, 5}, {1, 2, 50}, {2, 4, 10}}));
+    EXPECT_EQ(cut_source(sizes, load_of(65, 4)), (std::vector<ItemRange>{{0, 4, 65}}));
+    // Every item weighs more than a limit below kImageLoadBytes.
+    EXPECT_EQ(cut_source(sizes, 1000).size(), 4u);
+}
+
+TEST(Partition, AnImageWeighsItsBytesAndTheWorkEveryImageCosts) {
+    EXPECT_EQ(load_of(0, 0), 0u);
+    EXPECT_EQ(load_of(1000, 3), 1000 + 3 * kImageLoadBytes);
+    EXPECT_EQ((ItemRange{4, 7, 1000}).load(), load_of(1000, 3));
 }
 
 TEST(Partition, AssignmentIsLargestFirstAndDeterministic) {

@@ -53,7 +53,7 @@ struct Piece {
 };
 
 // The global part of a plan: identical on every rank, whatever the rank count, except
-// `pieces[].rank` and `rank_bytes` (the partition). A plain value: survey::make_plan
+// `pieces[].rank`, `rank_bytes` and `rank_loads` (the partition). A plain value: survey::make_plan
 // makes it from a corpus.
 struct Plan {
     std::uint64_t seed = 0;
@@ -85,19 +85,20 @@ struct Plan {
     std::vector<Piece> pieces;           // sorted by (source, begin)
     int ranks = 1;
     std::vector<std::uint64_t> rank_bytes;
+    std::vector<std::uint64_t> rank_loads;  // what the partition balances (load_of)
 
     // Indexes of the pieces a rank processes, in increasing order.
     std::vector<std::size_t> pieces_of(int rank) const;
     std::uint64_t rejected_total() const;
 };
 
-// Pure. Sorts the pieces by (source, begin) and gives each its rank (assign_pieces over
-// plan.ranks), and sets rank_bytes.
+// Pure. Sorts the pieces by (source, begin) and gives each its rank (assign_pieces of
+// their loads over plan.ranks), and sets rank_bytes and rank_loads.
 void assign_ranks(Plan& plan);
 
 // Pure. The partition `ranks` ranks make of this plan, from one process: each source's
 // items (their sizes in key order: item_bytes[source]) cut anew at the piece limit of that
-// many ranks (piece_byte_limit of plan.bytes), then assign_ranks.
+// many ranks (piece_load_limit of their load), then assign_ranks.
 void partition_for(Plan& plan, const std::vector<std::vector<std::uint64_t>>& item_bytes,
                    int ranks);
 

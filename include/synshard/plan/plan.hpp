@@ -53,8 +53,8 @@ struct Piece {
 };
 
 // The global part of a plan: identical on every rank, whatever the rank count, except
-// `pieces[].rank`, `rank_bytes` and `rank_loads` (the partition). A plain value: survey::make_plan
-// makes it from a corpus.
+// `pieces[].rank`, `rank_bytes` and `rank_loads` (the partition). A plain value:
+// survey::make_plan makes it from a corpus.
 struct Plan {
     std::uint64_t seed = 0;
     // manifest::input_fingerprint over every scanned source (see docs/FORMAT.md).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -71,14 +72,6 @@ double slope_ms(std::uint64_t small_images, double small_seconds, std::uint64_t 
                 double large_seconds) {
     if (large_images <= small_images) return 0.0;
     return (large_seconds - small_seconds) * 1e3 / static_cast<double>(large_images - small_images);
-}
-
-double wall_seconds(const ConverterRun& run) {
-    return run.wall_seconds;
-}
-
-double rank_seconds(const ConverterRun& run) {
-    return run.rank_seconds;
 }
 
 // The seconds a run's ranks spent in the per-image pipeline's stages.
@@ -206,23 +199,24 @@ std::vector<Figure> slope_figures(const Measurements& small, const Measurements&
         return std::find_if(small.runs.begin(), small.runs.end(),
                             [&](const ConverterRun& run) { return run.ranks == ranks; });
     };
+    // `seconds_of`: a ConverterRun member or function giving the run's seconds.
     const auto run_slope = [](const ConverterRun& small_run, const ConverterRun& large_run,
-                              double (*seconds_of)(const ConverterRun&) = wall_seconds) {
-        return slope_ms(small_run.images, seconds_of(small_run), large_run.images,
-                        seconds_of(large_run));
+                              auto seconds_of) {
+        return slope_ms(small_run.images, std::invoke(seconds_of, small_run), large_run.images,
+                        std::invoke(seconds_of, large_run));
     };
     std::optional<double> single;
     for (const auto& large_run : large.runs) {
         const auto small_run = small_run_at(large_run.ranks);
         if (large_run.ranks == 1 && small_run != small.runs.end())
-            single = run_slope(*small_run, large_run);
+            single = run_slope(*small_run, large_run, &ConverterRun::wall_seconds);
     }
     for (const auto& large_run : large.runs) {
         const auto small_run = small_run_at(large_run.ranks);
         if (small_run == small.runs.end()) continue;
         const std::string at_ranks = "converter@" + std::to_string(large_run.ranks);
         const std::string key = "slope_converter_" + std::to_string(large_run.ranks);
-        const double slope = run_slope(*small_run, large_run);
+        const double slope = run_slope(*small_run, large_run, &ConverterRun::wall_seconds);
         figures.push_back(plain(key, at_ranks + " slope (wall)", slope, "ms/image"));
         if (large_run.ranks == 1) {
             figures.push_back(at_most("slope_overhead", "overhead: converter@1 - floor slope",
@@ -230,7 +224,7 @@ std::vector<Figure> slope_figures(const Measurements& small, const Measurements&
             // The overhead in parts: the first is the converter's own, timed in one run;
             // the second compares loops timed apart, so the machine's drift between them
             // lands there.
-            const double rank = run_slope(*small_run, large_run, rank_seconds);
+            const double rank = run_slope(*small_run, large_run, &ConverterRun::rank_seconds);
             const double stages = run_slope(*small_run, large_run, pipeline_seconds);
             figures.push_back(plain("slope_overhead_outside_pipeline",
                                     "  of it, converter@1 outside its pipeline", rank - stages,

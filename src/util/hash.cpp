@@ -63,8 +63,22 @@ struct Sha256::Context {
     ~Context() { EVP_MD_CTX_free(ctx); }
 };
 
+namespace {
+
+// Given EVP_sha256(), OpenSSL 3 looks the algorithm up among its providers again at every
+// EVP_DigestInit_ex (crypto(7), "Implicit fetching"); fetched once, it is looked up once.
+const EVP_MD* sha256_algorithm() {
+    static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> algorithm(
+        EVP_MD_fetch(nullptr, "SHA256", nullptr), &EVP_MD_free);
+    return algorithm.get();
+}
+
+}  // namespace
+
 Sha256::Sha256() : context_(std::make_unique<Context>()) {
-    if (context_->ctx == nullptr || EVP_DigestInit_ex(context_->ctx, EVP_sha256(), nullptr) != 1) {
+    const EVP_MD* const algorithm = sha256_algorithm();
+    if (algorithm == nullptr || context_->ctx == nullptr ||
+        EVP_DigestInit_ex(context_->ctx, algorithm, nullptr) != 1) {
         throw Error("SHA-256: cannot initialise OpenSSL digest");
     }
 }

@@ -235,6 +235,9 @@ std::vector<Figure> slope_figures(const Measurements& small, const Measurements&
             figures.push_back(plain("slope_overhead_around_rank",
                                     "  of it, mpirun and the process around the rank", slope - rank,
                                     "ms/image"));
+            figures.push_back(plain("slope_digests",
+                                    "  within it: each source's and stored image's SHA-256, alone",
+                                    loop_slope(small.digests, large.digests), "ms/image"));
             figures.push_back(at_least(key + "_vs_floor", "floor / converter@1 by slope",
                                        ratio(floor, slope), "x", targets.slope_floor_ratio, 2));
         } else if (single) {

@@ -81,6 +81,7 @@ Json measurements_json(const CorpusSummary& corpus, const Measurements& measurem
     };
     json["floor"] = loop(measurements.floor);
     json["naive"] = loop(measurements.naive);
+    json["digests"] = loop(measurements.digests);
     return json;
 }
 

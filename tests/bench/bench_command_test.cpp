@@ -48,6 +48,8 @@ TEST(BenchCommand, WritesEveryFigureConsistently) {
     // shards are the same bytes.
     EXPECT_EQ(json.at("floor").at("images"), images);
     EXPECT_EQ(json.at("naive").at("images"), images);
+    EXPECT_EQ(json.at("digests").at("images"), images);
+    EXPECT_GT(json.at("digests").at("seconds").get<double>(), 0.0);
     EXPECT_TRUE(json.at("identical_shards").get<bool>());
     ASSERT_EQ(json.at("runs").size(), 2u);
     for (const auto& run : json.at("runs")) {
@@ -98,6 +100,7 @@ TEST(BenchCommand, WritesEveryFigureConsistently) {
     EXPECT_LT(small_images, images);
     EXPECT_EQ(slope.at("floor").at("images"), small_images);
     EXPECT_EQ(slope.at("naive").at("images"), small_images);
+    EXPECT_EQ(slope.at("digests").at("images"), small_images);
     ASSERT_EQ(slope.at("runs").size(), 2u);
     for (const auto& run : slope.at("runs")) EXPECT_EQ(run.at("images"), small_images);
     const auto& slopes = slope.at("figures");
@@ -106,7 +109,7 @@ TEST(BenchCommand, WritesEveryFigureConsistently) {
           "slope_overhead", "slope_converter_1_vs_floor", "slope_converter_1_peak_rss",
           "slope_converter_2", "slope_scaling_1_to_2", "slope_converter_2_peak_rss",
           "slope_overhead_outside_pipeline", "slope_overhead_pipeline_vs_floor",
-          "slope_overhead_around_rank"}) {
+          "slope_overhead_around_rank", "slope_digests"}) {
         EXPECT_TRUE(slopes.contains(key)) << key;
     }
     // Slopes are differences: on corpora this small, noise may make them any sign, but
@@ -115,6 +118,10 @@ TEST(BenchCommand, WritesEveryFigureConsistently) {
                                 slope.at("floor").at("seconds").get<double>()) *
                                1e3 / static_cast<double>(images - small_images);
     EXPECT_NEAR(slopes.at("slope_floor").at("value").get<double>(), floor_slope, 1e-9);
+    const double digests_slope = (json.at("digests").at("seconds").get<double>() -
+                                  slope.at("digests").at("seconds").get<double>()) *
+                                 1e3 / static_cast<double>(images - small_images);
+    EXPECT_NEAR(slopes.at("slope_digests").at("value").get<double>(), digests_slope, 1e-9);
     EXPECT_NEAR(slopes.at("slope_overhead").at("value").get<double>(),
                 slopes.at("slope_converter_1").at("value").get<double>() - floor_slope, 1e-9);
     // The converter's part outside its pipeline: its rank's clock less the stage clocks

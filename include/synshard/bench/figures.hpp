@@ -53,6 +53,9 @@ struct Measurements {
     std::vector<ConverterRun> runs;  // by increasing rank count
     LoopRun floor;                   // Pipeline::process, the converter's options
     LoopRun naive;                   // naive_resize_encode
+    // The SHA-256 of each source and of its stored image, timed alone: what the format
+    // (`source_sha256`, the manifest's shard digests) has the converter pay per image.
+    LoopRun digests;
 };
 
 // The targets (ratios, because the machine is shared).

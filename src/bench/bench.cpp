@@ -337,8 +337,8 @@ Comparison measure_comparison(const BenchOptions& options, std::uint64_t images)
     }
     measurements.naive.seconds = seconds_since(start);
 
-    // Each digest right after its image's pipeline, untimed, as the converter takes them:
-    // the decode has left the caches as cold for it as there.
+    // Each image's digests are timed right after its pipeline runs (untimed): the order the
+    // converter takes them in, so that they find the caches as the converter's digests do.
     log::info("bench: digest loop over " + std::to_string(files.size()) + " images");
     image::Pipeline pipeline(pipeline_options);
     for (const auto& file : files) {
